@@ -1,0 +1,2 @@
+/** Amazon CloudFront invalidations as a fanout purge stage. */
+package dev.fanout.cloudfront;

@@ -1,0 +1,68 @@
+package dev.fanout.spi;
+
+import dev.fanout.Endpoint;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Finds every replica of one tier.
+ *
+ * <h2>Contract</h2>
+ *
+ * <ul>
+ *   <li>Safe for concurrent use: the engine may call {@link #discover()} from several invalidations
+ *       at once, and calls it again after a fan-out to re-check membership.
+ *   <li>Non-blocking: {@code discover()} returns promptly; slow work completes the stage later.
+ *   <li>Fails by completing exceptionally (preferably with a {@link dev.fanout.DiscoveryException}
+ *       that names what was looked up), never by throwing. If it throws anyway, the engine treats the
+ *       exception as a failed discovery.
+ *   <li>"No replica right now" is an empty list, not an error; the stage's {@code minTargets}
+ *       decides whether that is acceptable.
+ *   <li>The list may contain duplicates; the engine contacts each {@link Endpoint#authority()} once.
+ * </ul>
+ *
+ * @since 0.1
+ */
+@FunctionalInterface
+public interface Discovery {
+
+  /**
+   * Discovers the current replicas.
+   *
+   * @return a stage that completes with the replicas, possibly empty, or exceptionally
+   */
+  CompletionStage<List<Endpoint>> discover();
+
+  /**
+   * Returns a discovery that always answers the given endpoints.
+   *
+   * @param endpoints the endpoints
+   * @return the static discovery
+   */
+  static Discovery of(Endpoint... endpoints) {
+    return of(Arrays.asList(endpoints));
+  }
+
+  /**
+   * Returns a discovery that always answers the given endpoints.
+   *
+   * @param endpoints the endpoints (copied)
+   * @return the static discovery
+   */
+  static Discovery of(List<Endpoint> endpoints) {
+    List<Endpoint> copy = List.copyOf(endpoints);
+    return new Discovery() {
+      @Override
+      public CompletionStage<List<Endpoint>> discover() {
+        return CompletableFuture.completedFuture(copy);
+      }
+
+      @Override
+      public String toString() {
+        return "Discovery.of" + copy;
+      }
+    };
+  }
+}

@@ -1,0 +1,2 @@
+/** Replica discovery for Kubernetes: headless-Service DNS and the EndpointSlice API. */
+package dev.fanout.k8s;
