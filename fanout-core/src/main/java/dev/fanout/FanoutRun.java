@@ -1,0 +1,319 @@
+package dev.fanout;
+
+import dev.fanout.spi.Ack;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One fan-out stage of one invalidation: discover, deliver to every target under the concurrency
+ * limit with per-target retries, re-check membership, then judge the gate.
+ */
+final class FanoutRun {
+  private final Execution ex;
+  private final Engine engine;
+  private final Stage.Fanout stage;
+  private final Limiter limiter;
+  private final CompletableFuture<StageReport> done = new CompletableFuture<>();
+  private final Instant start;
+
+  /** Guarded by {@code this}. Insertion order is discovery order. */
+  private final Map<String, Target> targets = new LinkedHashMap<>();
+
+  private int pending;
+  private boolean rechecked;
+  private String note;
+
+  FanoutRun(Execution ex, Stage.Fanout stage) {
+    this.ex = ex;
+    this.engine = ex.engine;
+    this.stage = stage;
+    this.limiter = new Limiter(stage.concurrency(), engine.executor);
+    this.start = engine.clock.instant();
+  }
+
+  /** Mutable state of one target, guarded by the run's lock. */
+  private static final class Target {
+    final Endpoint endpoint;
+    final boolean late;
+    int attempts;
+    Instant firstAttempt;
+    Failure lastFailure;
+    TargetResult result;
+
+    Target(Endpoint endpoint, boolean late) {
+      this.endpoint = endpoint;
+      this.late = late;
+    }
+  }
+
+  CompletableFuture<StageReport> run() {
+    discover(false).whenComplete((endpoints, error) -> {
+      if (error != null) {
+        Failure f = Failure.of(error);
+        finish("discovery failed: " + f.message());
+        return;
+      }
+      List<Target> fresh = admit(endpoints, false);
+      int accepted;
+      synchronized (this) {
+        accepted = (int) targets.values().stream().filter(t -> t.result == null).count();
+      }
+      if (accepted == 0) {
+        finish(null);
+        return;
+      }
+      deliverAll(fresh);
+    });
+    return done;
+  }
+
+  private CompletableFuture<List<Endpoint>> discover(boolean recheck) {
+    Duration remaining = ex.remaining();
+    if (remaining.isNegative() || remaining.isZero()) {
+      return CompletableFuture.failedFuture(new DiscoveryException("the invalidation's deadline had passed"));
+    }
+    CompletableFuture<List<Endpoint>> call;
+    try {
+      call = ex.track(stage.discovery().discover().toCompletableFuture());
+    } catch (RuntimeException e) {
+      call = CompletableFuture.failedFuture(e);
+    }
+    return Timeouts.within(call, remaining, engine.scheduler, "discovery for stage " + stage.name())
+        .thenApply(list -> {
+          List<Endpoint> endpoints = list == null ? List.of() : List.copyOf(list);
+          engine.notify(l -> l.onDiscovery(ex.invalidation, stage.name(), endpoints, recheck));
+          return endpoints;
+        });
+  }
+
+  /**
+   * Adds endpoints not seen before; returns those to deliver to. Endpoints in a state the stage does
+   * not accept are recorded as skipped.
+   */
+  private synchronized List<Target> admit(List<Endpoint> endpoints, boolean late) {
+    List<Target> fresh = new ArrayList<>();
+    for (Endpoint e : endpoints) {
+      if (e == null || targets.containsKey(e.authority())) {
+        continue;
+      }
+      Target t = new Target(e, late);
+      targets.put(e.authority(), t);
+      if (!stage.states().contains(e.state())) {
+        t.result = new TargetResult(e, TargetResult.Outcome.SKIPPED, 0, Duration.ZERO, null, 0,
+            "state " + e.state() + " not accepted", late);
+        TargetResult r = t.result;
+        engine.notify(l -> l.onTargetEnd(ex.invalidation, stage.name(), r));
+      } else {
+        fresh.add(t);
+      }
+    }
+    pending += fresh.size();
+    return fresh;
+  }
+
+  private void deliverAll(List<Target> fresh) {
+    for (Target t : fresh) {
+      limiter.acquire(() -> attempt(t));
+    }
+  }
+
+  /** Runs with a limiter permit held; every path releases it exactly once. */
+  private void attempt(Target t) {
+    if (ex.isCancelled()) {
+      limiter.release();
+      settle(t, TargetResult.Outcome.FAILED, new Failure(ErrorKind.CANCELLED, 0, null, "cancelled"));
+      return;
+    }
+    Duration remaining = ex.remaining();
+    if (remaining.isNegative() || remaining.isZero()) {
+      limiter.release();
+      settle(t, TargetResult.Outcome.FAILED,
+          new Failure(ErrorKind.DEADLINE, 0, null, "the invalidation's deadline passed"));
+      return;
+    }
+    boolean deadlineBound = remaining.compareTo(stage.attemptTimeout()) < 0;
+    Duration timeout = deadlineBound ? remaining : stage.attemptTimeout();
+    int attempt;
+    Instant attemptStart = engine.clock.instant();
+    synchronized (this) {
+      attempt = ++t.attempts;
+      if (t.firstAttempt == null) {
+        t.firstAttempt = attemptStart;
+      }
+    }
+    engine.notify(l -> l.onAttemptStart(ex.invalidation, stage.name(), t.endpoint, attempt));
+    CompletableFuture<Ack> call;
+    try {
+      call = ex.track(stage.notifier().deliver(t.endpoint, ex.invalidation).toCompletableFuture());
+    } catch (RuntimeException e) {
+      call = CompletableFuture.failedFuture(e);
+    }
+    Timeouts.within(call, timeout, engine.scheduler, "delivery to " + t.endpoint.authority())
+        .whenComplete((ack, error) -> {
+          limiter.release();
+          Duration latency = ex.elapsedSince(attemptStart);
+          engine.notify(l -> l.onAttemptEnd(ex.invalidation, stage.name(), t.endpoint, attempt,
+              error == null ? null : Failure.unwrap(error), latency));
+          if (error == null) {
+            settle(t, TargetResult.Outcome.ACKED, null);
+            return;
+          }
+          Failure f = Failure.of(error);
+          if (f.kind() == ErrorKind.TIMEOUT && deadlineBound) {
+            f = new Failure(ErrorKind.DEADLINE, 0, null,
+                "no answer before the invalidation's deadline (attempt " + attempt + ")");
+          }
+          if (ex.isCancelled()) {
+            f = new Failure(ErrorKind.CANCELLED, 0, null, "cancelled");
+          }
+          afterFailure(t, attempt, f);
+        });
+  }
+
+  private void afterFailure(Target t, int attempt, Failure f) {
+    synchronized (this) {
+      t.lastFailure = f;
+    }
+    Engine.LOG.debug("{} attempt {} to {} failed: {} {}", ex.invalidation.id(), attempt,
+        t.endpoint.authority(), f.kind(), f.message());
+    if (!f.kind().isRetryable() || attempt >= stage.retry().maxAttempts()) {
+      settle(t, TargetResult.Outcome.FAILED, f);
+      return;
+    }
+    Duration delay = f.retryAfter() != null ? f.retryAfter() : engine.backoff(stage.retry(), attempt);
+    if (delay.compareTo(ex.remaining()) >= 0) {
+      Failure last = new Failure(f.kind(), f.status(), f.retryAfter(), f.message()
+          + (f.retryAfter() != null
+              ? " (Retry-After " + f.retryAfter().toSeconds() + " s exceeds the deadline)"
+              : " (no time left to retry)"));
+      settle(t, TargetResult.Outcome.FAILED, last);
+      return;
+    }
+    engine.notify(l -> l.onRetryScheduled(ex.invalidation, stage.name(), t.endpoint, attempt + 1, delay));
+    engine.scheduler.schedule(() -> limiter.acquire(() -> attempt(t)), delay.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  private void settle(Target t, TargetResult.Outcome outcome, Failure f) {
+    TargetResult r;
+    boolean roundDone;
+    synchronized (this) {
+      if (t.result != null) {
+        return;
+      }
+      Duration latency = t.firstAttempt == null ? Duration.ZERO : ex.elapsedSince(t.firstAttempt);
+      r = new TargetResult(t.endpoint, outcome, t.attempts, latency,
+          f == null ? null : f.kind(), f == null ? 0 : f.status(), f == null ? null : f.message(),
+          t.late);
+      t.result = r;
+      roundDone = --pending == 0;
+    }
+    engine.notify(l -> l.onTargetEnd(ex.invalidation, stage.name(), r));
+    if (roundDone) {
+      roundDone();
+    }
+  }
+
+  private void roundDone() {
+    boolean recheck;
+    synchronized (this) {
+      recheck = stage.recheck() && !rechecked && !ex.isCancelled();
+      rechecked = true;
+    }
+    if (!recheck) {
+      finish(null);
+      return;
+    }
+    discover(true).whenComplete((endpoints, error) -> {
+      if (error != null) {
+        note = "membership re-check failed: " + Failure.of(error).message();
+        finish(null);
+        return;
+      }
+      excuseDeparted(endpoints);
+      List<Target> fresh = admit(endpoints, true);
+      if (fresh.isEmpty()) {
+        finish(null);
+      } else {
+        Engine.LOG.debug("{} stage {}: {} targets joined during the fan-out", ex.invalidation.id(),
+            stage.name(), fresh.size());
+        deliverAll(fresh);
+      }
+    });
+  }
+
+  /** A failed target that left the tier (or is now terminating) took its cache with it. */
+  private void excuseDeparted(List<Endpoint> now) {
+    Set<String> present = new HashSet<>();
+    for (Endpoint e : now) {
+      if (e != null && e.state() != Endpoint.State.TERMINATING) {
+        present.add(e.authority());
+      }
+    }
+    synchronized (this) {
+      for (Target t : targets.values()) {
+        TargetResult r = t.result;
+        if (r != null && r.outcome() == TargetResult.Outcome.FAILED
+            && !present.contains(t.endpoint.authority())) {
+          t.result = new TargetResult(r.endpoint(), TargetResult.Outcome.EXCUSED, r.attempts(),
+              r.latency(), r.errorKind(), r.status(), r.error(), r.lateJoiner());
+        }
+      }
+    }
+  }
+
+  private void finish(String failure) {
+    List<TargetResult> results = new ArrayList<>();
+    synchronized (this) {
+      for (Target t : targets.values()) {
+        results.add(t.result);
+      }
+    }
+    int acked = 0;
+    int failed = 0;
+    int admitted = 0;
+    for (TargetResult r : results) {
+      switch (r.outcome()) {
+        case ACKED:
+          acked++;
+          admitted++;
+          break;
+        case FAILED:
+          failed++;
+          admitted++;
+          break;
+        case EXCUSED:
+          admitted++;
+          break;
+        default:
+          break;
+      }
+    }
+    int expected = acked + failed;
+    String detail = failure;
+    boolean enough = failure == null && admitted >= stage.minTargets();
+    if (failure == null && !enough) {
+      detail = "found " + admitted + " target" + (admitted == 1 ? "" : "s") + ", minTargets is "
+          + stage.minTargets();
+    }
+    boolean all = enough && failed == 0;
+    boolean gateMet = stage.gate().isProceed() || (enough && stage.gate().isMet(acked, expected));
+    if (detail == null && !all) {
+      detail = gateMet ? null : "gate " + stage.gate() + " not met";
+    }
+    if (note != null) {
+      detail = detail == null ? note : detail + "; " + note;
+    }
+    StageReport.Status status = all ? StageReport.Status.SUCCEEDED
+        : gateMet ? StageReport.Status.PARTIAL : StageReport.Status.FAILED;
+    done.complete(new StageReport(stage.name(), StageReport.Kind.FANOUT, status, gateMet, results,
+        List.of(), detail, ex.elapsedSince(start)));
+  }
+}

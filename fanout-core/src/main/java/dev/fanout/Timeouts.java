@@ -1,0 +1,42 @@
+package dev.fanout;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Bounds a future by a timer on the injected scheduler. {@code orTimeout} would use the JDK's own
+ * timer thread, which a test clock cannot drive; and on timeout the underlying call is cancelled so
+ * that an HTTP exchange with a stalled body is abandoned rather than left to hang.
+ */
+final class Timeouts {
+  private Timeouts() {}
+
+  static <T> CompletableFuture<T> within(
+      CompletableFuture<T> call, Duration timeout, ScheduledExecutorService scheduler, String what) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    ScheduledFuture<?> timer =
+        scheduler.schedule(
+            () -> {
+              if (result.completeExceptionally(
+                  new TimeoutException(what + " did not complete within " + timeout.toMillis() + " ms"))) {
+                call.cancel(true);
+              }
+            },
+            Math.max(0, timeout.toNanos()),
+            TimeUnit.NANOSECONDS);
+    call.whenComplete(
+        (value, error) -> {
+          timer.cancel(false);
+          if (error == null) {
+            result.complete(value);
+          } else {
+            result.completeExceptionally(error);
+          }
+        });
+    return result;
+  }
+}

@@ -1,0 +1,571 @@
+package dev.fanout.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fanout.DeliveryException;
+import dev.fanout.Endpoint;
+import dev.fanout.ErrorKind;
+import dev.fanout.Invalidation;
+import dev.fanout.internal.InvalidationJson;
+import dev.fanout.internal.RetryAfter;
+import dev.fanout.spi.Ack;
+import dev.fanout.spi.Notifier;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * Delivers invalidations to replicas over HTTP with {@code java.net.http}.
+ *
+ * <p>By default it sends a signed JSON POST, the form a Next.js route verified with the {@code
+ * standardwebhooks} npm package and fanout's {@code InvalidationReceiver} both accept:
+ *
+ * <pre>{@code
+ * POST /api/revalidate HTTP/1.1
+ * content-type: application/json
+ * webhook-id: inv_3f2a...
+ * webhook-timestamp: 1767225600
+ * webhook-signature: v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+ *
+ * {"id":"inv_3f2a...","paths":["/blog/hello"],"tags":["post:42"]}
+ * }</pre>
+ *
+ * <p>Presets cover the other common receivers: {@link #varnishPurge()} sends {@code PURGE <path>}
+ * once per path, {@link #varnishXkey()} sends one {@code PURGE} with an {@code xkey-purge} header
+ * listing the tags.
+ *
+ * <p>A 2xx answer acknowledges (optionally also checked by {@link Builder#ackWhen(Predicate)});
+ * redirects are never followed; at most {@link Builder#maxResponseBytes(int)} of a response body is
+ * read. Failures complete exceptionally with a {@link DeliveryException} carrying the status and any
+ * {@code Retry-After}; retries and timeouts are the engine's (each {@link #deliver} is one
+ * attempt). Secrets never appear in URLs, logs, {@link #toString()} or exception messages.
+ *
+ * <p>The default {@link HttpClient} speaks HTTP/1.1 (no h2c upgrade offered to every pod), has a
+ * 2-second connect timeout, never follows redirects, and completes responses on two daemon threads
+ * of its own, so the thread count does not grow with the number of replicas.
+ *
+ * @since 0.1
+ */
+public final class HttpNotifier implements Notifier {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final String USER_AGENT = "fanout/0.1";
+
+  private final HttpClient client;
+  private final String method;
+  private final String scheme;
+  private final String path;
+  private final int port;
+  private final boolean perPath;
+  private final boolean needsTags;
+  private final BodyMode body;
+  private final Map<String, Function<Invalidation, String>> headers;
+  private final WebhookSigner signer;
+  private final Clock clock;
+  private final int maxResponseBytes;
+  private final Duration requestTimeout;
+  private final Predicate<JsonNode> ackWhen;
+
+  /** What a request carries as its body. */
+  private enum BodyMode {
+    JSON,
+    NONE
+  }
+
+  private HttpNotifier(Builder b) {
+    this.client = b.client != null ? b.client : defaultClient(b.connectTimeout);
+    this.method = b.method;
+    this.scheme = b.scheme;
+    this.path = b.path;
+    this.port = b.port;
+    this.perPath = b.perPath;
+    this.needsTags = b.xkey;
+    this.body = b.body;
+    this.headers = new LinkedHashMap<>(b.headers);
+    this.signer = b.signer;
+    this.clock = b.clock;
+    this.maxResponseBytes = b.maxResponseBytes;
+    this.requestTimeout = b.requestTimeout;
+    this.ackWhen = b.ackWhen;
+  }
+
+  /**
+   * Returns a builder for the signed JSON POST (the default form). A signing secret, or an explicit
+   * {@link Builder#unsigned()}, is required.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns a builder preset for Varnish {@code PURGE} by URL: one {@code PURGE <path>} request per
+   * path of the invalidation, without a body, unsigned (Varnish restricts PURGE by ACL). Tags are
+   * ignored; use {@link #varnishXkey()} for them.
+   *
+   * @return the builder
+   */
+  public static Builder varnishPurge() {
+    Builder b = new Builder();
+    b.method = "PURGE";
+    b.perPath = true;
+    b.body = BodyMode.NONE;
+    b.unsigned = true;
+    return b;
+  }
+
+  /**
+   * Returns a builder preset for a Varnish xkey purge: one {@code PURGE /} request with an {@code
+   * xkey-purge} header holding the invalidation's tags separated by spaces, without a body,
+   * unsigned. An invalidation without tags is acknowledged without a request.
+   *
+   * @return the builder
+   */
+  public static Builder varnishXkey() {
+    Builder b = new Builder();
+    b.method = "PURGE";
+    b.path = "/";
+    b.body = BodyMode.NONE;
+    b.unsigned = true;
+    b.xkey = true;
+    b.headers.put("xkey-purge", inv -> String.join(" ", inv.tags()));
+    return b;
+  }
+
+  @Override
+  public CompletionStage<Ack> deliver(Endpoint endpoint, Invalidation invalidation) {
+    List<HttpRequest> requests;
+    try {
+      requests = requests(endpoint, invalidation);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(
+          new DeliveryException(ErrorKind.INTERNAL, 0, null, "cannot build request: " + e.getMessage(), null));
+    }
+    if (requests.isEmpty()) {
+      return CompletableFuture.completedFuture(new Ack(0, "nothing to send"));
+    }
+    if (requests.size() == 1) {
+      return send(requests.get(0));
+    }
+    List<CompletableFuture<Ack>> all = new ArrayList<>();
+    for (HttpRequest r : requests) {
+      all.add(send(r));
+    }
+    CompletableFuture<Ack> result = new CompletableFuture<>();
+    CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).whenComplete((v, e) -> {
+      if (e != null) {
+        result.completeExceptionally(e);
+      } else {
+        result.complete(new Ack(all.get(all.size() - 1).join().status(), all.size() + " requests"));
+      }
+    });
+    // Cancelling the attempt cancels every request of it.
+    result.whenComplete((v, e) -> {
+      if (result.isCancelled()) {
+        all.forEach(f -> f.cancel(true));
+      }
+    });
+    return result;
+  }
+
+  private CompletableFuture<Ack> send(HttpRequest request) {
+    CompletableFuture<HttpResponse<byte[]>> call =
+        client.sendAsync(request, info -> new CappedBody(maxResponseBytes));
+    CompletableFuture<Ack> result = call.handle((response, error) -> {
+      if (error != null) {
+        throw new java.util.concurrent.CompletionException(error);
+      }
+      return toAck(response);
+    });
+    result.whenComplete((v, e) -> {
+      if (result.isCancelled()) {
+        call.cancel(true);
+      }
+    });
+    return result;
+  }
+
+  private Ack toAck(HttpResponse<byte[]> response) {
+    int status = response.statusCode();
+    if (status >= 200 && status < 300) {
+      if (ackWhen != null) {
+        JsonNode json;
+        try {
+          json = MAPPER.readTree(response.body());
+        } catch (IOException e) {
+          throw new DeliveryException(ErrorKind.BAD_ACK, status, null, "answer is not JSON", null);
+        }
+        if (json == null || !ackWhen.test(json)) {
+          throw new DeliveryException(ErrorKind.BAD_ACK, status, null,
+              "answer did not acknowledge: " + excerpt(response.body()), null);
+        }
+      }
+      return new Ack(status, null);
+    }
+    Duration retryAfter = RetryAfter.parse(response.headers().firstValue("retry-after").orElse(null), clock)
+        .orElse(null);
+    String reason = reason(status, response.body());
+    throw DeliveryException.ofStatus(status, retryAfter, reason);
+  }
+
+  private static String reason(int status, byte[] body) {
+    String text = excerpt(body);
+    String base = status == 401 ? "unauthorized" : status == 403 ? "forbidden"
+        : status == 404 ? "not found" : status == 429 ? "too many requests"
+        : status >= 300 && status < 400 ? "redirect not followed" : "HTTP " + status;
+    return text.isEmpty() ? base : base + ": " + text;
+  }
+
+  private static String excerpt(byte[] body) {
+    if (body == null || body.length == 0) {
+      return "";
+    }
+    String s = new String(body, 0, Math.min(body.length, 120), StandardCharsets.UTF_8);
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      sb.append(c < 0x20 || c == 0x7f ? ' ' : c);
+    }
+    return sb.toString().trim();
+  }
+
+  List<HttpRequest> requests(Endpoint endpoint, Invalidation invalidation) {
+    List<String> targets;
+    if (perPath) {
+      targets = invalidation.paths();
+    } else if (needsTags && invalidation.tags().isEmpty()) {
+      targets = List.of();
+    } else {
+      targets = List.of(path);
+    }
+    List<HttpRequest> out = new ArrayList<>(targets.size());
+    byte[] payload = body == BodyMode.JSON ? InvalidationJson.encode(invalidation) : new byte[0];
+    for (String target : targets) {
+      String authority = endpoint.isIpv6() ? "[" + endpoint.address() + "]" : endpoint.address();
+      int p = port > 0 ? port : endpoint.port();
+      URI uri = URI.create(scheme + "://" + authority + ":" + p + Paths.encode(target));
+      HttpRequest.Builder rb = HttpRequest.newBuilder(uri)
+          .method(method, payload.length == 0
+              ? HttpRequest.BodyPublishers.noBody()
+              : HttpRequest.BodyPublishers.ofByteArray(payload))
+          .timeout(requestTimeout)
+          .header("user-agent", USER_AGENT);
+      if (payload.length > 0) {
+        rb.header("content-type", "application/json");
+      }
+      for (Map.Entry<String, Function<Invalidation, String>> h : headers.entrySet()) {
+        String value = h.getValue().apply(invalidation);
+        if (value != null && !value.isEmpty()) {
+          rb.header(h.getKey(), value);
+        }
+      }
+      if (signer != null) {
+        long ts = clock.instant().getEpochSecond();
+        rb.header("webhook-id", invalidation.id());
+        rb.header("webhook-timestamp", Long.toString(ts));
+        rb.header("webhook-signature", signer.sign(invalidation.id(), ts, payload));
+      }
+      out.add(rb.build());
+    }
+    return out;
+  }
+
+  private static HttpClient defaultClient(Duration connectTimeout) {
+    AtomicInteger n = new AtomicInteger();
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .connectTimeout(connectTimeout)
+        .executor(Executors.newFixedThreadPool(2, r -> {
+          Thread t = new Thread(r, "fanout-http-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        }))
+        .build();
+  }
+
+  /**
+   * Returns a description without secrets, e.g. {@code HttpNotifier[POST /api/revalidate, signed]}.
+   *
+   * @return the description
+   */
+  @Override
+  public String toString() {
+    return "HttpNotifier[" + method + " " + (perPath ? "<path>" : path)
+        + (port > 0 ? " port " + port : "") + ", " + (signer != null ? "signed" : "unsigned") + "]";
+  }
+
+  /**
+   * Configures an {@link HttpNotifier}. Not thread-safe.
+   *
+   * @since 0.1
+   */
+  public static final class Builder {
+    private HttpClient client;
+    private String method = "POST";
+    private String scheme = "http";
+    private String path = "/api/revalidate";
+    private int port;
+    private boolean perPath;
+    private boolean xkey;
+    private BodyMode body = BodyMode.JSON;
+    private final Map<String, Function<Invalidation, String>> headers = new LinkedHashMap<>();
+    private WebhookSigner signer;
+    private boolean unsigned;
+    private Clock clock = Clock.systemUTC();
+    private Duration connectTimeout = Duration.ofSeconds(2);
+    private Duration requestTimeout = Duration.ofSeconds(30);
+    private int maxResponseBytes = 16 * 1024;
+    private Predicate<JsonNode> ackWhen;
+
+    private Builder() {}
+
+    /**
+     * Sets the HTTP method. Default {@code POST} ({@code PURGE} for the Varnish presets).
+     *
+     * @param method an HTTP method token, e.g. {@code POST}, {@code PURGE}, {@code BAN}
+     * @return this builder
+     * @throws IllegalArgumentException if not a valid token
+     */
+    public Builder method(String method) {
+      Objects.requireNonNull(method, "method");
+      if (!method.matches("[A-Z][A-Z-]{0,19}")) {
+        throw new IllegalArgumentException("method must be an upper-case HTTP token: '" + method + "'");
+      }
+      this.method = method;
+      return this;
+    }
+
+    /**
+     * Sets the request path. Default {@code /api/revalidate}. Ignored by {@link #varnishPurge()},
+     * which requests each invalidated path.
+     *
+     * @param path an absolute path, optionally with a query
+     * @return this builder
+     * @throws IllegalArgumentException if not absolute or it contains control characters
+     */
+    public Builder path(String path) {
+      Objects.requireNonNull(path, "path");
+      if (!path.startsWith("/") || path.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+        throw new IllegalArgumentException("path must be absolute, without control characters");
+      }
+      this.path = path;
+      return this;
+    }
+
+    /**
+     * Uses HTTPS instead of HTTP.
+     *
+     * @param https true for {@code https}
+     * @return this builder
+     */
+    public Builder https(boolean https) {
+      this.scheme = https ? "https" : "http";
+      return this;
+    }
+
+    /**
+     * Sends to this port instead of the endpoint's (e.g. a dedicated invalidation listener).
+     *
+     * @param port 1 to 65535
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder port(int port) {
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("port must be 1..65535: " + port);
+      }
+      this.port = port;
+      return this;
+    }
+
+    /**
+     * Adds a static header.
+     *
+     * @param name the header name
+     * @param value the value
+     * @return this builder
+     * @throws IllegalArgumentException if the name is invalid or the value has control characters
+     */
+    public Builder header(String name, String value) {
+      Objects.requireNonNull(value, "value");
+      checkHeaderValue(value);
+      return header(name, inv -> value);
+    }
+
+    /**
+     * Adds a header computed from the invalidation, e.g. {@code inv -> String.join(" ",
+     * inv.tags())}. A null or empty value omits the header.
+     *
+     * @param name the header name
+     * @param value computes the value
+     * @return this builder
+     * @throws IllegalArgumentException if the name is invalid or reserved for signing
+     */
+    public Builder header(String name, Function<Invalidation, String> value) {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(value, "value");
+      String lower = name.toLowerCase(Locale.ROOT);
+      if (!lower.matches("[a-z0-9!#$%&'*+.^_`|~-]+")) {
+        throw new IllegalArgumentException("invalid header name: '" + name + "'");
+      }
+      if (lower.startsWith("webhook-")) {
+        throw new IllegalArgumentException("webhook-* headers are set by the signer");
+      }
+      headers.put(lower, value);
+      return this;
+    }
+
+    /**
+     * Signs every request with this Standard Webhooks secret ({@code whsec_<base64>} or plain
+     * base64, 24 to 64 bytes decoded).
+     *
+     * @param secret the secret
+     * @return this builder
+     * @throws IllegalArgumentException if the secret is invalid (the message never contains it)
+     */
+    public Builder signingSecret(String secret) {
+      this.signer = WebhookSigner.of(secret);
+      this.unsigned = false;
+      return this;
+    }
+
+    /**
+     * Sends requests unsigned. Required, explicitly, for a JSON notifier without a secret, so that
+     * an unsigned sender is never the result of a missing environment variable.
+     *
+     * @return this builder
+     */
+    public Builder unsigned() {
+      this.signer = null;
+      this.unsigned = true;
+      return this;
+    }
+
+    /**
+     * Sets the HTTP client. Default: HTTP/1.1, 2 s connect timeout, redirects never followed, two
+     * daemon threads. A custom client must not follow redirects.
+     *
+     * @param client the client
+     * @return this builder
+     */
+    public Builder client(HttpClient client) {
+      this.client = Objects.requireNonNull(client, "client");
+      return this;
+    }
+
+    /**
+     * Sets the connect timeout of the default client. Default 2 seconds.
+     *
+     * @param timeout the timeout, {@code > 0}
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = positive(timeout, "connectTimeout");
+      return this;
+    }
+
+    /**
+     * Sets {@link HttpRequest.Builder#timeout}, a backstop for the time to the response headers.
+     * The engine's per-attempt timeout, which also covers the body, is the one that matters.
+     * Default 30 seconds.
+     *
+     * @param timeout the timeout, {@code > 0}
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder requestTimeout(Duration timeout) {
+      this.requestTimeout = positive(timeout, "requestTimeout");
+      return this;
+    }
+
+    /**
+     * Sets how much of a response body is read at most. Default 16 KiB.
+     *
+     * @param bytes the limit, 0 to 1 MiB
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder maxResponseBytes(int bytes) {
+      if (bytes < 0 || bytes > 1 << 20) {
+        throw new IllegalArgumentException("maxResponseBytes must be 0..1048576: " + bytes);
+      }
+      this.maxResponseBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Also requires the 2xx answer's JSON body to satisfy the predicate, e.g. {@code json ->
+     * json.path("revalidated").asBoolean()}. A body that is not JSON, or fails the predicate, is a
+     * {@link ErrorKind#BAD_ACK}.
+     *
+     * @param predicate the predicate
+     * @return this builder
+     */
+    public Builder ackWhen(Predicate<JsonNode> predicate) {
+      this.ackWhen = Objects.requireNonNull(predicate, "predicate");
+      return this;
+    }
+
+    /**
+     * Sets the clock for signature timestamps and {@code Retry-After} dates. Default {@link
+     * Clock#systemUTC()}.
+     *
+     * @param clock the clock
+     * @return this builder
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Builds the notifier.
+     *
+     * @return the notifier
+     * @throws IllegalStateException if neither a signing secret nor {@link #unsigned()} was given
+     */
+    public HttpNotifier build() {
+      if (signer == null && !unsigned) {
+        throw new IllegalStateException(
+            "HttpNotifier needs signingSecret(...) or an explicit unsigned()");
+      }
+      if (xkey && !headers.containsKey("xkey-purge")) {
+        throw new IllegalStateException("the xkey preset needs its xkey-purge header");
+      }
+      return new HttpNotifier(this);
+    }
+
+    private static Duration positive(Duration d, String what) {
+      Objects.requireNonNull(d, what);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(what + " must be > 0: " + d);
+      }
+      return d;
+    }
+
+    private static void checkHeaderValue(String value) {
+      if (value.chars().anyMatch(c -> (c < 0x20 && c != '\t') || c == 0x7f)) {
+        throw new IllegalArgumentException("header value contains a control character");
+      }
+    }
+  }
+}
