@@ -37,9 +37,9 @@ public final class LoopbackPod implements AutoCloseable {
      *
      * @param exchange the exchange, body already read into the record
      * @param index the 0-based number of this request at this pod
-     * @throws IOException to drop the connection
+     * @throws Exception to drop the connection
      */
-    void answer(HttpExchange exchange, int index) throws IOException;
+    void answer(HttpExchange exchange, int index) throws Exception;
   }
 
   /**
@@ -125,6 +125,10 @@ public final class LoopbackPod implements AutoCloseable {
           + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery()),
           headers, body, System.nanoTime()));
       behaviour.answer(exchange, count.getAndIncrement());
+    } catch (IOException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IOException(e);
     } finally {
       inFlight.decrementAndGet();
       answeredNanos.add(System.nanoTime());

@@ -1,0 +1,229 @@
+package dev.fanout.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.standardwebhooks.Webhook;
+import dev.fanout.DeliveryException;
+import dev.fanout.Endpoint;
+import dev.fanout.ErrorKind;
+import dev.fanout.Invalidation;
+import dev.fanout.spi.Ack;
+import dev.fanout.testing.LoopbackPod;
+import dev.fanout.testing.ManualClock;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Tests for {@link HttpNotifier} against real servers on loopback. */
+class HttpNotifierTest {
+  private static final String SECRET = WebhookSigner.generateSecret();
+  private final List<LoopbackPod> pods = new ArrayList<>();
+  private final Invalidation inv =
+      Invalidation.builder().path("/blog/hello").tag("post:42").tag("home").entity("post:42", 7).build();
+
+  @AfterEach
+  void stop() {
+    pods.forEach(LoopbackPod::close);
+  }
+
+  private LoopbackPod pod(String ip, LoopbackPod.Behaviour b) throws Exception {
+    LoopbackPod p = LoopbackPod.start(ip, b);
+    pods.add(p);
+    return p;
+  }
+
+  private static Ack deliver(HttpNotifier n, Endpoint e, Invalidation i) throws Exception {
+    return n.deliver(e, i).toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private static DeliveryException failure(HttpNotifier n, Endpoint e) {
+    Throwable t = org.assertj.core.api.Assertions.catchThrowable(
+        () -> n.deliver(e, Invalidation.ofPaths("/x")).toCompletableFuture().join());
+    assertThat(t).isInstanceOf(CompletionException.class);
+    assertThat(t.getCause()).isInstanceOf(DeliveryException.class);
+    return (DeliveryException) t.getCause();
+  }
+
+  @Test
+  void signedPostVerifiesWithTheReferenceLibrary() throws Exception {
+    LoopbackPod pod = pod("127.0.0.2", LoopbackPod.ok());
+    HttpNotifier n = HttpNotifier.builder().path("/api/revalidate").signingSecret(SECRET).build();
+
+    Ack ack = deliver(n, pod.endpoint(), inv);
+
+    assertThat(ack.status()).isEqualTo(200);
+    LoopbackPod.Request r = pod.requests().get(0);
+    assertThat(r.method()).isEqualTo("POST");
+    assertThat(r.target()).isEqualTo("/api/revalidate");
+    assertThat(r.headers()).containsEntry("content-type", "application/json")
+        .containsEntry("webhook-id", inv.id());
+    assertThat(r.bodyText()).isEqualTo("{\"id\":\"" + inv.id()
+        + "\",\"paths\":[\"/blog/hello\"],\"tags\":[\"post:42\",\"home\"],\"entity\":\"post:42\",\"version\":7}");
+    // The reference implementation accepts what we sent, byte for byte.
+    new Webhook(SECRET).verify(r.bodyText(), Map.of(
+        "webhook-id", List.of(r.headers().get("webhook-id")),
+        "webhook-timestamp", List.of(r.headers().get("webhook-timestamp")),
+        "webhook-signature", List.of(r.headers().get("webhook-signature"))));
+    // And no secret travels anywhere but in the signature.
+    String raw = SECRET.substring("whsec_".length());
+    assertThat(r.target()).doesNotContain(raw);
+    assertThat(r.headers().values()).noneMatch(v -> v.contains(raw));
+    assertThat(n.toString()).doesNotContain(raw).contains("signed");
+  }
+
+  @Test
+  void signerAgreesWithTheReferenceLibraryBothWays() throws Exception {
+    WebhookSigner ours = WebhookSigner.of(SECRET);
+    Webhook theirs = new Webhook(SECRET);
+    byte[] body = "{\"id\":\"x\"}".getBytes(StandardCharsets.UTF_8);
+
+    assertThat(ours.sign("msg_1", 1_700_000_000L, body))
+        .isEqualTo(theirs.sign("msg_1", 1_700_000_000L, "{\"id\":\"x\"}"));
+    String theirSig = theirs.sign("msg_2", 1_700_000_001L, "{\"id\":\"x\"}");
+    assertThat(ours.verify("msg_2", 1_700_000_001L, body, "v1a,xyz " + theirSig)).isTrue();
+    assertThat(ours.verify("msg_2", 1_700_000_002L, body, theirSig)).isFalse();
+    assertThat(ours.verify("msg_2", 1_700_000_001L, body, "v1,%%%notbase64")).isFalse();
+    // The same secret without the prefix is the same key.
+    assertThat(WebhookSigner.of(SECRET.substring(6)).sign("m", 1, body)).isEqualTo(ours.sign("m", 1, body));
+  }
+
+  @Test
+  void shortOrMalformedSecretsAreRefusedWithoutEchoingThem() {
+    assertThatThrownBy(() -> WebhookSigner.of("whsec_c2hvcnQ=")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("24").hasMessageNotContaining("c2hvcnQ");
+    assertThatThrownBy(() -> WebhookSigner.of("not base64 !!")).hasMessageNotContaining("!!");
+    assertThatThrownBy(() -> WebhookSigner.of("")).hasMessageContaining("empty");
+    assertThatThrownBy(() -> HttpNotifier.builder().build()).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("unsigned()");
+  }
+
+  @Test
+  void statusesBecomeClassifiedFailuresWithRetryAfter() throws Exception {
+    ManualClock clock = new ManualClock(Instant.parse("2026-03-01T12:00:00Z"));
+    HttpNotifier n = HttpNotifier.builder().unsigned().clock(clock).build();
+    String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(
+        Instant.parse("2026-03-01T12:00:07Z").atOffset(ZoneOffset.UTC));
+    LoopbackPod throttled = pod("127.0.0.2", (ex, i) -> {
+      ex.getResponseHeaders().set("Retry-After", "3");
+      LoopbackPod.respond(ex, 429, "slow down");
+    });
+    LoopbackPod unavailable = pod("127.0.0.3", (ex, i) -> {
+      ex.getResponseHeaders().set("Retry-After", date);
+      LoopbackPod.respond(ex, 503, "");
+    });
+    LoopbackPod garbage = pod("127.0.0.4", (ex, i) -> {
+      ex.getResponseHeaders().set("Retry-After", "soon-ish");
+      LoopbackPod.respond(ex, 502, "");
+    });
+    LoopbackPod forbidden = pod("127.0.0.5", LoopbackPod.statuses(403));
+
+    DeliveryException d1 = failure(n, throttled.endpoint());
+    assertThat(d1.kind()).isEqualTo(ErrorKind.THROTTLED);
+    assertThat(d1.retryAfter()).contains(Duration.ofSeconds(3));
+    assertThat(d1.getMessage()).isEqualTo("too many requests: slow down");
+    assertThat(failure(n, unavailable.endpoint()).retryAfter()).contains(Duration.ofSeconds(7));
+    assertThat(failure(n, garbage.endpoint()).retryAfter()).isEmpty();
+    DeliveryException d4 = failure(n, forbidden.endpoint());
+    assertThat(d4.kind()).isEqualTo(ErrorKind.UNAUTHORIZED);
+    assertThat(d4.status()).isEqualTo(403);
+  }
+
+  @Test
+  void redirectsAreNeverFollowed() throws Exception {
+    LoopbackPod elsewhere = pod("127.0.0.3", LoopbackPod.ok());
+    LoopbackPod redirecting = pod("127.0.0.2", (ex, i) -> {
+      ex.getResponseHeaders().set("Location", "http://" + elsewhere.endpoint().authority() + "/steal");
+      LoopbackPod.respond(ex, 307, "");
+    });
+
+    DeliveryException d = failure(HttpNotifier.builder().unsigned().build(), redirecting.endpoint());
+
+    assertThat(d.kind()).isEqualTo(ErrorKind.REDIRECT);
+    assertThat(elsewhere.requests()).isEmpty();
+  }
+
+  @Test
+  void aHugeResponseBodyIsReadOnlyUpToTheCap() throws Exception {
+    byte[] chunk = new byte[64 * 1024];
+    LoopbackPod big = pod("127.0.0.2", (ex, i) -> {
+      ex.sendResponseHeaders(200, 0);
+      try (var out = ex.getResponseBody()) {
+        for (int k = 0; k < 1600; k++) { // 100 MiB if fully read
+          out.write(chunk);
+        }
+      } catch (java.io.IOException expected) {
+        // the client stops reading and closes
+      }
+    });
+
+    Ack ack = deliver(HttpNotifier.builder().unsigned().maxResponseBytes(1024).build(), big.endpoint(), inv);
+
+    assertThat(ack.status()).isEqualTo(200);
+  }
+
+  @Test
+  void ackPredicateChecksTheJsonAnswer() throws Exception {
+    LoopbackPod yes = pod("127.0.0.2", (ex, i) -> LoopbackPod.respond(ex, 200, "{\"revalidated\":true}"));
+    LoopbackPod no = pod("127.0.0.3", (ex, i) -> LoopbackPod.respond(ex, 200, "{\"revalidated\":false}"));
+    HttpNotifier n = HttpNotifier.builder().unsigned().ackWhen(j -> j.path("revalidated").asBoolean()).build();
+
+    assertThat(deliver(n, yes.endpoint(), inv).status()).isEqualTo(200);
+    assertThat(failure(n, no.endpoint()).kind()).isEqualTo(ErrorKind.BAD_ACK);
+  }
+
+  @Test
+  void varnishPresetsPurgeEachPathAndTheTagsAsXkeys() throws Exception {
+    LoopbackPod varnish = pod("127.0.0.2", LoopbackPod.ok());
+    Invalidation two = Invalidation.builder().path("/a b").path("/caf\u00e9?x=1").tag("post:1").tag("home").build();
+
+    deliver(HttpNotifier.varnishPurge().build(), varnish.endpoint(), two);
+    deliver(HttpNotifier.varnishXkey().build(), varnish.endpoint(), two);
+    Ack none = deliver(HttpNotifier.varnishXkey().build(), varnish.endpoint(), Invalidation.ofPaths("/only-a-path"));
+
+    List<LoopbackPod.Request> rs = varnish.requests();
+    assertThat(rs).hasSize(3);
+    assertThat(rs.subList(0, 2)).extracting(LoopbackPod.Request::method).containsOnly("PURGE");
+    assertThat(rs.subList(0, 2)).extracting(LoopbackPod.Request::target)
+        .containsExactlyInAnyOrder("/a%20b", "/caf%C3%A9?x=1");
+    assertThat(rs.get(2).method()).isEqualTo("PURGE");
+    assertThat(rs.get(2).headers()).containsEntry("xkey-purge", "post:1 home").doesNotContainKey("webhook-signature");
+    assertThat(none.detail()).isEqualTo("nothing to send");
+  }
+
+  @Test
+  void ipv6EndpointsAreBracketedEndToEnd() throws Exception {
+    LoopbackPod v6 = pod("::1", LoopbackPod.ok());
+    Endpoint e = v6.endpoint();
+    assertThat(e.isIpv6()).isTrue();
+    assertThat(e.authority()).startsWith("[0:0:0:0:0:0:0:1]:");
+
+    assertThat(deliver(HttpNotifier.builder().unsigned().build(), e, inv).status()).isEqualTo(200);
+  }
+
+  @Test
+  void headersMayBeComputedFromTheInvalidation() throws Exception {
+    LoopbackPod pod = pod("127.0.0.2", LoopbackPod.ok());
+    HttpNotifier n = HttpNotifier.builder().unsigned().method("BAN").path("/ban")
+        .header("x-ban-tags", i -> String.join("|", i.tags())).header("x-static", "1").build();
+
+    deliver(n, pod.endpoint(), inv);
+
+    LoopbackPod.Request r = pod.requests().get(0);
+    assertThat(r.method()).isEqualTo("BAN");
+    assertThat(r.headers()).containsEntry("x-ban-tags", "post:42|home").containsEntry("x-static", "1");
+    assertThatThrownBy(() -> HttpNotifier.builder().header("webhook-id", "x"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> HttpNotifier.builder().header("x", "a\r\nb"))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+}
