@@ -121,10 +121,14 @@ public record InvalidationReport(
   }
 
   private String header() {
-    return String.format(Locale.ROOT, "%s: %s in %d ms (%d paths, %d tags%s)",
+    return String.format(Locale.ROOT, "%s: %s in %d ms (%s, %s%s)",
         invalidation.id(), isComplete() ? "COMPLETE" : "INCOMPLETE", elapsed.toMillis(),
-        invalidation.paths().size(), invalidation.tags().size(),
+        plural(invalidation.paths().size(), "path"), plural(invalidation.tags().size(), "tag"),
         submissions > 1 ? ", " + submissions + " submissions merged" : "");
+  }
+
+  private static String plural(int n, String word) {
+    return n + " " + word + (n == 1 ? "" : "s");
   }
 
   /**

@@ -74,9 +74,13 @@ public record TargetResult(
         if (status > 0) {
           sb.append(status).append(' ');
         }
-        sb.append(errorKind == null ? "failed" : errorKind.name().toLowerCase(java.util.Locale.ROOT));
-        if (error != null && !error.isEmpty()) {
-          sb.append(": ").append(error);
+        String kind = errorKind == null ? "failed" : errorKind.name().toLowerCase(java.util.Locale.ROOT);
+        if (error == null || error.isEmpty()) {
+          sb.append(kind);
+        } else if (error.startsWith(kind)) {
+          sb.append(error);
+        } else {
+          sb.append(kind).append(": ").append(error);
         }
         if (outcome == Outcome.EXCUSED) {
           sb.append(" (excused: left the tier)");
