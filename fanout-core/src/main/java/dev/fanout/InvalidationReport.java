@@ -31,6 +31,11 @@ public record InvalidationReport(
   /**
    * Validates the components.
    *
+   * @param invalidation see the record description
+   * @param startedAt see the record description
+   * @param elapsed see the record description
+   * @param stages see the record description
+   * @param submissions see the record description
    * @throws NullPointerException if a component is null
    */
   public InvalidationReport {
