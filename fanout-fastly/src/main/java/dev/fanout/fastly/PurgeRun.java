@@ -351,7 +351,7 @@ final class PurgeRun {
   }
 
   private void complete() {
-    List<String> purgeIds = new ArrayList<>();
+    Set<String> purgeIds = new LinkedHashSet<>();
     Set<String> notPurged = new LinkedHashSet<>();
     List<Failure> failed = new ArrayList<>();
     int succeeded = 0;
@@ -359,11 +359,7 @@ final class PurgeRun {
       List<String> opIds = ids.get(i);
       if (opIds != null) {
         succeeded++;
-        for (String id : opIds) {
-          if (!purgeIds.contains(id)) {
-            purgeIds.add(id);
-          }
-        }
+        purgeIds.addAll(opIds);
       } else {
         failed.add(failures.get(i));
         notPurged.addAll(ops.get(i).covers());
@@ -375,7 +371,7 @@ final class PurgeRun {
     if (failed.isEmpty()) {
       log.debug("Fastly service {}: invalidation {} purged with {} request(s)", purger.serviceId,
           invalidationId, sent);
-      result.complete(PurgeResult.succeeded(purger.name(), sent, purgeIds));
+      result.complete(PurgeResult.succeeded(purger.name(), sent, List.copyOf(purgeIds)));
       return;
     }
     Failure main = mainFailure(failed);
@@ -391,7 +387,8 @@ final class PurgeRun {
     }
     String detail = failed.size() + " of " + ops.size() + " requests failed; " + where
         + main.detail();
-    result.complete(new PurgeResult(purger.name(), PurgeResult.Status.FAILED, sent, purgeIds,
+    result.complete(new PurgeResult(purger.name(), PurgeResult.Status.FAILED, sent,
+        List.copyOf(purgeIds),
         List.copyOf(notPurged), main.kind(), detail, Duration.ZERO));
   }
 
@@ -417,7 +414,7 @@ final class PurgeRun {
     }
     try {
       JsonNode node = JSON.readTree(body);
-      List<String> out = new ArrayList<>();
+      Set<String> out = new LinkedHashSet<>();
       if (op.kind() == PurgeOp.Kind.URL) {
         JsonNode id = node.path("id");
         if (id.isTextual()) {
@@ -426,12 +423,12 @@ final class PurgeRun {
       } else if (node.isObject()) {
         for (Iterator<JsonNode> it = node.elements(); it.hasNext(); ) {
           JsonNode id = it.next();
-          if (id.isTextual() && !out.contains(id.asText())) {
+          if (id.isTextual()) {
             out.add(id.asText());
           }
         }
       }
-      return out;
+      return List.copyOf(out);
     } catch (IOException e) {
       log.debug("Fastly service {}: {}: unreadable purge answer ({})", purger.serviceId,
           op.label(), e.getClass().getSimpleName());
