@@ -13,6 +13,7 @@ import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -69,7 +70,9 @@ import java.util.regex.Pattern;
  * <p>Each request is bounded by the {@linkplain Builder#requestTimeout(Duration) request timeout}
  * (applied on the scheduler, since on Java 17 {@code HttpRequest.timeout} does not cover a stalled
  * body). Connection failures, timeouts and 5xx answers are retried with capped exponential backoff
- * and full jitter; 429 waits for {@code Retry-After} or {@code Fastly-RateLimit-Reset}. No retry
+ * and full jitter; 429 waits for the later of {@code Retry-After} and {@code
+ * Fastly-RateLimit-Reset} (Fastly rate-limits purge-all, not key or URL purges; see
+ * https://docs.fastly.com/api/). No retry
  * starts later than {@linkplain Builder#maxWait(Duration) maxWait} after the purge began: a wait
  * that would end past it fails the request at once instead. 401 and 403 are not retried: they
  * stop the whole purge (no further request is sent) with a message naming the service id.
@@ -89,8 +92,8 @@ public final class FastlyPurger implements Purger {
 
   /**
    * Most surrogate keys in one batch purge request. See
-   * https://www.fastly.com/documentation/reference/api/purging/ ("Up to 256 surrogate keys can be
-   * purged in one batch request").
+   * https://developer.fastly.com/reference/api/purging/ ("Up to 256 surrogate keys can be purged in
+   * one batch request").
    */
   public static final int MAX_KEYS_PER_BATCH = 256;
 
@@ -102,7 +105,7 @@ public final class FastlyPurger implements Purger {
    */
   public static final int MAX_BATCH_HEADER_BYTES = SurrogateKeys.MAX_HEADER_BYTES;
 
-  /** The public API, https://www.fastly.com/documentation/reference/api/ . */
+  /** Fastly's API endpoint; see https://docs.fastly.com/api . */
   public static final URI DEFAULT_BASE_URI = URI.create("https://api.fastly.com");
 
   /** Default connect timeout of the client the purger builds when none is given. */
@@ -343,7 +346,7 @@ public final class FastlyPurger implements Purger {
      * @throws NullPointerException if {@code hosts} or a host is null
      * @throws IllegalArgumentException if a host is invalid
      */
-    public Builder hosts(List<String> hosts) {
+    public Builder hosts(Collection<String> hosts) {
       for (String h : hosts) {
         host(h);
       }

@@ -21,6 +21,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -74,6 +75,8 @@ final class FakeFastly implements AutoCloseable {
   private final Queue<Answer> script = new ConcurrentLinkedQueue<>();
   private final CountDownLatch release = new CountDownLatch(1);
   private final AtomicLong ids = new AtomicLong(19170046);
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger maxInFlight = new AtomicInteger();
 
   private FakeFastly() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -158,6 +161,20 @@ final class FakeFastly implements AutoCloseable {
   // ---- server ----
 
   private void handle(HttpExchange ex) throws IOException {
+    maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+    try {
+      record(ex);
+    } finally {
+      inFlight.decrementAndGet();
+    }
+  }
+
+  /** The most requests the server was handling at the same time. */
+  int maxInFlight() {
+    return maxInFlight.get();
+  }
+
+  private void record(HttpExchange ex) throws IOException {
     byte[] body = ex.getRequestBody().readAllBytes();
     requests.add(new Recorded(ex.getRequestMethod(), ex.getRequestURI().getRawPath(),
         ex.getRequestURI().getRawQuery(), ex.getProtocol(), Map.copyOf(ex.getRequestHeaders()),

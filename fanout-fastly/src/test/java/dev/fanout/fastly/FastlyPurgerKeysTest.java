@@ -92,7 +92,7 @@ class FastlyPurgerKeysTest {
   @Test
   void hundredThousandTagsShouldNeverExceedTheBatchLimits() {
     // Given
-    FastlyPurger purger = h.purger().purgePaths(false).build();
+    FastlyPurger purger = h.purger().purgePaths(false).concurrency(4).build();
     List<String> tags = tags(100_000);
 
     // When
@@ -109,6 +109,7 @@ class FastlyPurgerKeysTest {
     List<String> sent = h.server.allKeys();
     assertThat(sent).hasSize(100_000);
     assertThat(new HashSet<>(sent)).hasSize(100_000).isEqualTo(new HashSet<>(tags));
+    assertThat(h.server.maxInFlight()).isBetween(1, 4);
   }
 
   @Test
@@ -211,5 +212,29 @@ class FastlyPurgerKeysTest {
     Set<String> paths = new HashSet<>();
     h.server.requests().forEach(r -> paths.add(r.rawPath()));
     assertThat(paths).containsExactly("/service/SU1Z0isx/purge");
+  }
+
+  @Test
+  void theDefaultClientSchedulerAndClockShouldWorkEndToEnd() {
+    // Given: only what a user sets, plus the loopback base URI; the first answer is a 503
+    FastlyPurger purger = FastlyPurger.builder()
+        .serviceId(FakeFastly.SERVICE_ID)
+        .apiToken(FakeFastly.TOKEN)
+        .host("www.example.com")
+        .baseUri(h.server.baseUri())
+        .build();
+    h.server.enqueue(FakeFastly.status(503, ""));
+
+    // When: retried on the default scheduler after a real (at most 100 ms) backoff
+    PurgeResult result = Harness.join(
+        purger.purge(Invalidation.builder().tag("post:42").path("/blog/hello").build()));
+
+    // Then
+    assertThat(result.isSuccess()).isTrue();
+    assertThat(result.requests()).isEqualTo(3);
+    assertThat(h.server.requests()).allSatisfy(r -> {
+      assertThat(r.protocol()).isEqualTo("HTTP/1.1");
+      assertThat(r.header("Upgrade")).isNull();
+    });
   }
 }
