@@ -38,7 +38,7 @@ final class ApiToken {
     return value;
   }
 
-  /** Replaces any occurrence of the token in text that came from outside (e.g. a reflected body). */
+  /** Replaces the token wherever it occurs in text from outside (e.g. a reflected body). */
   String scrub(String text) {
     return text == null ? null : text.replace(value, MASK);
   }

@@ -53,14 +53,14 @@ import java.util.regex.Pattern;
  *       Builder#host(String) host}: {@code POST /purge/{host}{path}} on the API, the shape Fastly's
  *       API clients use (a {@code PURGE} sent to the site itself would need the {@code Host}
  *       header, which {@code java.net.http} does not let a caller set). Characters that may not
- *       appear in a URL are percent-encoded as UTF-8; a query string is kept. Fastly has no wildcard
- *       URL purge, so a path ending in {@code *} is rejected, except {@code /*} when {@linkplain
- *       Builder#purgeAll(boolean) purge-all} is enabled: that becomes {@code POST
+ *       appear in a URL are percent-encoded as UTF-8; a query string is kept. Fastly has no
+ *       wildcard URL purge, so a path ending in {@code *} is rejected, except {@code /*} when
+ *       {@linkplain Builder#purgeAll(boolean) purge-all} is enabled: that becomes {@code POST
  *       /service/{service_id}/purge_all}, which is always a hard purge and counts against Fastly's
  *       hourly API rate limit.
- *   <li>Key and URL purges are <b>soft</b> by default ({@code Fastly-Soft-Purge: 1}): the edge marks
- *       objects stale instead of dropping them, so with {@code stale-while-revalidate} it keeps
- *       serving while one request refetches, instead of every edge stampeding the origin at once.
+ *   <li>Key and URL purges are <b>soft</b> by default ({@code Fastly-Soft-Purge: 1}): the edge
+ *       marks objects stale instead of dropping them, so with {@code stale-while-revalidate} it
+ *       keeps serving while one request refetches, instead of every edge stampeding the origin.
  *   <li>The API token goes in the {@code Fastly-Key} header and nowhere else: not in a URL, a log
  *       line, an exception message or {@link #toString()}.
  * </ul>
@@ -72,17 +72,17 @@ import java.util.regex.Pattern;
  * body). Connection failures, timeouts and 5xx answers are retried with capped exponential backoff
  * and full jitter; 429 waits for the later of {@code Retry-After} and {@code
  * Fastly-RateLimit-Reset} (Fastly rate-limits purge-all, not key or URL purges; see
- * https://docs.fastly.com/api/). No retry
- * starts later than {@linkplain Builder#maxWait(Duration) maxWait} after the purge began: a wait
- * that would end past it fails the request at once instead. 401 and 403 are not retried: they
- * stop the whole purge (no further request is sent) with a message naming the service id.
- * Redirects are never followed.
+ * https://docs.fastly.com/api/). No retry starts later than {@linkplain Builder#maxWait(Duration)
+ * maxWait} after the purge began: a wait that would end past it fails the request at once. 401
+ * and 403 are not retried: they stop the whole purge (no further request is sent) with a message
+ * naming the service id. Redirects are never followed.
  *
  * <p>The returned stage completes normally when at least one request succeeded: with a {@link
  * PurgeResult} that carries Fastly's purge ids, or, when some requests failed, one whose {@link
- * PurgeResult#notPurged()} lists the tags and paths that are still stale. It completes exceptionally
- * with a {@link PurgeException} when nothing was purged. Cancelling the returned future (as the
- * engine does at its deadline) cancels requests in flight and retries not yet started.
+ * PurgeResult#notPurged()} lists the tags and paths that are still stale. It completes
+ * exceptionally with a {@link PurgeException} when nothing was purged. Cancelling the returned
+ * future (as the engine does at its deadline) cancels requests in flight and retries not yet
+ * started.
  *
  * <p>Instances are immutable and safe for concurrent use.
  *
@@ -182,8 +182,8 @@ public final class FastlyPurger implements Purger {
   }
 
   /**
-   * Purges the invalidation's tags (as surrogate keys) and paths (as URLs on every configured host).
-   * Returns at once; the work happens on the HTTP client's threads and the scheduler.
+   * Purges the invalidation's tags (as surrogate keys) and paths (as URLs on every configured
+   * host). Returns at once; the work happens on the HTTP client's threads and the scheduler.
    *
    * @param invalidation what to purge
    * @return a stage that completes with the result, or exceptionally with a {@link PurgeException}
@@ -309,8 +309,8 @@ public final class FastlyPurger implements Purger {
      * Needed when invalidations carry paths, unless {@link #purgePaths(boolean) purgePaths(false)}.
      *
      * @param host a host name with an optional port ({@code www.example.com}, {@code
-     *     example.com:8443}), or an origin URL ({@code https://www.example.com}); Fastly's cache key
-     *     does not include the scheme, so it is dropped
+     *     example.com:8443}), or an origin URL ({@code https://www.example.com}); Fastly's cache
+     *     key does not include the scheme, so it is dropped
      * @return this builder
      * @throws NullPointerException if {@code host} is null
      * @throws IllegalArgumentException if it is not a host name (internationalised names must be
@@ -407,7 +407,8 @@ public final class FastlyPurger implements Purger {
      */
     public Builder baseUri(URI baseUri) {
       Objects.requireNonNull(baseUri, "baseUri");
-      String scheme = baseUri.getScheme() == null ? "" : baseUri.getScheme().toLowerCase(Locale.ROOT);
+      String scheme =
+          baseUri.getScheme() == null ? "" : baseUri.getScheme().toLowerCase(Locale.ROOT);
       if (!scheme.equals("https") && !scheme.equals("http")) {
         throw new IllegalArgumentException("baseUri must be an http(s) URI: " + baseUri);
       }

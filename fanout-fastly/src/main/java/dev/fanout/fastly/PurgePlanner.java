@@ -49,7 +49,8 @@ final class PurgePlanner {
       StringBuilder sb = new StringBuilder("Fastly service '").append(purger.serviceId)
           .append("': invalidation ").append(inv.id()).append(" not sent, ")
           .append(problems.size()).append(problems.size() == 1 ? " problem: " : " problems: ");
-      sb.append(String.join("; ", problems.subList(0, Math.min(MAX_PROBLEMS_SHOWN, problems.size()))));
+      int shown = Math.min(MAX_PROBLEMS_SHOWN, problems.size());
+      sb.append(String.join("; ", problems.subList(0, shown)));
       if (problems.size() > MAX_PROBLEMS_SHOWN) {
         sb.append("; and ").append(problems.size() - MAX_PROBLEMS_SHOWN).append(" more");
       }

@@ -179,6 +179,10 @@ final class PurgeRun {
         purger.client.sendAsync(request, BoundedBody.handler(FastlyPurger.MAX_RESPONSE_BYTES));
     CompletableFuture<HttpResponse<byte[]>> bounded = new CompletableFuture<>();
     live.add(http);
+    if (result.isCancelled()) {
+      // Cancelled while this request was being sent: the cancel handler may have missed it.
+      http.cancel(true);
+    }
     ScheduledFuture<?> timer = purger.scheduler.schedule(() -> {
       if (bounded.completeExceptionally(new HttpTimeoutException(
           "no complete response within " + purger.requestTimeout.toMillis() + " ms"))) {
@@ -258,8 +262,9 @@ final class PurgeRun {
     Duration delay = hint != null ? hint : purger.retryPolicy.backoff(n, purger.random);
     Instant at = purger.clock.instant().plus(delay);
     if (at.isAfter(retryDeadline)) {
-      fail(i, kind, detail + " (next attempt in " + delay.toMillis() + " ms would start after maxWait "
-          + purger.maxWait.toMillis() + " ms; " + n + (n == 1 ? " attempt)" : " attempts)"), cause);
+      fail(i, kind, detail + " (next attempt in " + delay.toMillis()
+          + " ms would start after maxWait " + purger.maxWait.toMillis() + " ms; " + n
+          + (n == 1 ? " attempt)" : " attempts)"), cause);
       return;
     }
     log.debug("Fastly service {}: {} retrying in {} ms", purger.serviceId, ops.get(i).label(),
@@ -338,7 +343,10 @@ final class PurgeRun {
   }
 
   private static Failure notSent(int i, Failure stopped) {
-    String d = stopped.detail().startsWith(NOT_SENT) ? stopped.detail() : NOT_SENT + stopped.detail();
+    String d = stopped.detail();
+    if (!d.startsWith(NOT_SENT)) {
+      d = NOT_SENT + d;
+    }
     return new Failure(i, stopped.kind(), d, null);
   }
 
@@ -460,7 +468,8 @@ final class PurgeRun {
 
   private String describe(Throwable t) {
     String m = t.getMessage();
-    return t.getClass().getSimpleName() + (m == null || m.isBlank() ? "" : ": " + purger.token.scrub(m));
+    String name = t.getClass().getSimpleName();
+    return m == null || m.isBlank() ? name : name + ": " + purger.token.scrub(m);
   }
 
   private static Throwable unwrap(Throwable t) {

@@ -243,7 +243,8 @@ class FastlyPurgerFailureTest {
   void aRejectedBatchShouldLeaveTheOthersPurgedAndListItsKeys() {
     // Given: batch 2 of 3 is rejected
     FastlyPurger purger = h.purger().purgePaths(false).concurrency(1).build();
-    h.server.enqueue(FakeFastly.fastly(), status(400, "{\"msg\":\"Bad request\",\"detail\":\"x\"}"));
+    h.server.enqueue(
+        FakeFastly.fastly(), status(400, "{\"msg\":\"Bad request\",\"detail\":\"x\"}"));
     List<String> tags =
         IntStream.range(0, 600).mapToObj(i -> "t" + i).collect(Collectors.toList());
 
@@ -385,7 +386,8 @@ class FastlyPurgerFailureTest {
   @Test
   void aRedirectShouldNotBeFollowed() throws Exception {
     // Given: a second loopback server the redirect points to
-    HttpServer other = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    HttpServer other =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     AtomicInteger hits = new AtomicInteger();
     other.createContext("/", ex -> {
       hits.incrementAndGet();
