@@ -282,6 +282,40 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
     return sb.toString().trim();
   }
 
+  /** The body and signature of one invalidation at one second; shared by all its targets. */
+  private static final class Signed {
+    final Invalidation invalidation;
+    final long timestamp;
+    final byte[] payload;
+    final String signature;
+
+    Signed(Invalidation invalidation, long timestamp, byte[] payload, String signature) {
+      this.invalidation = invalidation;
+      this.timestamp = timestamp;
+      this.payload = payload;
+      this.signature = signature;
+    }
+  }
+
+  private volatile Signed lastSigned;
+
+  /**
+   * A fan-out sends the same body to every replica within the same second or so: encode and sign it
+   * once per invalidation and second, not once per replica.
+   */
+  private Signed signed(Invalidation invalidation) {
+    long ts = clock.instant().getEpochSecond();
+    Signed last = lastSigned;
+    if (last != null && last.invalidation == invalidation && last.timestamp == ts) {
+      return last;
+    }
+    byte[] payload = body == BodyMode.JSON ? InvalidationJson.encode(invalidation) : new byte[0];
+    String signature = signer == null ? null : signer.sign(invalidation.id(), ts, payload);
+    Signed fresh = new Signed(invalidation, ts, payload, signature);
+    lastSigned = fresh;
+    return fresh;
+  }
+
   /** A request in transport-neutral form. */
   record Req(String method, String scheme, String authority, String target,
       List<Map.Entry<String, String>> headers, byte[] body, InetSocketAddress address) {
@@ -322,7 +356,8 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
       targets = List.of(path);
     }
     List<Req> out = new ArrayList<>(targets.size());
-    byte[] payload = body == BodyMode.JSON ? InvalidationJson.encode(invalidation) : new byte[0];
+    Signed signed = signed(invalidation);
+    byte[] payload = signed.payload;
     String host = endpoint.isIpv6() ? "[" + endpoint.address() + "]" : endpoint.address();
     int p = port > 0 ? port : endpoint.port();
     InetSocketAddress address = isLiteral(endpoint)
@@ -344,10 +379,9 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
         }
       }
       if (signer != null) {
-        long ts = clock.instant().getEpochSecond();
         hs.add(Map.entry("webhook-id", invalidation.id()));
-        hs.add(Map.entry("webhook-timestamp", Long.toString(ts)));
-        hs.add(Map.entry("webhook-signature", signer.sign(invalidation.id(), ts, payload)));
+        hs.add(Map.entry("webhook-timestamp", Long.toString(signed.timestamp)));
+        hs.add(Map.entry("webhook-signature", signed.signature));
       }
       out.add(new Req(method, scheme, host + ":" + p, Paths.encode(target), hs, payload, address));
     }
