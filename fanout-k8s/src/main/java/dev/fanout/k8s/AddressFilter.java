@@ -150,8 +150,13 @@ final class AddressFilter {
   }
 
   static String printable(String s) {
+    return printable(s, 100);
+  }
+
+  /** Returns at most {@code max} characters of {@code s}, control and non-ASCII ones as '?'. */
+  static String printable(String s, int max) {
     StringBuilder b = new StringBuilder();
-    for (int i = 0; i < s.length() && i < 100; i++) {
+    for (int i = 0; i < s.length() && i < max; i++) {
       char c = s.charAt(i);
       b.append(c >= 0x20 && c < 0x7f ? c : '?');
     }
