@@ -155,6 +155,7 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
   private volatile List<Endpoint> lastListed;
   private volatile Instant lastListedAt;
   private volatile DiscoveryException lastListError;
+  private volatile boolean closed;
 
   private KubernetesDiscovery(Builder b, HttpClient http, ExecutorService ownedHttpExecutor,
       ScheduledExecutorService scheduler, ScheduledExecutorService ownedScheduler) {
@@ -212,6 +213,10 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
    */
   @Override
   public CompletionStage<List<Endpoint>> discover() {
+    if (closed) {
+      return CompletableFuture.failedFuture(
+          new DiscoveryException("discovery of " + api.describe() + " is closed"));
+    }
     if (watcher == null) {
       return listAll().handle((listing, error) -> {
         if (error != null) {
@@ -276,10 +281,11 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
 
   /**
    * Stops the watch (if any) and the threads this instance created. Idempotent; afterwards {@code
-   * discover()} fails in watch mode.
+   * discover()} fails.
    */
   @Override
   public void close() {
+    closed = true;
     if (watcher != null) {
       watcher.close();
     }

@@ -218,6 +218,7 @@ final class SliceWatcher {
         if (e == null) {
           syncedAt = clock.instant();
           lastByte = clock.instant();
+          lastError = null;
           timer = scheduler.schedule(() -> idleCheck(gen), idleTimeout.toNanos(),
               TimeUnit.NANOSECONDS);
           return;
