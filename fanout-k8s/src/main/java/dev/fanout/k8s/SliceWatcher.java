@@ -69,6 +69,8 @@ final class SliceWatcher {
   private Instant lastByte;
   private boolean closed;
   private CompletableFuture<List<Endpoint>> waiting = new CompletableFuture<>();
+  private CompletableFuture<List<Endpoint>> toFail;
+  private DiscoveryException toFailWith;
   private volatile List<Endpoint> view;
   private volatile Instant syncedAt;
   private volatile DiscoveryException lastError;
@@ -169,19 +171,24 @@ final class SliceWatcher {
         }
         if (e != null) {
           failedLocked(e, "list", this::relist);
-          return;
+          done = null;
+        } else {
+          slices.clear();
+          slices.putAll(r.slices());
+          resourceVersion = r.resourceVersion();
+          failures = 0;
+          emptyCloses = 0;
+          lastError = null;
+          syncedAt = clock.instant();
+          view = parser.merge(slices.values(), states);
+          done = waiting;
+          log.debug("{}: listed {} slices, {} targets, resourceVersion {}", api.describe(),
+              slices.size(), view.size(), resourceVersion);
         }
-        slices.clear();
-        slices.putAll(r.slices());
-        resourceVersion = r.resourceVersion();
-        failures = 0;
-        emptyCloses = 0;
-        lastError = null;
-        syncedAt = clock.instant();
-        view = parser.merge(slices.values(), states);
-        done = waiting;
-        log.debug("{}: listed {} slices, {} targets, resourceVersion {}", api.describe(),
-            slices.size(), view.size(), resourceVersion);
+      }
+      if (done == null) {
+        failWaiters();
+        return;
       }
       done.complete(view);
       watch();
@@ -230,6 +237,7 @@ final class SliceWatcher {
         }
         failedLocked(cause, "watch", this::watch);
       }
+      failWaiters();
     });
   }
 
@@ -269,7 +277,6 @@ final class SliceWatcher {
         : new DiscoveryException("cannot " + verb + " " + api.describe() + ": "
             + (cause instanceof ApiClient.ApiException ? cause.getMessage() : cause.toString()),
             cause);
-    lastError = error;
     Duration delay = backoff.delay(failures, random);
     if (cause instanceof ApiClient.ApiException api && api.retryAfter.isPresent()) {
       Duration asked = api.retryAfter.get().compareTo(backoff.max()) > 0
@@ -283,13 +290,31 @@ final class SliceWatcher {
       log.debug("{} (failure {} in a row); retrying in {} ms", error.getMessage(), failures,
           delay.toMillis());
     }
-    CompletableFuture<List<Endpoint>> w = waiting;
-    if (view == null) {
-      // Callers waiting for the first view learn about the failure now rather than hang.
-      waiting = new CompletableFuture<>();
-      w.completeExceptionally(error);
-    }
     timer = scheduler.schedule(next, delay.toNanos(), TimeUnit.NANOSECONDS);
+    // Published after the retry is scheduled, so whoever sees the error also sees the retry.
+    lastError = error;
+    if (view == null) {
+      // Callers waiting for the first view learn about the failure now rather than hang; they are
+      // completed by failWaiters(), outside the lock, so their callbacks never run under it.
+      toFail = waiting;
+      toFailWith = error;
+      waiting = new CompletableFuture<>();
+    }
+  }
+
+  /** Completes, outside the lock, the callers that a failure under the lock released. */
+  private void failWaiters() {
+    CompletableFuture<List<Endpoint>> f;
+    DiscoveryException e;
+    synchronized (lock) {
+      f = toFail;
+      e = toFailWith;
+      toFail = null;
+      toFailWith = null;
+    }
+    if (f != null) {
+      f.completeExceptionally(e);
+    }
   }
 
   /** Returns true when the caller should re-watch at once (after releasing the lock). */
@@ -400,6 +425,7 @@ final class SliceWatcher {
           eventLocked(line);
         }
       }
+      failWaiters();
     }
 
     @Override
@@ -411,6 +437,7 @@ final class SliceWatcher {
         }
         again = endedLocked(error);
       }
+      failWaiters();
       if (again) {
         watch();
       }

@@ -138,12 +138,13 @@ class DnsDiscoveryTest {
 
   @Test
   void intermittentNxdomainIsNotBelieved() throws Exception {
-    dns.add(WEB + " 5 A 127.0.0.2").nxdomain(WEB, 2);
+    dns.add(WEB + " 5 A 127.0.0.2").nxdomain(WEB, Type.A, 1);
     DnsDiscovery discovery = builder(WEB).port(3000).build();
 
     List<Endpoint> endpoints = drive(discovery.discover().toCompletableFuture());
 
     assertThat(authorities(endpoints)).containsExactly("127.0.0.2:3000");
+    assertThat(dns.count(null, WEB, Type.A)).isEqualTo(2);
   }
 
   @Test

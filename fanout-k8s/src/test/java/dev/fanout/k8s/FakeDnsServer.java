@@ -43,7 +43,7 @@ final class FakeDnsServer implements AutoCloseable {
   private final Map<Name, List<Record>> zone = new ConcurrentHashMap<>();
   private final Map<Name, AtomicInteger> servfail = new ConcurrentHashMap<>();
   private final Map<Name, AtomicInteger> drop = new ConcurrentHashMap<>();
-  private final Map<Name, AtomicInteger> nxdomain = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> nxdomain = new ConcurrentHashMap<>();
   private final List<Query> queries = new CopyOnWriteArrayList<>();
   private volatile boolean addAdditional = true;
   private volatile boolean closed;
@@ -115,8 +115,9 @@ final class FakeDnsServer implements AutoCloseable {
     return this;
   }
 
-  FakeDnsServer nxdomain(String n, int times) {
-    nxdomain.put(name(n), new AtomicInteger(times));
+  /** Answers NXDOMAIN to the next {@code times} queries for this name and record type. */
+  FakeDnsServer nxdomain(String n, int type, int times) {
+    nxdomain.put(name(n) + "/" + type, new AtomicInteger(times));
     return this;
   }
 
@@ -135,7 +136,7 @@ final class FakeDnsServer implements AutoCloseable {
         && q.name().equals(x) && q.type() == type).count();
   }
 
-  private static boolean take(Map<Name, AtomicInteger> m, Name n) {
+  private static <K> boolean take(Map<K, AtomicInteger> m, K n) {
     AtomicInteger left = m.get(n);
     return left != null && left.getAndDecrement() > 0;
   }
@@ -160,7 +161,7 @@ final class FakeDnsServer implements AutoCloseable {
       return r;
     }
     List<Record> records = zone.get(n);
-    if (take(nxdomain, n) || records == null) {
+    if (take(nxdomain, n + "/" + type) || records == null) {
       r.getHeader().setRcode(Rcode.NXDOMAIN);
       return r;
     }
