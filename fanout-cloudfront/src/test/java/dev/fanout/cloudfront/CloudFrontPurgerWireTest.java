@@ -159,7 +159,7 @@ class CloudFrontPurgerWireTest {
     assertThat(cloudFront.posts()).extracting(FakeCloudFront.Call::callerReference).doesNotHaveDuplicates();
     Set<String> sent = new HashSet<>();
     cloudFront.posts().forEach(c -> sent.addAll(c.items()));
-    assertThat(sent).hasSize(7_500).containsAll(paths);
+    assertThat(sent).isEqualTo(new HashSet<>(paths));
     assertThat(cloudFront.limitRejections()).isZero();
     assertThat(cloudFront.maxInFlightPaths()).isLessThanOrEqualTo(CloudFrontPurger.MAX_IN_FLIGHT_PATHS);
   }
