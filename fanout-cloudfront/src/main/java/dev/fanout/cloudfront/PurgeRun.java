@@ -94,8 +94,13 @@ final class PurgeRun {
   }
 
   CompletableFuture<PurgeResult> start() {
+    // Cancelled, timed out or completed by anyone but finish(): stop as for a cancellation.
     result.whenComplete((r, e) -> {
-      if (result.isCancelled()) {
+      boolean external;
+      synchronized (this) {
+        external = !finished;
+      }
+      if (external) {
         onCancelled();
       }
     });
@@ -111,6 +116,12 @@ final class PurgeRun {
   // ---- waiting for in-flight room
 
   private void enqueue(BatchState s) {
+    synchronized (this) {
+      if (stopped || result.isDone()) {
+        s.phase = Phase.SKIPPED;
+        return;
+      }
+    }
     Instant deadline = purger.clock().instant().plus(purger.limitWait());
     CompletableFuture<InFlightBudget.Reservation> w =
         purger.budget().acquire(s.batch.nonWildcards(), s.batch.wildcards());
@@ -210,7 +221,18 @@ final class PurgeRun {
   }
 
   private void onCreated(BatchState s, CreateInvalidationResponse response) {
-    String id = response.invalidation().id();
+    String id = response.invalidation() == null ? null : response.invalidation().id();
+    if (id == null) {
+      fail(
+          s,
+          new CloudFrontErrors.Failure(
+              CloudFrontErrors.Action.FAIL,
+              ErrorKind.BAD_ACK,
+              "",
+              dist + ": CreateInvalidation answered without an invalidation id",
+              null));
+      return;
+    }
     String status = response.invalidation().status();
     InFlightBudget.Reservation r;
     synchronized (this) {
@@ -499,7 +521,10 @@ final class PurgeRun {
       } else if (ids.isEmpty()) {
         done = null;
         CloudFrontErrors.Failure f = failure;
-        error = new PurgeException(purger.name(), f.kind(), f.message(), f.cause());
+        error =
+            f != null
+                ? new PurgeException(purger.name(), f.kind(), f.message(), f.cause())
+                : new PurgeException(purger.name(), ErrorKind.INTERNAL, dist + ": nothing was sent", null);
       } else {
         ErrorKind kind;
         String why;

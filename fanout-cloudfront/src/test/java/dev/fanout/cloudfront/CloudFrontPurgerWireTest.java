@@ -1,7 +1,6 @@
 package dev.fanout.cloudfront;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.fanout.ErrorKind;
@@ -633,6 +632,25 @@ class CloudFrontPurgerWireTest {
     assertThat(cloudFront.gets()).isNotEmpty();
     assertThat(cloudFront.limitRejections()).isZero();
     assertThat(purger.inFlightPaths()).isEqualTo(1);
+  }
+
+  @Test
+  void aPurgeFutureCompletedByTheCallerStopsLikeACancellation() throws Exception {
+    // Given
+    CloudFrontPurger purger = purger().build();
+    CompletableFuture<PurgeResult> f = purger.purge(of("inv_deadline", paths("/p/", 7_500)));
+    await().atMost(AWAIT).until(() -> cloudFront.posts().size() == 1);
+    // one refresh, and one limit-wait timer for each of the two waiting batches
+    assertThat(scheduler.pending()).isEqualTo(3);
+
+    // When: a caller bounds the future with orTimeout or completes it itself
+    f.completeExceptionally(new java.util.concurrent.TimeoutException("deadline"));
+
+    // Then: the waiting batches left the queue at once and their timers are gone
+    assertThat(scheduler.pending()).isEqualTo(1);
+    scheduler.advance(Duration.ofMinutes(10));
+    await().atMost(AWAIT).until(() -> scheduler.pending() == 0);
+    assertThat(cloudFront.posts()).hasSize(1);
   }
 
   // ---- region
