@@ -49,7 +49,9 @@ final class CloudFrontErrors {
       AwsErrorDetails details = ase.awsErrorDetails();
       String code = details == null || details.errorCode() == null ? "" : details.errorCode();
       String vendorMessage =
-          details == null || details.errorMessage() == null ? "" : ": " + Planner.shorten(details.errorMessage());
+          details == null || details.errorMessage() == null
+              ? ""
+              : ": " + Planner.shorten(details.errorMessage());
       int status = ase.statusCode();
       String suffix = " (" + (code.isEmpty() ? "HTTP " + status : code) + ")" + vendorMessage;
       switch (code) {
@@ -65,15 +67,22 @@ final class CloudFrontErrors {
               Action.REFERENCE_TAKEN,
               ErrorKind.REJECTED,
               code,
-              dist + " already has a different invalidation batch under this CallerReference" + suffix,
+              dist
+                  + " already has a different invalidation batch under this CallerReference"
+                  + suffix,
               t);
         case ACCESS_DENIED:
           return new Failure(
               Action.FAIL,
               ErrorKind.UNAUTHORIZED,
               code,
-              dist + ": access denied to " + operation + "; the caller's IAM policy must allow cloudfront:"
-                  + operation + " on this distribution" + suffix,
+              dist
+                  + ": access denied to "
+                  + operation
+                  + "; the caller's IAM policy must allow cloudfront:"
+                  + operation
+                  + " on this distribution"
+                  + suffix,
               t);
         case NO_SUCH_DISTRIBUTION:
           return new Failure(
@@ -96,20 +105,28 @@ final class CloudFrontErrors {
             dist + ": " + operation + " still throttled after the SDK's retries" + suffix,
             t);
       }
-      ErrorKind kind = status == 403 || status == 401 ? ErrorKind.UNAUTHORIZED : ErrorKind.ofStatus(status);
-      String what = status >= 500 ? " failed on CloudFront's side after the SDK's retries" : " was rejected";
+      ErrorKind kind =
+          status == 403 || status == 401 ? ErrorKind.UNAUTHORIZED : ErrorKind.ofStatus(status);
+      String what =
+          status >= 500 ? " failed on CloudFront's side after the SDK's retries" : " was rejected";
       return new Failure(Action.FAIL, kind, code, dist + ": " + operation + what + suffix, t);
     }
     if (t instanceof CancellationException) {
-      return new Failure(Action.FAIL, ErrorKind.CANCELLED, "", dist + ": " + operation + " cancelled", t);
+      return new Failure(
+          Action.FAIL, ErrorKind.CANCELLED, "", dist + ": " + operation + " cancelled", t);
     }
-    if (t instanceof ApiCallTimeoutException || t instanceof ApiCallAttemptTimeoutException
+    if (t instanceof ApiCallTimeoutException
+        || t instanceof ApiCallAttemptTimeoutException
         || hasCause(t, ApiCallAttemptTimeoutException.class)) {
       return new Failure(
           Action.FAIL,
           ErrorKind.TIMEOUT,
           "",
-          dist + ": " + operation + " timed out: " + Planner.shorten(String.valueOf(t.getMessage())),
+          dist
+              + ": "
+              + operation
+              + " timed out: "
+              + Planner.shorten(String.valueOf(t.getMessage())),
           t);
     }
     if (t instanceof SdkClientException || t instanceof IOException) {
@@ -118,7 +135,11 @@ final class CloudFrontErrors {
           Action.FAIL,
           kind,
           "",
-          dist + ": " + operation + " could not reach CloudFront: " + Planner.shorten(String.valueOf(t.getMessage())),
+          dist
+              + ": "
+              + operation
+              + " could not reach CloudFront: "
+              + Planner.shorten(String.valueOf(t.getMessage())),
           t);
     }
     return new Failure(
@@ -131,7 +152,8 @@ final class CloudFrontErrors {
 
   static Throwable unwrap(Throwable t) {
     Throwable cur = t;
-    while ((cur instanceof CompletionException || cur instanceof ExecutionException) && cur.getCause() != null) {
+    while ((cur instanceof CompletionException || cur instanceof ExecutionException)
+        && cur.getCause() != null) {
       cur = cur.getCause();
     }
     return cur;

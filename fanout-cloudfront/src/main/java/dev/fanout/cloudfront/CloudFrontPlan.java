@@ -8,13 +8,13 @@ import java.util.Objects;
 /**
  * What {@link CloudFrontPurger} would send to CloudFront for one invalidation, and what it costs:
  * the {@code CreateInvalidation} batches in order, each with its {@code CallerReference} and items,
- * and the number of billable paths. Returned by {@link CloudFrontPurger#plan(dev.fanout.Invalidation)}
- * without any network call; {@link CloudFrontPurger#purge(dev.fanout.Invalidation)} sends exactly
- * this plan.
+ * and the number of billable paths. Returned by {@link
+ * CloudFrontPurger#plan(dev.fanout.Invalidation)} without any network call; {@link
+ * CloudFrontPurger#purge(dev.fanout.Invalidation)} sends exactly this plan.
  *
  * <p>CloudFront bills per item sent, whatever it matches: a path, a wildcard path such as {@code
- * /blog/*} and a tag item such as {@code #post:42} each count as one path, and the first 1,000 paths
- * a month are free across the whole AWS account
+ * /blog/*} and a tag item such as {@code #post:42} each count as one path, and the first 1,000
+ * paths a month are free across the whole AWS account
  * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/PayingForInvalidation.html).
  *
  * @param distributionId the CloudFront distribution id
@@ -60,7 +60,10 @@ public record CloudFrontPlan(
     ignoredTags = List.copyOf(ignoredTags);
     if (requestedItems < 0 || billablePaths < 0) {
       throw new IllegalArgumentException(
-          "counts must be >= 0: requestedItems " + requestedItems + ", billablePaths " + billablePaths);
+          "counts must be >= 0: requestedItems "
+              + requestedItems
+              + ", billablePaths "
+              + billablePaths);
     }
   }
 

@@ -83,8 +83,8 @@ import software.amazon.awssdk.services.cloudfront.CloudFrontAsyncClient;
 public final class CloudFrontPurger implements Purger {
 
   /**
-   * Most non-wildcard paths (tag items included) in progress per distribution at once; a batch
-   * that would go past it is rejected whole.
+   * Most non-wildcard paths (tag items included) in progress per distribution at once; a batch that
+   * would go past it is rejected whole.
    * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-invalidations
    */
   public static final int MAX_IN_FLIGHT_PATHS = 3_000;
@@ -103,8 +103,8 @@ public final class CloudFrontPurger implements Purger {
   public static final int MAX_PATH_LENGTH = 4_000;
 
   /**
-   * Longest cache tag, in characters (without the {@code #}); tags are visible ASCII without
-   * commas and compare case-insensitively.
+   * Longest cache tag, in characters (without the {@code #}); tags are visible ASCII without commas
+   * and compare case-insensitively.
    * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/invalidation-specifying-tags.html
    */
   public static final int MAX_TAG_LENGTH = 256;
@@ -172,7 +172,8 @@ public final class CloudFrontPurger implements Purger {
     this.scheduler = b.scheduler != null ? b.scheduler : DefaultScheduler.INSTANCE;
     this.random = b.random != null ? b.random : RandomGenerator.getDefault();
     this.planner =
-        new Planner(distributionId, tagInvalidation, collapseAbove, maxInFlightPaths, maxInFlightWildcards);
+        new Planner(
+            distributionId, tagInvalidation, collapseAbove, maxInFlightPaths, maxInFlightWildcards);
     this.budget = new InFlightBudget(maxInFlightPaths, maxInFlightWildcards, clock);
   }
 
@@ -190,8 +191,8 @@ public final class CloudFrontPurger implements Purger {
    * in-flight limits, and optionally waits for completion (see the class description).
    *
    * <p>Never throws: an invalid path or tag, like any other failure, completes the future
-   * exceptionally with a {@link PurgeException} (kind {@link ErrorKind#REJECTED} for invalid
-   * input, naming the distribution and the offending value) without any call to CloudFront.
+   * exceptionally with a {@link PurgeException} (kind {@link ErrorKind#REJECTED} for invalid input,
+   * naming the distribution and the offending value) without any call to CloudFront.
    *
    * @param invalidation what to purge
    * @return a future that completes with the result; cancelling it stops sending further batches
@@ -210,12 +211,20 @@ public final class CloudFrontPurger implements Purger {
     }
     if (plan.isEmpty()) {
       String detail =
-          "nothing to purge on CloudFront: " + plan.ignoredTags().size()
+          "nothing to purge on CloudFront: "
+              + plan.ignoredTags().size()
               + " tags ignored (tag invalidation is off)";
       LOG.debug("{}: {} for {}", name, detail, invalidation.id());
       return CompletableFuture.completedFuture(
           new PurgeResult(
-              name, PurgeResult.Status.SUCCEEDED, 0, List.of(), List.of(), null, detail, Duration.ZERO));
+              name,
+              PurgeResult.Status.SUCCEEDED,
+              0,
+              List.of(),
+              List.of(),
+              null,
+              detail,
+              Duration.ZERO));
     }
     return new PurgeRun(this, plan).start();
   }
@@ -281,10 +290,15 @@ public final class CloudFrontPurger implements Purger {
    */
   @Override
   public String toString() {
-    return "CloudFrontPurger[" + distributionId
-        + ", tags " + (tagInvalidation ? "on" : "off")
+    return "CloudFrontPurger["
+        + distributionId
+        + ", tags "
+        + (tagInvalidation ? "on" : "off")
         + (collapseAbove > 0 ? ", collapse above " + collapseAbove : "")
-        + ", in-flight " + maxInFlightPaths + "/" + maxInFlightWildcards
+        + ", in-flight "
+        + maxInFlightPaths
+        + "/"
+        + maxInFlightWildcards
         + (waitForCompletion.isZero() ? "" : ", wait " + waitForCompletion)
         + "]";
   }
@@ -363,20 +377,22 @@ public final class CloudFrontPurger implements Purger {
       } catch (RuntimeException e) {
         status = CompletableFuture.failedFuture(e);
       }
-      status.whenComplete((s, e) -> {
-        if (e != null) {
-          CloudFrontErrors.Failure f = CloudFrontErrors.classify(e, distributionId, "GetInvalidation");
-          if (CloudFrontErrors.NO_SUCH_INVALIDATION.equals(f.code())) {
-            budget.completed(id);
-          }
-          LOG.debug("{}: refresh of invalidation {} failed: {}", name, id, f.message());
-        } else if (isCompleted(s)) {
-          budget.completed(id);
-        }
-        if (outstanding.decrementAndGet() == 0) {
-          refreshDone();
-        }
-      });
+      status.whenComplete(
+          (s, e) -> {
+            if (e != null) {
+              CloudFrontErrors.Failure f =
+                  CloudFrontErrors.classify(e, distributionId, "GetInvalidation");
+              if (CloudFrontErrors.NO_SUCH_INVALIDATION.equals(f.code())) {
+                budget.completed(id);
+              }
+              LOG.debug("{}: refresh of invalidation {} failed: {}", name, id, f.message());
+            } else if (isCompleted(s)) {
+              budget.completed(id);
+            }
+            if (outstanding.decrementAndGet() == 0) {
+              refreshDone();
+            }
+          });
     }
   }
 
@@ -415,8 +431,8 @@ public final class CloudFrontPurger implements Purger {
   }
 
   /**
-   * Builds a {@link CloudFrontPurger}. Not thread-safe; {@link #build()} validates and may be called
-   * more than once.
+   * Builds a {@link CloudFrontPurger}. Not thread-safe; {@link #build()} validates and may be
+   * called more than once.
    *
    * @since 0.1
    */
@@ -465,7 +481,9 @@ public final class CloudFrontPurger implements Purger {
       if (!DISTRIBUTION_ID.matcher(distributionId).matches()) {
         throw new IllegalArgumentException(
             "distributionId must be 1 to 128 letters and digits, like E2QWRUHEXAMPLE (not a domain"
-                + " name): '" + Planner.shorten(distributionId) + "'");
+                + " name): '"
+                + Planner.shorten(distributionId)
+                + "'");
       }
       this.distributionId = distributionId;
       return this;
@@ -473,8 +491,8 @@ public final class CloudFrontPurger implements Purger {
 
     /**
      * Sends the invalidation's tags as CloudFront tag items ({@code #tag}), so one invalidation can
-     * purge by tag. Only useful where the distribution has a cache tag configuration and the
-     * origin tags its objects; otherwise CloudFront ignores the items but still bills them. Off by
+     * purge by tag. Only useful where the distribution has a cache tag configuration and the origin
+     * tags its objects; otherwise CloudFront ignores the items but still bills them. Off by
      * default: tags are then left to the other tiers and listed in {@link
      * CloudFrontPlan#ignoredTags()}.
      *
@@ -488,10 +506,10 @@ public final class CloudFrontPurger implements Purger {
 
     /**
      * Turns on the collapse policy: when more than {@code threshold} paths (or wildcard paths made
-     * by an earlier collapse) sit directly in the same directory, they are replaced by one
-     * wildcard {@code <directory>/*}, which costs one billable path instead of many but also
-     * invalidates everything else under that directory. Applied level by level upwards, never up
-     * to {@code /*}. Off by default ({@code 0}).
+     * by an earlier collapse) sit directly in the same directory, they are replaced by one wildcard
+     * {@code <directory>/*}, which costs one billable path instead of many but also invalidates
+     * everything else under that directory. Applied level by level upwards, never up to {@code /*}.
+     * Off by default ({@code 0}).
      *
      * @param threshold the most paths per directory sent as they are, {@code >= 1}; {@code 0} turns
      *     collapsing off
@@ -507,8 +525,8 @@ public final class CloudFrontPurger implements Purger {
     }
 
     /**
-     * Lowers the in-flight limits this purger keeps to, for example to leave room for other
-     * writers on the same distribution. Defaults: {@value #MAX_IN_FLIGHT_PATHS} paths and {@value
+     * Lowers the in-flight limits this purger keeps to, for example to leave room for other writers
+     * on the same distribution. Defaults: {@value #MAX_IN_FLIGHT_PATHS} paths and {@value
      * #MAX_IN_FLIGHT_WILDCARDS} wildcard paths, CloudFront's quotas. Batches are sized to these.
      *
      * @param paths most non-wildcard paths in progress, 1 to {@value #MAX_IN_FLIGHT_PATHS}
@@ -553,8 +571,8 @@ public final class CloudFrontPurger implements Purger {
     }
 
     /**
-     * Sets the interval between {@code GetInvalidation} polls, used when waiting for completion
-     * and when a batch waits for in-flight room. Default {@link #DEFAULT_POLL_INTERVAL}.
+     * Sets the interval between {@code GetInvalidation} polls, used when waiting for completion and
+     * when a batch waits for in-flight room. Default {@link #DEFAULT_POLL_INTERVAL}.
      *
      * @param interval the interval, {@code > 0}
      * @return this builder
@@ -633,8 +651,8 @@ public final class CloudFrontPurger implements Purger {
     }
 
     /**
-     * Sets the random source for backoff jitter. Default {@link RandomGenerator#getDefault()}.
-     * The purger serialises its use, so it need not be thread-safe.
+     * Sets the random source for backoff jitter. Default {@link RandomGenerator#getDefault()}. The
+     * purger serialises its use, so it need not be thread-safe.
      *
      * @param random the random source
      * @return this builder
@@ -653,7 +671,8 @@ public final class CloudFrontPurger implements Purger {
      */
     public CloudFrontPurger build() {
       if (client == null) {
-        throw new IllegalStateException("client is required: a CloudFrontAsyncClient built by the caller");
+        throw new IllegalStateException(
+            "client is required: a CloudFrontAsyncClient built by the caller");
       }
       if (distributionId == null) {
         throw new IllegalStateException("distributionId is required");

@@ -10,11 +10,11 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * What one purger has submitted to its distribution that may still be in progress, counted
- * against CloudFront's in-flight limits, with a first-come-first-served queue of batches waiting
- * for room. A reservation is taken before a batch is sent and given back once CloudFront reports
- * the invalidation {@code Completed} (or the send failed), so the purger never sends past the
- * limits by itself. Thread-safe; futures are completed outside the lock.
+ * What one purger has submitted to its distribution that may still be in progress, counted against
+ * CloudFront's in-flight limits, with a first-come-first-served queue of batches waiting for room.
+ * A reservation is taken before a batch is sent and given back once CloudFront reports the
+ * invalidation {@code Completed} (or the send failed), so the purger never sends past the limits by
+ * itself. Thread-safe; futures are completed outside the lock.
  */
 final class InFlightBudget {
 
@@ -55,8 +55,8 @@ final class InFlightBudget {
 
   /**
    * Reserves room for a batch: at once when it fits and nobody is queued ahead, otherwise when
-   * enough earlier reservations are released. A batch never exceeds the limits, so it fits an
-   * empty budget. Cancelling the returned future (or {@link #cancel}) leaves the queue.
+   * enough earlier reservations are released. A batch never exceeds the limits, so it fits an empty
+   * budget. Cancelling the returned future (or {@link #cancel}) leaves the queue.
    */
   CompletableFuture<Reservation> acquire(int paths, int wildcards) {
     CompletableFuture<Reservation> future = new CompletableFuture<>();
@@ -66,15 +66,18 @@ final class InFlightBudget {
       }
       waiters.add(new Waiter(paths, wildcards, future));
     }
-    future.whenComplete((r, e) -> {
-      if (future.isCancelled()) {
-        cancel(future);
-      }
-    });
+    future.whenComplete(
+        (r, e) -> {
+          if (future.isCancelled()) {
+            cancel(future);
+          }
+        });
     return future;
   }
 
-  /** Leaves the queue; returns false if the future was not waiting (granted already, or unknown). */
+  /**
+   * Leaves the queue; returns false if the future was not waiting (granted already, or unknown).
+   */
   boolean cancel(CompletableFuture<Reservation> future) {
     boolean removed;
     synchronized (this) {

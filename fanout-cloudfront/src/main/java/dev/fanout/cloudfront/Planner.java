@@ -17,11 +17,11 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Turns an {@link Invalidation} into the CloudFront batches to send: normalises and validates
- * paths and tags, applies the collapse policy, drops what a wildcard already covers, splits into
- * batches within the in-flight limits and derives each batch's {@code CallerReference}. Pure: no
- * I/O, no clock, no randomness, so the same invalidation always yields the same plan and a resend
- * reuses the same references.
+ * Turns an {@link Invalidation} into the CloudFront batches to send: normalises and validates paths
+ * and tags, applies the collapse policy, drops what a wildcard already covers, splits into batches
+ * within the in-flight limits and derives each batch's {@code CallerReference}. Pure: no I/O, no
+ * clock, no randomness, so the same invalidation always yields the same plan and a resend reuses
+ * the same references.
  */
 final class Planner {
 
@@ -29,9 +29,9 @@ final class Planner {
    * Characters CloudFront wants percent-encoded in a path besides non-ASCII: the "unsafe" set of
    * RFC 1738 section 2.2, which the invalidation guide cites
    * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/invalidation-specifying-objects.html).
-   * {@code %} is handled apart (an existing escape is kept). {@code ~} is left alone: RFC 3986
-   * made it unreserved, browsers send it raw, and encoding anything a viewer sends raw would make
-   * the invalidation miss.
+   * {@code %} is handled apart (an existing escape is kept). {@code ~} is left alone: RFC 3986 made
+   * it unreserved, browsers send it raw, and encoding anything a viewer sends raw would make the
+   * invalidation miss.
    */
   private static final String UNSAFE = " \"<>#{}|\\^[]`";
 
@@ -49,7 +49,11 @@ final class Planner {
   private final int maxWildcards;
 
   Planner(
-      String distributionId, boolean tagsEnabled, int collapseAbove, int maxPaths, int maxWildcards) {
+      String distributionId,
+      boolean tagsEnabled,
+      int collapseAbove,
+      int maxPaths,
+      int maxWildcards) {
     this.distributionId = distributionId;
     this.tagsEnabled = tagsEnabled;
     this.collapseAbove = collapseAbove;
@@ -121,15 +125,15 @@ final class Planner {
    */
   private List<CloudFrontPlan.Batch> split(
       String invalidationId, List<String> paths, List<String> wildcards) {
-    int count =
-        Math.max(ceilDiv(paths.size(), maxPaths), ceilDiv(wildcards.size(), maxWildcards));
+    int count = Math.max(ceilDiv(paths.size(), maxPaths), ceilDiv(wildcards.size(), maxWildcards));
     List<CloudFrontPlan.Batch> batches = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       List<String> items = new ArrayList<>();
       items.addAll(slice(paths, i * maxPaths, maxPaths));
       items.addAll(slice(wildcards, i * maxWildcards, maxWildcards));
       items.sort(null);
-      batches.add(new CloudFrontPlan.Batch(i, callerReference(invalidationId, i, items, false), items));
+      batches.add(
+          new CloudFrontPlan.Batch(i, callerReference(invalidationId, i, items, false), items));
     }
     return batches;
   }
@@ -152,7 +156,8 @@ final class Planner {
    * answers {@code InvalidationBatchAlreadyExists} for our own batches). The long form carries the
    * whole SHA-256 and is used once if the short one is ever taken by a different batch.
    */
-  static String callerReference(String invalidationId, int index, List<String> items, boolean longForm) {
+  static String callerReference(
+      String invalidationId, int index, List<String> items, boolean longForm) {
     MessageDigest sha;
     try {
       sha = MessageDigest.getInstance("SHA-256");
@@ -286,12 +291,15 @@ final class Planner {
     }
     int star = path.indexOf('*');
     if (star >= 0 && star != path.length() - 1) {
-      throw invalidPath(raw, "has '*' before the end; CloudFront allows the wildcard only as the last character");
+      throw invalidPath(
+          raw, "has '*' before the end; CloudFront allows the wildcard only as the last character");
     }
     if (path.length() > CloudFrontPurger.MAX_PATH_LENGTH) {
       throw invalidPath(
           raw,
-          "is " + path.length() + " characters long once encoded; CloudFront allows at most "
+          "is "
+              + path.length()
+              + " characters long once encoded; CloudFront allows at most "
               + CloudFrontPurger.MAX_PATH_LENGTH);
     }
     return path;
@@ -300,17 +308,24 @@ final class Planner {
   private void checkTag(String tag) {
     if (tag.length() > CloudFrontPurger.MAX_TAG_LENGTH) {
       throw invalidTag(
-          tag, "is " + tag.length() + " characters long; CloudFront allows at most " + CloudFrontPurger.MAX_TAG_LENGTH);
+          tag,
+          "is "
+              + tag.length()
+              + " characters long; CloudFront allows at most "
+              + CloudFrontPurger.MAX_TAG_LENGTH);
     }
     for (int i = 0; i < tag.length(); i++) {
       char c = tag.charAt(i);
       if (c < 33 || c > 126 || c == ',') {
         throw invalidTag(
-            tag, "has a character CloudFront does not accept in a tag at index " + i
+            tag,
+            "has a character CloudFront does not accept in a tag at index "
+                + i
                 + " (only visible ASCII 33-126, no comma)");
       }
       if (c == '*') {
-        throw invalidTag(tag, "contains '*'; CloudFront tag items match exactly and take no wildcard");
+        throw invalidTag(
+            tag, "contains '*'; CloudFront tag items match exactly and take no wildcard");
       }
     }
   }

@@ -95,18 +95,22 @@ final class PurgeRun {
 
   CompletableFuture<PurgeResult> start() {
     // Cancelled, timed out or completed by anyone but finish(): stop as for a cancellation.
-    result.whenComplete((r, e) -> {
-      boolean external;
-      synchronized (this) {
-        external = !finished;
-      }
-      if (external) {
-        onCancelled();
-      }
-    });
+    result.whenComplete(
+        (r, e) -> {
+          boolean external;
+          synchronized (this) {
+            external = !finished;
+          }
+          if (external) {
+            onCancelled();
+          }
+        });
     LOG.debug(
         "{}: purging {} in {} batches, {} billable paths",
-        purger.name(), plan.invalidationId(), plan.calls(), plan.billablePaths());
+        purger.name(),
+        plan.invalidationId(),
+        plan.calls(),
+        plan.billablePaths());
     for (BatchState s : states) {
       enqueue(s);
     }
@@ -132,7 +136,11 @@ final class PurgeRun {
     if (!w.isDone()) {
       LOG.debug(
           "{}: batch {} of {} waits for in-flight room ({} paths, {} wildcards in flight)",
-          purger.name(), s.batch.index() + 1, plan.calls(), purger.inFlightPaths(), purger.inFlightWildcards());
+          purger.name(),
+          s.batch.index() + 1,
+          plan.calls(),
+          purger.inFlightPaths(),
+          purger.inFlightWildcards());
       ScheduledFuture<?> t = schedule(() -> onWaitExpired(s), purger.limitWait());
       synchronized (this) {
         s.timer = t;
@@ -180,7 +188,11 @@ final class PurgeRun {
             CloudFrontErrors.Action.FAIL,
             ErrorKind.THROTTLED,
             "",
-            dist + ": batch " + (s.batch.index() + 1) + " waited " + purger.limitWait()
+            dist
+                + ": batch "
+                + (s.batch.index() + 1)
+                + " waited "
+                + purger.limitWait()
                 + " for room within the in-flight limits and was not sent",
             null));
   }
@@ -196,12 +208,19 @@ final class PurgeRun {
     }
     LOG.debug(
         "{}: CreateInvalidation batch {} of {}: {} items ({} wildcards), CallerReference {}",
-        purger.name(), s.batch.index() + 1, plan.calls(), s.batch.items().size(), s.batch.wildcards(), reference);
+        purger.name(),
+        s.batch.index() + 1,
+        plan.calls(),
+        s.batch.items().size(),
+        s.batch.wildcards(),
+        reference);
     CreateInvalidationRequest request =
         CreateInvalidationRequest.builder()
             .distributionId(plan.distributionId())
-            .invalidationBatch(b -> b.callerReference(reference)
-                .paths(p -> p.quantity(s.batch.items().size()).items(s.batch.items())))
+            .invalidationBatch(
+                b ->
+                    b.callerReference(reference)
+                        .paths(p -> p.quantity(s.batch.items().size()).items(s.batch.items())))
             .build();
     CompletableFuture<CreateInvalidationResponse> call;
     try {
@@ -211,13 +230,14 @@ final class PurgeRun {
     }
     // The call is never cancelled with the purge: once sent, its answer is needed to count the
     // invalidation it may have created against the in-flight limits.
-    call.whenComplete((response, error) -> {
-      if (error == null) {
-        onCreated(s, response);
-      } else {
-        onSendFailed(s, error);
-      }
-    });
+    call.whenComplete(
+        (response, error) -> {
+          if (error == null) {
+            onCreated(s, response);
+          } else {
+            onSendFailed(s, error);
+          }
+        });
   }
 
   private void onCreated(BatchState s, CreateInvalidationResponse response) {
@@ -248,7 +268,11 @@ final class PurgeRun {
     }
     LOG.debug(
         "{}: batch {} of {} accepted as invalidation {} ({})",
-        purger.name(), s.batch.index() + 1, plan.calls(), id, status);
+        purger.name(),
+        s.batch.index() + 1,
+        plan.calls(),
+        id,
+        status);
     maybeFinish();
   }
 
@@ -267,13 +291,16 @@ final class PurgeRun {
           if (retry) {
             s.longReference = true;
             s.reference =
-                Planner.callerReference(plan.invalidationId(), s.batch.index(), s.batch.items(), true);
+                Planner.callerReference(
+                    plan.invalidationId(), s.batch.index(), s.batch.items(), true);
           }
         }
         if (retry) {
           LOG.debug(
               "{}: CallerReference of batch {} is taken by another batch; resending under {}",
-              purger.name(), s.batch.index() + 1, s.reference);
+              purger.name(),
+              s.batch.index() + 1,
+              s.reference);
           send(s);
         } else {
           fail(s, f);
@@ -300,13 +327,18 @@ final class PurgeRun {
       fail(
           s,
           new CloudFrontErrors.Failure(
-              f.action(), f.kind(), f.code(),
-              f.message() + "; still at the limit after waiting " + purger.limitWait(), f.cause()));
+              f.action(),
+              f.kind(),
+              f.code(),
+              f.message() + "; still at the limit after waiting " + purger.limitWait(),
+              f.cause()));
       return;
     }
     LOG.debug(
         "{}: batch {} hit TooManyInvalidationsInProgress; resending in {}",
-        purger.name(), s.batch.index() + 1, delay);
+        purger.name(),
+        s.batch.index() + 1,
+        delay);
     ScheduledFuture<?> t = schedule(() -> resend(s), delay);
     synchronized (this) {
       s.timer = t;
@@ -442,30 +474,32 @@ final class PurgeRun {
       } catch (RuntimeException e) {
         status = CompletableFuture.failedFuture(e);
       }
-      status.whenComplete((st, error) -> {
-        if (error != null) {
-          CloudFrontErrors.Failure f =
-              CloudFrontErrors.classify(error, plan.distributionId(), "GetInvalidation");
-          LOG.debug("{}: status of {} unknown: {}", purger.name(), s.invalidationId, f.message());
-          if (!f.kind().isRetryable()) {
-            synchronized (this) {
-              if (waitFailure == null) {
-                waitFailure = f;
+      status.whenComplete(
+          (st, error) -> {
+            if (error != null) {
+              CloudFrontErrors.Failure f =
+                  CloudFrontErrors.classify(error, plan.distributionId(), "GetInvalidation");
+              LOG.debug(
+                  "{}: status of {} unknown: {}", purger.name(), s.invalidationId, f.message());
+              if (!f.kind().isRetryable()) {
+                synchronized (this) {
+                  if (waitFailure == null) {
+                    waitFailure = f;
+                  }
+                }
+              }
+            } else {
+              synchronized (this) {
+                s.status = st;
+              }
+              if (CloudFrontPurger.isCompleted(st)) {
+                purger.budget().completed(s.invalidationId);
               }
             }
-          }
-        } else {
-          synchronized (this) {
-            s.status = st;
-          }
-          if (CloudFrontPurger.isCompleted(st)) {
-            purger.budget().completed(s.invalidationId);
-          }
-        }
-        if (outstanding.decrementAndGet() == 0) {
-          afterPoll();
-        }
-      });
+            if (outstanding.decrementAndGet() == 0) {
+              afterPoll();
+            }
+          });
     }
   }
 
@@ -516,15 +550,22 @@ final class PurgeRun {
       if (notPurged.isEmpty()) {
         done =
             new PurgeResult(
-                purger.name(), PurgeResult.Status.SUCCEEDED, requests, ids, List.of(), null,
-                summary(ids), Duration.ZERO);
+                purger.name(),
+                PurgeResult.Status.SUCCEEDED,
+                requests,
+                ids,
+                List.of(),
+                null,
+                summary(ids),
+                Duration.ZERO);
       } else if (ids.isEmpty()) {
         done = null;
         CloudFrontErrors.Failure f = failure;
         error =
             f != null
                 ? new PurgeException(purger.name(), f.kind(), f.message(), f.cause())
-                : new PurgeException(purger.name(), ErrorKind.INTERNAL, dist + ": nothing was sent", null);
+                : new PurgeException(
+                    purger.name(), ErrorKind.INTERNAL, dist + ": nothing was sent", null);
       } else {
         ErrorKind kind;
         String why;
@@ -540,8 +581,17 @@ final class PurgeRun {
         }
         done =
             new PurgeResult(
-                purger.name(), PurgeResult.Status.FAILED, requests, ids, notPurged, kind,
-                summary(ids) + "; " + notPurged.size() + " items not purged or not confirmed: " + why,
+                purger.name(),
+                PurgeResult.Status.FAILED,
+                requests,
+                ids,
+                notPurged,
+                kind,
+                summary(ids)
+                    + "; "
+                    + notPurged.size()
+                    + " items not purged or not confirmed: "
+                    + why,
                 Duration.ZERO);
       }
     }
@@ -580,11 +630,16 @@ final class PurgeRun {
     }
     if (!plan.collapsed().isEmpty()) {
       int stood = plan.collapsed().values().stream().mapToInt(Integer::intValue).sum();
-      sb.append("; ").append(stood).append(" requested paths sent as ")
-          .append(plan.collapsed().size()).append(" wildcards");
+      sb.append("; ")
+          .append(stood)
+          .append(" requested paths sent as ")
+          .append(plan.collapsed().size())
+          .append(" wildcards");
     }
     if (!plan.ignoredTags().isEmpty()) {
-      sb.append("; ").append(plan.ignoredTags().size()).append(" tags ignored (tag invalidation is off)");
+      sb.append("; ")
+          .append(plan.ignoredTags().size())
+          .append(" tags ignored (tag invalidation is off)");
     }
     return sb.toString();
   }
@@ -630,15 +685,16 @@ final class PurgeRun {
   // ---- helpers
 
   private ScheduledFuture<?> schedule(Runnable task, Duration delay) {
-    Runnable guarded = () -> {
-      try {
-        task.run();
-      } catch (RuntimeException e) {
-        // A timer task must not die silently and leave the purge hanging.
-        LOG.debug("{}: timer task failed", purger.name(), e);
-        failAll(e);
-      }
-    };
+    Runnable guarded =
+        () -> {
+          try {
+            task.run();
+          } catch (RuntimeException e) {
+            // A timer task must not die silently and leave the purge hanging.
+            LOG.debug("{}: timer task failed", purger.name(), e);
+            failAll(e);
+          }
+        };
     try {
       return purger.scheduler().schedule(guarded, delay.toNanos(), TimeUnit.NANOSECONDS);
     } catch (RuntimeException e) {

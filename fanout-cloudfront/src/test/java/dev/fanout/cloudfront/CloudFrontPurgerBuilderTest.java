@@ -22,7 +22,8 @@ class CloudFrontPurgerBuilderTest {
 
   @Test
   void buildsWithTheRequiredSettingsAndNamesItselfAfterTheDistribution() {
-    CloudFrontPurger purger = CloudFrontPurger.builder().client(client).distributionId("E2QWRUHEXAMPLE").build();
+    CloudFrontPurger purger =
+        CloudFrontPurger.builder().client(client).distributionId("E2QWRUHEXAMPLE").build();
 
     assertThat(purger.name()).isEqualTo("cloudfront:E2QWRUHEXAMPLE");
     assertThat(purger.distributionId()).isEqualTo("E2QWRUHEXAMPLE");
@@ -53,8 +54,10 @@ class CloudFrontPurgerBuilderTest {
     assertThatThrownBy(() -> b.distributionId(null)).isInstanceOf(NullPointerException.class);
     assertThatThrownBy(() -> b.collapseAbove(-1)).hasMessageContaining("collapseAbove");
     assertThatThrownBy(() -> b.inFlightLimits(3_001, 15)).hasMessageContaining("in-flight paths");
-    assertThatThrownBy(() -> b.inFlightLimits(3_000, 16)).hasMessageContaining("in-flight wildcards");
-    assertThatThrownBy(() -> b.waitForCompletion(Duration.ofSeconds(-1))).hasMessageContaining("waitForCompletion");
+    assertThatThrownBy(() -> b.inFlightLimits(3_000, 16))
+        .hasMessageContaining("in-flight wildcards");
+    assertThatThrownBy(() -> b.waitForCompletion(Duration.ofSeconds(-1)))
+        .hasMessageContaining("waitForCompletion");
     assertThatThrownBy(() -> b.pollInterval(Duration.ZERO)).hasMessageContaining("pollInterval");
     assertThatThrownBy(() -> b.limitWait(Duration.ZERO)).hasMessageContaining("limitWait");
     assertThatThrownBy(() -> b.limitBackoff(Duration.ofSeconds(2), Duration.ofSeconds(1)))
@@ -63,7 +66,8 @@ class CloudFrontPurgerBuilderTest {
 
   @Test
   void aNullInvalidationFailsTheFutureInsteadOfThrowing() {
-    CloudFrontPurger purger = CloudFrontPurger.builder().client(client).distributionId("E1").build();
+    CloudFrontPurger purger =
+        CloudFrontPurger.builder().client(client).distributionId("E1").build();
     assertThat(purger.purge(null)).isCompletedExceptionally();
     assertThatThrownBy(() -> purger.plan(null)).isInstanceOf(NullPointerException.class);
   }

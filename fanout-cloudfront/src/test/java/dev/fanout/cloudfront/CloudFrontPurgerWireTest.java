@@ -25,9 +25,9 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.cloudfront.CloudFrontAsyncClient;
 
 /**
- * Tests for {@link CloudFrontPurger} through the real AWS SDK (signing, REST-XML marshalling,
- * error unmarshalling, its own retries) against {@link FakeCloudFront} on loopback. The purger's
- * own waits run on a {@link ManualScheduler}, so nothing here sleeps.
+ * Tests for {@link CloudFrontPurger} through the real AWS SDK (signing, REST-XML marshalling, error
+ * unmarshalling, its own retries) against {@link FakeCloudFront} on loopback. The purger's own
+ * waits run on a {@link ManualScheduler}, so nothing here sleeps.
  */
 class CloudFrontPurgerWireTest {
 
@@ -67,7 +67,9 @@ class CloudFrontPurgerWireTest {
   }
 
   private static PurgeException failure(CompletableFuture<PurgeResult> f) {
-    Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> f.get(AWAIT.toSeconds(), TimeUnit.SECONDS));
+    Throwable t =
+        org.assertj.core.api.Assertions.catchThrowable(
+            () -> f.get(AWAIT.toSeconds(), TimeUnit.SECONDS));
     assertThat(t).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(PurgeException.class);
     return (PurgeException) t.getCause();
   }
@@ -82,10 +84,13 @@ class CloudFrontPurgerWireTest {
 
   /** Lets the purger's next timer (a refresh or a poll) run, once it is scheduled. */
   private void advanceToNextTimer(Duration atMost) {
-    await().atMost(AWAIT).until(() -> {
-      Duration next = scheduler.nextDelay();
-      return next != null && next.compareTo(atMost) <= 0;
-    });
+    await()
+        .atMost(AWAIT)
+        .until(
+            () -> {
+              Duration next = scheduler.nextDelay();
+              return next != null && next.compareTo(atMost) <= 0;
+            });
     scheduler.advance(scheduler.nextDelay());
   }
 
@@ -95,10 +100,13 @@ class CloudFrontPurgerWireTest {
    */
   private void driveUntilDone(CompletableFuture<PurgeResult> f, Duration step) {
     while (!f.isDone()) {
-      await().atMost(AWAIT).until(() -> {
-        Duration next = scheduler.nextDelay();
-        return f.isDone() || (next != null && next.compareTo(step) <= 0);
-      });
+      await()
+          .atMost(AWAIT)
+          .until(
+              () -> {
+                Duration next = scheduler.nextDelay();
+                return f.isDone() || (next != null && next.compareTo(step) <= 0);
+              });
       if (!f.isDone()) {
         scheduler.advance(scheduler.nextDelay());
       }
@@ -127,7 +135,8 @@ class CloudFrontPurgerWireTest {
     FakeCloudFront.Call call = cloudFront.posts().get(0);
     assertThat(call.path()).isEqualTo("/2020-05-31/distribution/E123/invalidation");
     assertThat(call.items()).containsExactly("/", "/blog/hello");
-    assertThat(call.callerReference()).isEqualTo(purger.plan(inv).batches().get(0).callerReference());
+    assertThat(call.callerReference())
+        .isEqualTo(purger.plan(inv).batches().get(0).callerReference());
     assertThat(call.authorization())
         .startsWith("AWS4-HMAC-SHA256 Credential=" + TestClients.ACCESS_KEY + "/")
         .contains("/us-east-1/cloudfront/aws4_request")
@@ -137,7 +146,8 @@ class CloudFrontPurgerWireTest {
   // ---- batching and the in-flight limits (fault matrix C4)
 
   @Test
-  void sevenThousandFiveHundredPathsGoOutAsThreeBatchesNeverPastThreeThousandInFlight() throws Exception {
+  void sevenThousandFiveHundredPathsGoOutAsThreeBatchesNeverPastThreeThousandInFlight()
+      throws Exception {
     // Given: CloudFront enforces its limits and reports an invalidation Completed when first read
     cloudFront.completeAfterPolls(1);
     CloudFrontPurger purger = purger().build();
@@ -154,13 +164,18 @@ class CloudFrontPurgerWireTest {
     assertThat(result.isSuccess()).isTrue();
     assertThat(result.requestIds()).hasSize(3).doesNotHaveDuplicates();
     assertThat(result.requests()).isEqualTo(3);
-    assertThat(cloudFront.posts()).extracting(c -> c.items().size()).containsExactly(3_000, 3_000, 1_500);
-    assertThat(cloudFront.posts()).extracting(FakeCloudFront.Call::callerReference).doesNotHaveDuplicates();
+    assertThat(cloudFront.posts())
+        .extracting(c -> c.items().size())
+        .containsExactly(3_000, 3_000, 1_500);
+    assertThat(cloudFront.posts())
+        .extracting(FakeCloudFront.Call::callerReference)
+        .doesNotHaveDuplicates();
     Set<String> sent = new HashSet<>();
     cloudFront.posts().forEach(c -> sent.addAll(c.items()));
     assertThat(sent).isEqualTo(new HashSet<>(paths));
     assertThat(cloudFront.limitRejections()).isZero();
-    assertThat(cloudFront.maxInFlightPaths()).isLessThanOrEqualTo(CloudFrontPurger.MAX_IN_FLIGHT_PATHS);
+    assertThat(cloudFront.maxInFlightPaths())
+        .isLessThanOrEqualTo(CloudFrontPurger.MAX_IN_FLIGHT_PATHS);
   }
 
   @Test
@@ -251,7 +266,8 @@ class CloudFrontPurgerWireTest {
   // ---- CallerReference idempotency (fault matrix C3)
 
   @Test
-  void aTimedOutRequestIsResentWithTheSameCallerReferenceAndCreatesOneInvalidation() throws Exception {
+  void aTimedOutRequestIsResentWithTheSameCallerReferenceAndCreatesOneInvalidation()
+      throws Exception {
     // Given: CloudFront accepts the first request but never answers it; the SDK gives up on the
     // attempt after 300 ms and retries
     cloudFront.answerNextPosts(FakeCloudFront.Answer.STALL_AFTER_ACCEPT);
@@ -268,16 +284,19 @@ class CloudFrontPurgerWireTest {
       assertThat(result.requestIds()).containsExactly("IFAKE000000001");
       assertThat(result.requests()).isEqualTo(1);
       assertThat(cloudFront.posts()).hasSize(2);
-      assertThat(cloudFront.posts()).extracting(FakeCloudFront.Call::callerReference).containsOnly(
-          purger.plan(inv).batches().get(0).callerReference());
-      assertThat(cloudFront.posts()).extracting(FakeCloudFront.Call::outcome)
+      assertThat(cloudFront.posts())
+          .extracting(FakeCloudFront.Call::callerReference)
+          .containsOnly(purger.plan(inv).batches().get(0).callerReference());
+      assertThat(cloudFront.posts())
+          .extracting(FakeCloudFront.Call::outcome)
           .containsExactly("created IFAKE000000001", "existing IFAKE000000001");
       assertThat(cloudFront.created()).hasSize(1);
     }
   }
 
   @Test
-  void aPurgeRetriedAfterTheSdkGaveUpOnTimeoutsGetsTheInvalidationTheFirstTryCreated() throws Exception {
+  void aPurgeRetriedAfterTheSdkGaveUpOnTimeoutsGetsTheInvalidationTheFirstTryCreated()
+      throws Exception {
     // Given: every SDK attempt of the first purge times out after CloudFront accepted it
     cloudFront.answerNextPosts(
         FakeCloudFront.Answer.STALL_AFTER_ACCEPT,
@@ -298,8 +317,9 @@ class CloudFrontPurgerWireTest {
       assertThat(again.requestIds()).containsExactly("IFAKE000000001");
       assertThat(cloudFront.created()).hasSize(1);
       assertThat(cloudFront.posts()).hasSize(TestClients.SDK_ATTEMPTS + 1);
-      assertThat(cloudFront.posts()).extracting(FakeCloudFront.Call::callerReference).containsOnly(
-          purger.plan(inv).batches().get(0).callerReference());
+      assertThat(cloudFront.posts())
+          .extracting(FakeCloudFront.Call::callerReference)
+          .containsOnly(purger.plan(inv).batches().get(0).callerReference());
     }
   }
 
@@ -319,9 +339,11 @@ class CloudFrontPurgerWireTest {
     // Then
     assertThat(result.isSuccess()).isTrue();
     List<FakeCloudFront.Call> posts = cloudFront.posts();
-    assertThat(posts).extracting(FakeCloudFront.Call::outcome).containsExactly(
-        "InvalidationBatchAlreadyExists", "created IFAKE000000002",
-        "InvalidationBatchAlreadyExists", "existing IFAKE000000002");
+    assertThat(posts)
+        .extracting(FakeCloudFront.Call::outcome)
+        .containsExactly(
+            "InvalidationBatchAlreadyExists", "created IFAKE000000002",
+            "InvalidationBatchAlreadyExists", "existing IFAKE000000002");
     String longRef = posts.get(1).callerReference();
     assertThat(longRef).startsWith("fanout-inv_taken-1-").isNotEqualTo(shortRef);
     assertThat(posts.get(3).callerReference()).isEqualTo(longRef);
@@ -333,7 +355,8 @@ class CloudFrontPurgerWireTest {
     // Given
     CloudFrontPurger purger = purger().build();
     Invalidation inv = of("inv_conflict", List.of("/a"));
-    cloudFront.answerNextPosts(FakeCloudFront.Answer.ALREADY_EXISTS, FakeCloudFront.Answer.ALREADY_EXISTS);
+    cloudFront.answerNextPosts(
+        FakeCloudFront.Answer.ALREADY_EXISTS, FakeCloudFront.Answer.ALREADY_EXISTS);
 
     // When
     PurgeException e = failure(purger.purge(inv));
@@ -347,7 +370,8 @@ class CloudFrontPurgerWireTest {
   // ---- TooManyInvalidationsInProgress (fault matrix C1)
 
   @Test
-  void whenCloudFrontIsAtItsLimitTheSameBatchIsResentAfterABackoffUntilItIsAccepted() throws Exception {
+  void whenCloudFrontIsAtItsLimitTheSameBatchIsResentAfterABackoffUntilItIsAccepted()
+      throws Exception {
     // Given: other writers fill the distribution for two attempts
     cloudFront.answerNextPosts(FakeCloudFront.Answer.TOO_MANY, FakeCloudFront.Answer.TOO_MANY);
     CloudFrontPurger purger =
@@ -363,13 +387,20 @@ class CloudFrontPurgerWireTest {
     assertThat(result.isSuccess()).isTrue();
     assertThat(result.requests()).isEqualTo(3);
     List<FakeCloudFront.Call> posts = cloudFront.posts();
-    assertThat(posts).extracting(FakeCloudFront.Call::outcome).containsExactly(
-        "TooManyInvalidationsInProgress", "TooManyInvalidationsInProgress", "created IFAKE000000001");
-    assertThat(posts).extracting(FakeCloudFront.Call::callerReference).containsOnly(
-        purger.plan(inv).batches().get(0).callerReference());
+    assertThat(posts)
+        .extracting(FakeCloudFront.Call::outcome)
+        .containsExactly(
+            "TooManyInvalidationsInProgress",
+            "TooManyInvalidationsInProgress",
+            "created IFAKE000000001");
+    assertThat(posts)
+        .extracting(FakeCloudFront.Call::callerReference)
+        .containsOnly(purger.plan(inv).batches().get(0).callerReference());
     // full jitter: the n-th wait is within [0, min(8 s, 1 s * 2^n)]
-    assertThat(Duration.between(posts.get(0).at(), posts.get(1).at())).isBetween(Duration.ZERO, Duration.ofSeconds(1));
-    assertThat(Duration.between(posts.get(1).at(), posts.get(2).at())).isBetween(Duration.ZERO, Duration.ofSeconds(2));
+    assertThat(Duration.between(posts.get(0).at(), posts.get(1).at()))
+        .isBetween(Duration.ZERO, Duration.ofSeconds(1));
+    assertThat(Duration.between(posts.get(1).at(), posts.get(2).at()))
+        .isBetween(Duration.ZERO, Duration.ofSeconds(2));
     assertThat(cloudFront.created()).hasSize(1);
   }
 
@@ -399,7 +430,8 @@ class CloudFrontPurgerWireTest {
         .isLessThanOrEqualTo(Duration.ofSeconds(30));
     for (int i = 1; i < posts.size(); i++) {
       Duration cap = Duration.ofSeconds(Math.min(4, 1L << (i - 1)));
-      assertThat(Duration.between(posts.get(i - 1).at(), posts.get(i).at())).isBetween(Duration.ZERO, cap);
+      assertThat(Duration.between(posts.get(i - 1).at(), posts.get(i).at()))
+          .isBetween(Duration.ZERO, cap);
     }
     assertThat(purger.inFlightPaths()).isZero();
   }
@@ -443,7 +475,9 @@ class CloudFrontPurgerWireTest {
   void serviceUnavailableThatOutlastsTheSdkRetriesFailsAsUnavailable() {
     // Given
     cloudFront.answerNextPosts(
-        FakeCloudFront.Answer.UNAVAILABLE, FakeCloudFront.Answer.UNAVAILABLE, FakeCloudFront.Answer.UNAVAILABLE);
+        FakeCloudFront.Answer.UNAVAILABLE,
+        FakeCloudFront.Answer.UNAVAILABLE,
+        FakeCloudFront.Answer.UNAVAILABLE);
     CloudFrontPurger purger = purger().build();
 
     // When
@@ -495,7 +529,8 @@ class CloudFrontPurgerWireTest {
   void aRejectedBatchStopsThePurgeAndTheResultListsWhatWasNotPurged() throws Exception {
     // Given: batches of two paths; the first is accepted, the second rejected
     cloudFront.createStatus("Completed");
-    cloudFront.answerNextPosts(FakeCloudFront.Answer.ACCEPT, FakeCloudFront.Answer.INVALID_ARGUMENT);
+    cloudFront.answerNextPosts(
+        FakeCloudFront.Answer.ACCEPT, FakeCloudFront.Answer.INVALID_ARGUMENT);
     CloudFrontPurger purger = purger().inFlightLimits(2, 15).build();
     Invalidation inv = of("inv_partial", List.of("/1", "/2", "/3", "/4", "/5"));
 
@@ -519,14 +554,20 @@ class CloudFrontPurgerWireTest {
     // Given
     CloudFrontPurger purger = purger().tagInvalidation(true).build();
     Invalidation inv =
-        Invalidation.builder().path("/blog/x").tag("Post:42").tag("post:42").tag("category:tv").build();
+        Invalidation.builder()
+            .path("/blog/x")
+            .tag("Post:42")
+            .tag("post:42")
+            .tag("category:tv")
+            .build();
 
     // When
     PurgeResult result = result(purger.purge(inv));
 
     // Then
     assertThat(result.isSuccess()).isTrue();
-    assertThat(cloudFront.posts().get(0).items()).containsExactly("#Post:42", "#category:tv", "/blog/x");
+    assertThat(cloudFront.posts().get(0).items())
+        .containsExactly("#Post:42", "#category:tv", "/blog/x");
   }
 
   @Test
@@ -604,7 +645,8 @@ class CloudFrontPurgerWireTest {
     // Then
     assertThat(result.status()).isEqualTo(PurgeResult.Status.FAILED);
     assertThat(result.errorKind()).isEqualTo(ErrorKind.UNAUTHORIZED);
-    assertThat(result.detail()).contains("could not confirm completion", "cloudfront:GetInvalidation");
+    assertThat(result.detail())
+        .contains("could not confirm completion", "cloudfront:GetInvalidation");
     assertThat(cloudFront.gets()).hasSize(1);
   }
 
@@ -616,7 +658,9 @@ class CloudFrontPurgerWireTest {
     cloudFront.completeAfterPolls(1);
     CloudFrontPurger purger = purger().build();
     CompletableFuture<PurgeResult> f = purger.purge(of("inv_cancel", paths("/p/", 7_500)));
-    await().atMost(AWAIT).until(() -> cloudFront.posts().size() == 1 && purger.inFlightPaths() == 3_000);
+    await()
+        .atMost(AWAIT)
+        .until(() -> cloudFront.posts().size() == 1 && purger.inFlightPaths() == 3_000);
 
     // When: the engine's deadline passes, then time goes on and another purge comes
     f.cancel(true);

@@ -46,14 +46,23 @@ final class FakeCloudFront implements AutoCloseable {
   enum Answer {
     /** The normal behaviour (create, or return the existing invalidation). */
     ACCEPT(0, "", ""),
-    TOO_MANY(400, "TooManyInvalidationsInProgress",
-        "Processing your request will cause you to exceed the maximum number of in-progress invalidations."),
+    TOO_MANY(
+        400,
+        "TooManyInvalidationsInProgress",
+        "Processing your request will cause you to exceed the maximum number of in-progress"
+            + " invalidations."),
     THROTTLING(400, "Throttling", "Rate exceeded"),
-    ACCESS_DENIED(403, "AccessDenied",
-        "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: cloudfront:CreateInvalidation"),
-    INVALID_ARGUMENT(400, "InvalidArgument", "Your request contains one or more invalid invalidation paths."),
-    ALREADY_EXISTS(400, "InvalidationBatchAlreadyExists", "Invalidation batch specified already exists."),
-    UNAVAILABLE(503, "ServiceUnavailable", "CloudFront encountered an internal error. Please try again."),
+    ACCESS_DENIED(
+        403,
+        "AccessDenied",
+        "User: arn:aws:iam::123456789012:user/ci is not authorized to perform:"
+            + " cloudfront:CreateInvalidation"),
+    INVALID_ARGUMENT(
+        400, "InvalidArgument", "Your request contains one or more invalid invalidation paths."),
+    ALREADY_EXISTS(
+        400, "InvalidationBatchAlreadyExists", "Invalidation batch specified already exists."),
+    UNAVAILABLE(
+        503, "ServiceUnavailable", "CloudFront encountered an internal error. Please try again."),
     /** Creates the invalidation, then never answers (until the server closes). */
     STALL_AFTER_ACCEPT(0, "", "");
 
@@ -98,8 +107,10 @@ final class FakeCloudFront implements AutoCloseable {
     }
   }
 
-  private static final Pattern CREATE = Pattern.compile("/2020-05-31/distribution/([^/]+)/invalidation");
-  private static final Pattern GET = Pattern.compile("/2020-05-31/distribution/([^/]+)/invalidation/([^/]+)");
+  private static final Pattern CREATE =
+      Pattern.compile("/2020-05-31/distribution/([^/]+)/invalidation");
+  private static final Pattern GET =
+      Pattern.compile("/2020-05-31/distribution/([^/]+)/invalidation/([^/]+)");
 
   private final HttpServer server;
   private final ExecutorService executor;
@@ -122,11 +133,13 @@ final class FakeCloudFront implements AutoCloseable {
     this.clock = clock;
     this.distributions = Set.of(distributions);
     this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    this.executor = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "fake-cloudfront");
-      t.setDaemon(true);
-      return t;
-    });
+    this.executor =
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "fake-cloudfront");
+              t.setDaemon(true);
+              return t;
+            });
     server.setExecutor(executor);
     server.createContext("/", this::handle);
     server.start();
@@ -212,13 +225,15 @@ final class FakeCloudFront implements AutoCloseable {
       } else if (ex.getRequestMethod().equals("POST") && create.matches()) {
         handlePost(ex, path, auth, create.group(1), body);
       } else {
-        calls.add(new Call(ex.getRequestMethod(), path, clock.instant(), null, List.of(), auth, "404"));
+        calls.add(
+            new Call(ex.getRequestMethod(), path, clock.instant(), null, List.of(), auth, "404"));
         error(ex, 404, "NotFound", "no such resource");
       }
     }
   }
 
-  private void handlePost(HttpExchange ex, String path, String auth, String distribution, byte[] body)
+  private void handlePost(
+      HttpExchange ex, String path, String auth, String distribution, byte[] body)
       throws IOException {
     Document doc;
     try {
@@ -246,7 +261,9 @@ final class FakeCloudFront implements AutoCloseable {
         outcome = "NoSuchDistribution";
       } else if (quantity != items.size()) {
         outcome = "InconsistentQuantities";
-      } else if (scripted != null && scripted != Answer.STALL_AFTER_ACCEPT && scripted != Answer.ACCEPT) {
+      } else if (scripted != null
+          && scripted != Answer.STALL_AFTER_ACCEPT
+          && scripted != Answer.ACCEPT) {
         outcome = scripted.code;
         error = scripted;
       } else {
@@ -274,7 +291,8 @@ final class FakeCloudFront implements AutoCloseable {
         }
       }
     }
-    calls.add(new Call("POST", path, clock.instant(), reference, List.copyOf(items), auth, outcome));
+    calls.add(
+        new Call("POST", path, clock.instant(), reference, List.copyOf(items), auth, outcome));
     if (outcome.equals("NoSuchDistribution")) {
       error(ex, 404, "NoSuchDistribution", "The specified distribution does not exist.");
       return;
@@ -295,9 +313,13 @@ final class FakeCloudFront implements AutoCloseable {
       }
       return;
     }
-    ex.getResponseHeaders().add(
-        "Location", "https://cloudfront.amazonaws.com/2020-05-31/distribution/" + distribution
-            + "/invalidation/" + created.id);
+    ex.getResponseHeaders()
+        .add(
+            "Location",
+            "https://cloudfront.amazonaws.com/2020-05-31/distribution/"
+                + distribution
+                + "/invalidation/"
+                + created.id);
     send(ex, status, invalidationXml(created));
   }
 
@@ -328,7 +350,10 @@ final class FakeCloudFront implements AutoCloseable {
     }
   }
 
-  /** CloudFront's rule: paths and wildcards in progress, counted separately, a batch is all or nothing. */
+  /**
+   * CloudFront's rule: paths and wildcards in progress, counted separately, a batch is all or
+   * nothing.
+   */
   private boolean wouldExceedLimits(List<String> items) {
     int paths = 0;
     int wildcards = 0;
@@ -367,7 +392,9 @@ final class FakeCloudFront implements AutoCloseable {
     sb.append("<Id>").append(c.id).append("</Id>");
     sb.append("<Status>").append(c.status).append("</Status>");
     sb.append("<CreateTime>2026-01-01T00:00:00.000Z</CreateTime>");
-    sb.append("<InvalidationBatch><Paths><Quantity>").append(c.items.size()).append("</Quantity><Items>");
+    sb.append("<InvalidationBatch><Paths><Quantity>")
+        .append(c.items.size())
+        .append("</Quantity><Items>");
     for (String item : c.items) {
       sb.append("<Path>").append(escape(item)).append("</Path>");
     }
@@ -376,10 +403,18 @@ final class FakeCloudFront implements AutoCloseable {
     return sb.toString();
   }
 
-  private static void error(HttpExchange ex, int status, String code, String message) throws IOException {
-    String xml = "<?xml version=\"1.0\"?><ErrorResponse xmlns=\"" + NS + "\"><Error><Type>Sender</Type>"
-        + "<Code>" + code + "</Code><Message>" + escape(message) + "</Message></Error>"
-        + "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>";
+  private static void error(HttpExchange ex, int status, String code, String message)
+      throws IOException {
+    String xml =
+        "<?xml version=\"1.0\"?><ErrorResponse xmlns=\""
+            + NS
+            + "\"><Error><Type>Sender</Type>"
+            + "<Code>"
+            + code
+            + "</Code><Message>"
+            + escape(message)
+            + "</Message></Error>"
+            + "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>";
     send(ex, status, xml);
   }
 

@@ -40,11 +40,12 @@ class PlannerTest {
     Planner p = planner();
     assertThat(p.normalisePath("/caf\u00e9/na\u00efve")).isEqualTo("/caf%C3%A9/na%C3%AFve");
     assertThat(p.normalisePath("/\uD83D\uDE00")).isEqualTo("/%F0%9F%98%80");
-    assertThat(p.normalisePath("/a b\"c<d>e{f}g|h\\i^j[k]l`m")).isEqualTo(
-        "/a%20b%22c%3Cd%3Ee%7Bf%7Dg%7Ch%5Ci%5Ej%5Bk%5Dl%60m");
+    assertThat(p.normalisePath("/a b\"c<d>e{f}g|h\\i^j[k]l`m"))
+        .isEqualTo("/a%20b%22c%3Cd%3Ee%7Bf%7Dg%7Ch%5Ci%5Ej%5Bk%5Dl%60m");
     assertThat(p.normalisePath("/x#frag")).isEqualTo("/x%23frag");
     // reserved and unreserved characters stay as viewers send them
-    assertThat(p.normalisePath("/q?a=1&b=2;c=3+4:5@6,7!8$9'(0)~_-.*")).isEqualTo("/q?a=1&b=2;c=3+4:5@6,7!8$9'(0)~_-.*");
+    assertThat(p.normalisePath("/q?a=1&b=2;c=3+4:5@6,7!8$9'(0)~_-.*"))
+        .isEqualTo("/q?a=1&b=2;c=3+4:5@6,7!8$9'(0)~_-.*");
   }
 
   @Test
@@ -81,7 +82,8 @@ class PlannerTest {
         .hasMessageContaining("'E123'")
         .hasMessageContaining("8401 characters")
         .hasMessageContaining("at most 4000");
-    assertThat(planner().plan(Invalidation.ofPaths("/" + "a".repeat(3_999))).billablePaths()).isOne();
+    assertThat(planner().plan(Invalidation.ofPaths("/" + "a".repeat(3_999))).billablePaths())
+        .isOne();
   }
 
   @Test
@@ -103,7 +105,8 @@ class PlannerTest {
   @Test
   void tagsBecomeHashItemsDeduplicatedCaseInsensitively() {
     CloudFrontPlan plan =
-        withTags().plan(Invalidation.builder().tag("Post:42").tag("post:42").tag("a-b_c.d/e").build());
+        withTags()
+            .plan(Invalidation.builder().tag("Post:42").tag("post:42").tag("a-b_c.d/e").build());
     assertThat(items(plan)).containsExactly("#Post:42", "#a-b_c.d/e");
     assertThat(plan.tagItems()).isEqualTo(2);
     assertThat(plan.billablePaths()).isEqualTo(2);
@@ -113,11 +116,17 @@ class PlannerTest {
   void rejectsTagsCloudFrontWouldNotAccept() {
     Planner p = withTags();
     assertThatThrownBy(() -> p.plan(Invalidation.ofTags("a,b")))
-        .hasMessageContaining("'E123'").hasMessageContaining("tag 'a,b'").hasMessageContaining("no comma");
-    assertThatThrownBy(() -> p.plan(Invalidation.ofTags("a b"))).hasMessageContaining("visible ASCII");
-    assertThatThrownBy(() -> p.plan(Invalidation.ofTags("caf\u00e9"))).hasMessageContaining("visible ASCII");
-    assertThatThrownBy(() -> p.plan(Invalidation.ofTags("post:*"))).hasMessageContaining("wildcard");
-    assertThatThrownBy(() -> p.plan(Invalidation.ofTags("t".repeat(257)))).hasMessageContaining("at most 256");
+        .hasMessageContaining("'E123'")
+        .hasMessageContaining("tag 'a,b'")
+        .hasMessageContaining("no comma");
+    assertThatThrownBy(() -> p.plan(Invalidation.ofTags("a b")))
+        .hasMessageContaining("visible ASCII");
+    assertThatThrownBy(() -> p.plan(Invalidation.ofTags("caf\u00e9")))
+        .hasMessageContaining("visible ASCII");
+    assertThatThrownBy(() -> p.plan(Invalidation.ofTags("post:*")))
+        .hasMessageContaining("wildcard");
+    assertThatThrownBy(() -> p.plan(Invalidation.ofTags("t".repeat(257))))
+        .hasMessageContaining("at most 256");
     assertThat(p.plan(Invalidation.ofTags("t".repeat(256))).billablePaths()).isOne();
   }
 
@@ -139,10 +148,14 @@ class PlannerTest {
     CloudFrontPlan plan = planner().plan(Invalidation.builder().id("big").paths(paths).build());
 
     assertThat(plan.calls()).isEqualTo(3);
-    assertThat(plan.batches()).extracting(b -> b.items().size()).containsExactly(3_000, 3_000, 1_500);
+    assertThat(plan.batches())
+        .extracting(b -> b.items().size())
+        .containsExactly(3_000, 3_000, 1_500);
     assertThat(plan.billablePaths()).isEqualTo(7_500);
     assertThat(new HashSet<>(items(plan))).isEqualTo(new HashSet<>(paths));
-    assertThat(plan.batches()).extracting(CloudFrontPlan.Batch::callerReference).doesNotHaveDuplicates();
+    assertThat(plan.batches())
+        .extracting(CloudFrontPlan.Batch::callerReference)
+        .doesNotHaveDuplicates();
   }
 
   @Test
@@ -158,16 +171,20 @@ class PlannerTest {
 
     assertThat(plan.calls()).isEqualTo(2);
     assertThat(plan.batches()).extracting(CloudFrontPlan.Batch::wildcards).containsExactly(15, 5);
-    assertThat(plan.batches()).extracting(CloudFrontPlan.Batch::nonWildcards).containsExactly(3_000, 1_000);
+    assertThat(plan.batches())
+        .extracting(CloudFrontPlan.Batch::nonWildcards)
+        .containsExactly(3_000, 1_000);
     assertThat(plan.wildcardPaths()).isEqualTo(20);
   }
 
   @Test
   void lowerInFlightLimitsMakeSmallerBatches() {
     CloudFrontPlan plan =
-        new Planner("E123", false, 0, 2, 1).plan(Invalidation.ofPaths("/a", "/b", "/c", "/x/*", "/y/*"));
-    assertThat(plan.batches()).extracting(CloudFrontPlan.Batch::items).containsExactly(
-        List.of("/a", "/b", "/x/*"), List.of("/c", "/y/*"));
+        new Planner("E123", false, 0, 2, 1)
+            .plan(Invalidation.ofPaths("/a", "/b", "/c", "/x/*", "/y/*"));
+    assertThat(plan.batches())
+        .extracting(CloudFrontPlan.Batch::items)
+        .containsExactly(List.of("/a", "/b", "/x/*"), List.of("/c", "/y/*"));
   }
 
   // ---- CallerReference (fault matrix C3)
@@ -179,14 +196,26 @@ class PlannerTest {
 
     assertThat(planner().plan(inv).batches().get(0).callerReference()).isEqualTo(ref);
     // same paths in another order: same batch, same reference
-    assertThat(planner().plan(Invalidation.builder().id("inv_7").path("/b").path("/a").build())
-        .batches().get(0).callerReference()).isEqualTo(ref);
+    assertThat(
+            planner()
+                .plan(Invalidation.builder().id("inv_7").path("/b").path("/a").build())
+                .batches()
+                .get(0)
+                .callerReference())
+        .isEqualTo(ref);
     assertThat(ref).startsWith("fanout-inv_7-1-").hasSize("fanout-inv_7-1-".length() + 16);
-    assertThat(planner().plan(inv.withId("inv_8")).batches().get(0).callerReference()).isNotEqualTo(ref);
-    assertThat(planner().plan(Invalidation.builder().id("inv_7").path("/a").build())
-        .batches().get(0).callerReference()).isNotEqualTo(ref);
+    assertThat(planner().plan(inv.withId("inv_8")).batches().get(0).callerReference())
+        .isNotEqualTo(ref);
+    assertThat(
+            planner()
+                .plan(Invalidation.builder().id("inv_7").path("/a").build())
+                .batches()
+                .get(0)
+                .callerReference())
+        .isNotEqualTo(ref);
     assertThat(Planner.callerReference("inv_7", 0, List.of("/a", "/b"), true))
-        .startsWith("fanout-inv_7-1-").hasSize("fanout-inv_7-1-".length() + 64);
+        .startsWith("fanout-inv_7-1-")
+        .hasSize("fanout-inv_7-1-".length() + 64);
   }
 
   @Test
@@ -202,7 +231,8 @@ class PlannerTest {
   @Test
   void pathsAWildcardAlreadyCoversAreNotSentOrBilledAgain() {
     CloudFrontPlan plan =
-        planner().plan(Invalidation.ofPaths("/blog/*", "/blog/a", "/blog/b/c*", "/blog", "/blogs/x"));
+        planner()
+            .plan(Invalidation.ofPaths("/blog/*", "/blog/a", "/blog/b/c*", "/blog", "/blogs/x"));
     assertThat(items(plan)).containsExactly("/blog", "/blog/*", "/blogs/x");
     assertThat(plan.collapsed()).isEqualTo(Map.of("/blog/*", 3));
     assertThat(plan.requestedItems()).isEqualTo(5);
@@ -309,8 +339,12 @@ class PlannerTest {
         int star = item.indexOf('*');
         boolean starAtEnd = star == -1 || star == item.length() - 1;
         boolean path = item.startsWith("/");
-        boolean unsafeLeft = path && (item.contains("|") || item.contains("#") || item.contains("\""));
-        if (!printable || !starAtEnd || unsafeLeft || (path && !p.normalisePath(item).equals(item))) {
+        boolean unsafeLeft =
+            path && (item.contains("|") || item.contains("#") || item.contains("\""));
+        if (!printable
+            || !starAtEnd
+            || unsafeLeft
+            || (path && !p.normalisePath(item).equals(item))) {
           problems.add("bad item " + item);
         }
         if (item.endsWith("*")) {

@@ -2,10 +2,10 @@ package dev.fanout.cloudfront;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
-import java.util.concurrent.atomic.AtomicInteger;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
 import software.amazon.awssdk.regions.Region;
@@ -37,11 +37,12 @@ final class TestClients {
     AtomicInteger n = new AtomicInteger();
     return SdkEventLoopGroup.builder()
         .numberOfThreads(2)
-        .threadFactory(r -> {
-          Thread t = new Thread(r, "test-cloudfront-netty-" + n.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        })
+        .threadFactory(
+            r -> {
+              Thread t = new Thread(r, "test-cloudfront-netty-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            })
         .build();
   }
 
@@ -58,18 +59,23 @@ final class TestClients {
         .region(region)
         .credentialsProvider(
             StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
-        .httpClientBuilder(NettyNioAsyncHttpClient.builder()
-            .eventLoopGroup(EVENT_LOOP)
-            .connectionTimeout(Duration.ofSeconds(2)))
-        .overrideConfiguration(o -> o
-            .apiCallAttemptTimeout(attemptTimeout)
-            .apiCallTimeout(Duration.ofSeconds(20))
-            .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
-                .maxAttempts(SDK_ATTEMPTS)
-                .backoffStrategy(BackoffStrategy.fixedDelayWithoutJitter(Duration.ofMillis(5)))
-                .throttlingBackoffStrategy(BackoffStrategy.fixedDelayWithoutJitter(Duration.ofMillis(5)))
-                .circuitBreakerEnabled(false)
-                .build()))
+        .httpClientBuilder(
+            NettyNioAsyncHttpClient.builder()
+                .eventLoopGroup(EVENT_LOOP)
+                .connectionTimeout(Duration.ofSeconds(2)))
+        .overrideConfiguration(
+            o ->
+                o.apiCallAttemptTimeout(attemptTimeout)
+                    .apiCallTimeout(Duration.ofSeconds(20))
+                    .retryStrategy(
+                        AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                            .maxAttempts(SDK_ATTEMPTS)
+                            .backoffStrategy(
+                                BackoffStrategy.fixedDelayWithoutJitter(Duration.ofMillis(5)))
+                            .throttlingBackoffStrategy(
+                                BackoffStrategy.fixedDelayWithoutJitter(Duration.ofMillis(5)))
+                            .circuitBreakerEnabled(false)
+                            .build()))
         .build();
   }
 }
