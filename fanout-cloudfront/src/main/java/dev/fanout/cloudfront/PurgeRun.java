@@ -120,11 +120,16 @@ final class PurgeRun {
   // ---- waiting for in-flight room
 
   private void enqueue(BatchState s) {
+    boolean skip;
     synchronized (this) {
-      if (stopped || result.isDone()) {
+      skip = stopped || result.isDone();
+      if (skip) {
         s.phase = Phase.SKIPPED;
-        return;
       }
+    }
+    if (skip) {
+      maybeFinish();
+      return;
     }
     Instant deadline = purger.clock().instant().plus(purger.limitWait());
     CompletableFuture<InFlightBudget.Reservation> w =
