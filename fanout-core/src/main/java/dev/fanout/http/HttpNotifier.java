@@ -408,8 +408,10 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
     return c;
   }
 
+  private static final java.util.regex.Pattern IPV4 = java.util.regex.Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+
   private static boolean isLiteral(Endpoint e) {
-    return e.isIpv6() || e.address().matches("\\d{1,3}(\\.\\d{1,3}){3}");
+    return e.isIpv6() || IPV4.matcher(e.address()).matches();
   }
 
   private static java.net.InetAddress literal(String address) {

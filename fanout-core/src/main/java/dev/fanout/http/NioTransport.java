@@ -44,6 +44,11 @@ final class NioTransport implements AutoCloseable {
   private final long connectTimeoutNanos;
   private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private final Map<InetSocketAddress, ArrayDeque<Conn>> idle = new HashMap<>();
+  /** Connections still connecting; scanned for connect timeouts a few times a second, not per event. */
+  private final java.util.Set<Conn> connecting = new java.util.HashSet<>();
+  private long nextExpiry;
+  /** One read buffer for the selector thread; response bytes are copied out of it. */
+  private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
   private volatile boolean closed;
 
   NioTransport(Duration connectTimeout) {
@@ -137,6 +142,7 @@ final class NioTransport implements AutoCloseable {
     }
 
     void close() {
+      connecting.remove(this);
       if (key != null) {
         key.cancel();
       }
@@ -182,6 +188,9 @@ final class NioTransport implements AutoCloseable {
         boolean connected = ch.connect(ex.address);
         conn.key = ch.register(selector, connected ? SelectionKey.OP_WRITE : SelectionKey.OP_CONNECT, conn);
         conn.connectDeadline = System.nanoTime() + connectTimeoutNanos;
+        if (!connected) {
+          connecting.add(conn);
+        }
       } else {
         ex.reused = true;
         conn.key.interestOps(SelectionKey.OP_WRITE);
@@ -229,6 +238,7 @@ final class NioTransport implements AutoCloseable {
               continue;
             }
             if (key.isConnectable()) {
+              connecting.remove(conn);
               conn.channel.finishConnect();
               key.interestOps(SelectionKey.OP_WRITE);
             }
@@ -263,13 +273,22 @@ final class NioTransport implements AutoCloseable {
 
   private void expireConnects() {
     long now = System.nanoTime();
-    for (SelectionKey key : selector.keys()) {
-      Conn c = (Conn) key.attachment();
-      if (key.isValid() && c.exchange != null && c.channel.isConnectionPending() && now > c.connectDeadline) {
+    if (now - nextExpiry < 0 || connecting.isEmpty()) {
+      return;
+    }
+    nextExpiry = now + 50_000_000L;
+    for (Iterator<Conn> it = connecting.iterator(); it.hasNext(); ) {
+      Conn c = it.next();
+      if (!c.channel.isConnectionPending()) {
+        it.remove();
+      } else if (now - c.connectDeadline > 0) {
+        it.remove();
         Exchange ex = c.exchange;
         c.exchange = null;
         c.close();
-        ex.future.completeExceptionally(new java.net.http.HttpConnectTimeoutException("connect timed out"));
+        if (ex != null) {
+          ex.future.completeExceptionally(new java.net.http.HttpConnectTimeoutException("connect timed out"));
+        }
       }
     }
   }
@@ -298,7 +317,8 @@ final class NioTransport implements AutoCloseable {
   }
 
   private void read(Conn conn) throws IOException {
-    ByteBuffer buf = ByteBuffer.allocate(8192);
+    ByteBuffer buf = readBuffer;
+    buf.clear();
     int n = conn.channel.read(buf);
     if (n < 0) {
       if (conn.exchange != null && conn.untilClose && conn.headers != null) {
@@ -411,8 +431,8 @@ final class NioTransport implements AutoCloseable {
   private void keep(Conn conn, ByteBuffer buf, int take) {
     int room = conn.exchange.maxBody - conn.body.size();
     int kept = Math.max(0, Math.min(room, take));
-    if (kept > 0) {
-      conn.body.write(buf.array(), buf.arrayOffset() + buf.position(), kept);
+    for (int i = 0; i < kept; i++) {
+      conn.body.write(buf.get(buf.position() + i));
     }
     if (take > kept) {
       conn.truncated = true;
