@@ -464,11 +464,11 @@ class CoalescerTest {
 
   @Test
   void concurrentSubmittersLoseNothingAndDuplicateNothing() throws Exception {
-    // Given 8 threads submitting 2,000 distinct paths each into a small coalescer, while another
+    // Given 8 threads submitting 1,000 distinct paths each into a small coalescer, while another
     // thread moves the clock (timers fire on it) and flushes on demand; the clock moves so fast
     // that the deadlines are set far out of its reach
     int threads = 8;
-    int each = 2_000;
+    int each = 1_000;
     Map<String, AtomicInteger> delivered = new ConcurrentHashMap<>();
     Notifier counting = (e, inv) -> {
       inv.paths().forEach(p -> delivered.computeIfAbsent(p, k -> new AtomicInteger()).incrementAndGet());
