@@ -178,6 +178,10 @@ final class Coalescer {
       if (fresh && !paused) {
         arm(quietPeriod);
       }
+      if (early == null) {
+        // Only when the scheduler refused the timer is the new batch due at once.
+        early = startable();
+      }
     }
     if (early != null) {
       start(early);
