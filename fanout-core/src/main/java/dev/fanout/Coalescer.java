@@ -50,16 +50,8 @@ final class Coalescer {
   /** Identifies the armed timer; a timer task that lost a race with its cancellation sees a newer one. */
   private long timerToken;
 
-  /** Highest version seen per entity key; access order, so the least recently submitted goes first. */
-  private final Map<String, Long> versions =
-      new LinkedHashMap<>(64, 0.75f, true) {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
-          return size() > ENTITY_MEMORY;
-        }
-      };
+  /** Highest version seen per entity key. */
+  private final Map<String, Long> versions = new EntityVersions();
 
   Coalescer(
       Engine engine,
@@ -74,6 +66,20 @@ final class Coalescer {
     this.maxWait = maxWait;
     this.capacity = capacity;
     this.overflow = overflow;
+  }
+
+  /** An LRU map in access order: the least recently submitted key is evicted first. */
+  private static final class EntityVersions extends LinkedHashMap<String, Long> {
+    private static final long serialVersionUID = 1L;
+
+    EntityVersions() {
+      super(64, 0.75f, true);
+    }
+
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+      return size() > ENTITY_MEMORY;
+    }
   }
 
   /** Submissions waiting for one flush, merged as they arrive. */

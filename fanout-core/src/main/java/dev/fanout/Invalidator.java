@@ -77,9 +77,10 @@ import java.util.SplittableRandom;
  * independently of the coalescer. See {@link #submit}, {@link #flush()}, {@link #pause()} and
  * {@link #close(Duration)}.
  *
- * <p>An invalidator is immutable and thread-safe. It owns the threads it created (a timer thread and
- * a small worker pool, all daemon threads) and releases them in {@link #close()}; executors passed to
- * the builder are never shut down by it.
+ * <p>An invalidator is thread-safe and its configuration is immutable; its only mutable state is
+ * the work in flight, the submissions pending and the pause switch. It owns the threads it created
+ * (a timer thread and a small worker pool, all daemon threads) and releases them in {@link
+ * #close()}; executors passed to the builder are never shut down by it.
  *
  * @since 0.1
  */
