@@ -1,4 +1,4 @@
-package dev.fanout.examples.bench;
+package dev.fanout.bench;
 
 import dev.fanout.Endpoint;
 import dev.fanout.FanoutListener;
