@@ -150,6 +150,18 @@ class HttpAdapterTest {
     assertThat(recorder.ids()).contains("inv_async");
   }
 
+  @Test
+  void aSecretInTheQueryStringIsIgnored() throws Exception {
+    // A11: only the signature header authenticates; the URL is never read.
+    Req req = signedNow(Invalidation.builder().id("inv_query").path("/p").build()).without("webhook-signature");
+    String encoded = java.net.URLEncoder.encode(SECRET, StandardCharsets.UTF_8);
+
+    HttpResponse<String> r = post("/api/revalidate?secret=" + encoded, req);
+
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(recorder.seen).isEmpty();
+  }
+
   // ---- A12 over raw sockets
 
   private Socket raw() throws IOException {
