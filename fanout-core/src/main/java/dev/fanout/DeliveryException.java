@@ -17,8 +17,11 @@ import java.util.Optional;
 public class DeliveryException extends FanoutException {
   private static final long serialVersionUID = 1L;
 
+  /** The kind of failure. */
   private final ErrorKind kind;
+  /** The HTTP status, or 0. */
   private final int status;
+  /** The delay the receiver asked for, or null. */
   private final Duration retryAfter;
 
   /**

@@ -49,6 +49,10 @@ public record Endpoint(String address, int port, String name, State state) {
   /**
    * Validates and normalises the components.
    *
+   * @param address see the record description
+   * @param port see the record description
+   * @param name see the record description
+   * @param state see the record description
    * @throws NullPointerException if {@code address} or {@code state} is null
    * @throws IllegalArgumentException if the address is neither an IP literal nor a host name, or
    *     the port is out of range

@@ -135,11 +135,14 @@ public interface FanoutListener {
   default void onPurgeEnd(Invalidation invalidation, String stage, PurgeResult result) {}
 
   /**
-   * The coalescer flushed: several submissions were merged into one invalidation.
+   * The coalescer flushed: the submissions accepted by {@link Invalidator#submit} since the
+   * previous flush were merged into one invalidation, which starts right after this call (so this
+   * event precedes its {@code onInvalidationStart}).
    *
    * @param merged the merged invalidation that will run
    * @param submissions how many submissions it carries
-   * @param superseded how many submissions were dropped as older versions of an entity
+   * @param superseded how many submissions were dropped since the previous flush as older versions
+   *     of an entity (their futures completed at once with a superseded report)
    */
   default void onFlush(Invalidation merged, int submissions, int superseded) {}
 }

@@ -53,6 +53,11 @@ public record Invalidation(
   /**
    * Validates and normalises the components.
    *
+   * @param id see the record description
+   * @param paths see the record description
+   * @param tags see the record description
+   * @param entity see the record description
+   * @param version see the record description
    * @throws NullPointerException if {@code id}, {@code paths} or {@code tags} is null, or contains
    *     null
    * @throws IllegalArgumentException if the invalidation is empty, or any component is invalid;

@@ -14,11 +14,20 @@ import java.util.Objects;
  * <p>{@link #summary()} (also {@link #toString()}) prints one line per stage, with the failed targets
  * named; {@link #describe()} prints every target and every purge.
  *
+ * <p>A submission that {@link Invalidator#submit(Invalidation)} dropped because a newer version of
+ * its entity had already been submitted gets a <em>superseded</em> report: {@link #isSuperseded()}
+ * is true, {@link #supersededBy()} names the newer version, there are no stages (nothing was sent
+ * for it) and {@link #isComplete()} is true, since nothing is left to do for it: the newer
+ * version's own report tells whether the caches are fresh.
+ *
  * @param invalidation the invalidation that ran (for {@code submit()}, the merged one)
  * @param startedAt when the engine started it
  * @param elapsed how long it took
  * @param stages one report per configured stage, in order, unmodifiable
- * @param submissions how many submissions this run carried (1 for {@code invalidate()})
+ * @param submissions how many submissions this run carried (1 for {@code invalidate()}); for a
+ *     superseded report, 1
+ * @param supersededBy for a superseded submission, the newer version of its entity that made it
+ *     unnecessary; otherwise {@code null}
  * @since 0.1
  */
 public record InvalidationReport(
@@ -26,23 +35,72 @@ public record InvalidationReport(
     Instant startedAt,
     Duration elapsed,
     List<StageReport> stages,
-    int submissions) {
+    int submissions,
+    Long supersededBy) {
 
   /**
    * Validates the components.
    *
-   * @throws NullPointerException if a component is null
+   * @param invalidation see the record description
+   * @param startedAt see the record description
+   * @param elapsed see the record description
+   * @param stages see the record description
+   * @param submissions see the record description
+   * @param supersededBy see the record description
+   * @throws NullPointerException if a component other than {@code supersededBy} is null
+   * @throws IllegalArgumentException if {@code supersededBy} is set on a report with stages
    */
   public InvalidationReport {
     Objects.requireNonNull(invalidation, "invalidation");
     Objects.requireNonNull(startedAt, "startedAt");
     Objects.requireNonNull(elapsed, "elapsed");
     stages = List.copyOf(stages);
+    if (supersededBy != null && !stages.isEmpty()) {
+      throw new IllegalArgumentException("a superseded report has no stages: nothing was sent");
+    }
+  }
+
+  /**
+   * Creates the report of an invalidation that ran.
+   *
+   * @param invalidation the invalidation that ran (for {@code submit()}, the merged one)
+   * @param startedAt when the engine started it
+   * @param elapsed how long it took
+   * @param stages one report per configured stage, in order
+   * @param submissions how many submissions this run carried (1 for {@code invalidate()})
+   * @throws NullPointerException if a component is null
+   */
+  public InvalidationReport(
+      Invalidation invalidation,
+      Instant startedAt,
+      Duration elapsed,
+      List<StageReport> stages,
+      int submissions) {
+    this(invalidation, startedAt, elapsed, stages, submissions, null);
+  }
+
+  /**
+   * Returns the report of a submission dropped because {@code newerVersion} of its entity was
+   * submitted before it.
+   */
+  static InvalidationReport superseded(Invalidation submitted, long newerVersion, Instant at) {
+    return new InvalidationReport(submitted, at, Duration.ZERO, List.of(), 1, newerVersion);
+  }
+
+  /**
+   * Returns whether this is the report of a submission that was not sent because a newer version
+   * of its entity had already been submitted. See {@link #supersededBy()}.
+   *
+   * @return true if the submission was superseded
+   */
+  public boolean isSuperseded() {
+    return supersededBy != null;
   }
 
   /**
    * Returns whether everything succeeded: every stage ran, every expected replica acknowledged and
-   * every purge succeeded.
+   * every purge succeeded. A {@linkplain #isSuperseded() superseded} report, which has no stages, is
+   * complete: nothing is left to do for its submission.
    *
    * @return true if every cache is fresh
    */
@@ -121,6 +179,11 @@ public record InvalidationReport(
   }
 
   private String header() {
+    if (supersededBy != null) {
+      return String.format(Locale.ROOT, "%s: SUPERSEDED, not sent (%s v%d is older than v%d, already"
+              + " submitted)", invalidation.id(), invalidation.entity(), invalidation.version(),
+          supersededBy);
+    }
     return String.format(Locale.ROOT, "%s: %s in %d ms (%s, %s%s)",
         invalidation.id(), isComplete() ? "COMPLETE" : "INCOMPLETE", elapsed.toMillis(),
         plural(invalidation.paths().size(), "path"), plural(invalidation.tags().size(), "tag"),

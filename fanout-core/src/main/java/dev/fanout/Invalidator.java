@@ -53,18 +53,40 @@ import java.util.SplittableRandom;
  *   <li>After a fan-out, discovery runs again: replicas that appeared get the invalidation too;
  *       replicas that failed and then left are excused. Finding fewer than {@code minTargets} is a
  *       failure, never a silent success.
- *   <li>{@link #invalidate} completes with a report whenever its input was valid, whatever failed;
- *       it completes exceptionally only when cancelled or when the invalidator is closed.
+ *   <li>{@link #invalidate} and {@link #submit} complete with a report whenever their input was
+ *       valid, whatever failed; they complete exceptionally only when cancelled or when the
+ *       invalidator closed before the work finished.
  * </ul>
  *
- * <p>An invalidator is immutable and thread-safe. It owns the threads it created (a timer thread and
- * a small worker pool, all daemon threads) and releases them in {@link #close()}; executors passed to
- * the builder are never shut down by it.
+ * <h2>Coalescing</h2>
+ *
+ * <p>{@link #submit(Invalidation)} is for sources that fire many small changes, such as CMS webhooks
+ * (one publish fires several) and bulk edits (thousands). Submissions are held for a quiet period
+ * (default 500 ms) after the last one, but never longer than a max wait (default 5 s) after the
+ * first, then merged into one invalidation (paths and tags united, duplicates removed) and run
+ * once: one fan-out and one CDN purge instead of one per webhook.
+ *
+ * <pre>{@code
+ * invalidator.submit(Invalidation.builder().path("/blog/hello").entity("post:42", 7).build())
+ *     .thenAccept(report -> log.info("{}", report.summary()));
+ * }</pre>
+ *
+ * <p>Coalesced flushes of one invalidator run one at a time, so they never race each other for a
+ * CDN's rate or in-flight limits and a newer version's purge never overtakes an older one's; what
+ * is submitted meanwhile keeps merging into the next flush. {@link #invalidate} calls run at once,
+ * independently of the coalescer. See {@link #submit}, {@link #flush()}, {@link #pause()} and
+ * {@link #close(Duration)}.
+ *
+ * <p>An invalidator is thread-safe and its configuration is immutable; its only mutable state is
+ * the work in flight, the submissions pending and the pause switch. It owns the threads it created
+ * (a timer thread and a small worker pool, all daemon threads) and releases them in {@link
+ * #close()}; executors passed to the builder are never shut down by it.
  *
  * @since 0.1
  */
 public final class Invalidator implements AutoCloseable {
   private final Engine engine;
+  private final Coalescer coalescer;
   private final ExecutorService ownedExecutor;
   private final ScheduledExecutorService ownedScheduler;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -92,6 +114,27 @@ public final class Invalidator implements AutoCloseable {
     }
     this.engine = new Engine(b.stages, b.deadline, b.clock, scheduler, executor,
         b.random != null ? b.random : new SplittableRandom(), b.listener);
+    this.coalescer = new Coalescer(engine, (merged, n) -> track(engine.run(merged, n)),
+        b.quietPeriod, b.maxWait, b.capacity, b.overflow);
+  }
+
+  /**
+   * What {@link #submit(Invalidation)} does when a submission does not fit in the pending capacity
+   * ({@link Builder#capacity(int)}). Either way nothing is dropped silently: a submission is
+   * accepted (and gets its report) or refused with a {@link SubmissionRejectedException}.
+   *
+   * @since 0.1
+   */
+  public enum Overflow {
+    /** Refuse the submission with a {@link SubmissionRejectedException}; nothing of it is kept. */
+    REJECT,
+    /**
+     * Flush what is pending at once, without waiting for its timers, and start the next batch with
+     * the submission (the default). When the previous flush is still running, the submission is
+     * refused as with {@link #REJECT}: holding a second full batch behind it would let memory grow
+     * with the flood.
+     */
+    FLUSH_EARLY
   }
 
   /**
@@ -123,6 +166,102 @@ public final class Invalidator implements AutoCloseable {
     return track(engine.run(invalidation, 1));
   }
 
+  /**
+   * Accepts an invalidation for coalescing: it is merged with the other submissions of the next
+   * flush and run with them, once.
+   *
+   * <p><b>When it runs.</b> A flush happens when no submission arrived for the quiet period, or
+   * when the max wait has passed since the first submission of the flush, whichever comes first,
+   * so a steady stream cannot postpone it for longer than the max wait. Coalesced flushes run one
+   * at a time: a flush that falls due while the previous one still runs starts as soon as that one
+   * finishes, and keeps merging what arrives until then. {@link #flush()} flushes on demand,
+   * {@link #pause()} holds everything back.
+   *
+   * <p><b>What runs.</b> One invalidation with a fresh id, the union of the paths and the union of
+   * the tags of every submission, duplicates removed, in the order first submitted. It keeps an
+   * entity key only if every merged submission has the same one, with the highest version among
+   * them. The report's {@link InvalidationReport#submissions()} says how many submissions it
+   * carried. The listener's {@link FanoutListener#onFlush} is called and one INFO line is logged
+   * per flush.
+   *
+   * <p><b>Superseded versions.</b> A submission with an entity key and a version older than one
+   * already accepted for that key (an out-of-order webhook retry) is not sent: its future
+   * completes at once with a {@linkplain InvalidationReport#isSuperseded() superseded} report that
+   * names the newer version. An equal version is a duplicate and is merged normally. The highest
+   * version is remembered for the 10,000 most recently submitted entity keys; an older version of
+   * a key forgotten since is sent, which costs an extra invalidation but never loses one.
+   *
+   * <p><b>Capacity.</b> Each pending submission counts its paths plus its tags, duplicates
+   * included, against {@link Builder#capacity(int)} (default 10,000), which bounds both the merged
+   * invalidation and the number of submissions waiting for a report. A submission that does not
+   * fit is handled by the {@link Overflow} policy; while paused, it is refused whatever the policy.
+   * A submission larger than the whole capacity is always refused.
+   *
+   * <p><b>The future.</b> It completes with the report of the flush that carried the submission
+   * (shared by every submission of that flush), or with a superseded report. It completes
+   * exceptionally only with an {@link InvalidatorClosedException} when the invalidator was closed
+   * before that flush finished. Dependent actions run on the invalidator's threads unless added
+   * with an {@code ...Async} method. Cancelling it only stops the caller from waiting: the flush
+   * still runs for the other submissions.
+   *
+   * @param invalidation what to invalidate
+   * @return the report of the flush that carried it
+   * @throws NullPointerException if {@code invalidation} is null
+   * @throws SubmissionRejectedException if it does not fit in the pending capacity (see {@link
+   *     Overflow}); nothing of it was accepted
+   * @throws InvalidatorClosedException if this invalidator was closed
+   */
+  public CompletableFuture<InvalidationReport> submit(Invalidation invalidation) {
+    Objects.requireNonNull(invalidation, "invalidation");
+    if (closed.get()) {
+      throw new InvalidatorClosedException(
+          "invalidator is closed; submission " + invalidation.id() + " was not accepted");
+    }
+    return coalescer.submit(invalidation);
+  }
+
+  /**
+   * Flushes what {@link #submit(Invalidation)} accepted so far, without waiting for the quiet
+   * period. It flushes even while {@linkplain #pause() paused} (the pause stays in effect for what
+   * is submitted afterwards). If a coalesced flush is still running, the pending submissions start
+   * as soon as it finishes. Nothing happens when nothing is pending.
+   *
+   * @return a future that completes, normally, once every submission accepted before this call
+   *     has its outcome (each submission's own future says which)
+   */
+  public CompletableFuture<Void> flush() {
+    return coalescer.flush();
+  }
+
+  /**
+   * Pauses coalesced flushes, for a bulk migration: {@link #submit(Invalidation)} keeps accepting
+   * and merging up to the capacity (beyond it, submissions are refused whatever the {@link
+   * Overflow} policy), nothing is sent, nothing is dropped. A flush already running finishes.
+   * Explicit {@link #flush()} and {@link #close()} still flush. {@link #invalidate} is not affected.
+   * Idempotent.
+   */
+  public void pause() {
+    coalescer.pause();
+  }
+
+  /**
+   * Resumes coalesced flushes after {@link #pause()}. What accumulated flushes at once if its max
+   * wait (counted from its first submission) has passed during the pause, otherwise when its
+   * timers say. Idempotent.
+   */
+  public void resume() {
+    coalescer.resume();
+  }
+
+  /**
+   * Returns whether coalesced flushes are paused.
+   *
+   * @return true between {@link #pause()} and {@link #resume()}
+   */
+  public boolean isPaused() {
+    return coalescer.isPaused();
+  }
+
   private CompletableFuture<InvalidationReport> track(CompletableFuture<InvalidationReport> f) {
     running.add(f);
     f.whenComplete((r, e) -> running.remove(f));
@@ -149,7 +288,7 @@ public final class Invalidator implements AutoCloseable {
 
   /**
    * Closes the invalidator, waiting up to the invalidation deadline for the invalidations in flight
-   * to finish. See {@link #close(Duration)}.
+   * and the final flush of the submissions to finish. See {@link #close(Duration)}.
    */
   @Override
   public void close() {
@@ -157,21 +296,32 @@ public final class Invalidator implements AutoCloseable {
   }
 
   /**
-   * Stops accepting work, waits up to {@code timeout} for the invalidations in flight, then releases
-   * the threads this invalidator created. Invalidations still running after the timeout are
-   * cancelled, so their futures complete exceptionally rather than never. Idempotent.
+   * Stops accepting work, flushes what {@link #submit(Invalidation)} accepted, waits up to {@code
+   * timeout} for that flush and every invalidation in flight, then releases the threads this
+   * invalidator created.
+   *
+   * <p>The final flush starts at once, even when {@linkplain #pause() paused} and even while an
+   * earlier flush is still running. Work still running after the timeout is cancelled, and the
+   * futures of {@link #invalidate} calls and submissions not yet reported complete exceptionally
+   * with an {@link InvalidatorClosedException} that says what did not finish, rather than never.
+   * Later calls to {@link #invalidate} and {@link #submit} throw {@link
+   * InvalidatorClosedException}. Idempotent.
    *
    * @param timeout how long to wait for work in flight
+   * @throws NullPointerException if {@code timeout} is null
    */
   public void close(Duration timeout) {
     Objects.requireNonNull(timeout, "timeout");
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    coalescer.close();
     List<CompletableFuture<InvalidationReport>> inFlight = new ArrayList<>(running);
+    CompletableFuture<Void> submissions = coalescer.drained();
     try {
-      CompletableFuture.allOf(inFlight.toArray(new CompletableFuture<?>[0]))
-          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      CompletableFuture.allOf(
+              CompletableFuture.allOf(inFlight.toArray(new CompletableFuture<?>[0])), submissions)
+          .get(Math.max(0, timeout.toMillis()), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (Exception e) {
@@ -181,6 +331,7 @@ public final class Invalidator implements AutoCloseable {
       f.completeExceptionally(new InvalidatorClosedException(
           "invalidator closed before the invalidation finished (close timeout " + timeout + ")"));
     }
+    coalescer.abort(timeout);
     if (ownedExecutor != null) {
       ownedExecutor.shutdownNow();
     }
@@ -212,6 +363,10 @@ public final class Invalidator implements AutoCloseable {
     private Executor executor;
     private RandomGenerator random;
     private FanoutListener listener = FanoutListener.NONE;
+    private Duration quietPeriod = Duration.ofMillis(500);
+    private Duration maxWait = Duration.ofSeconds(5);
+    private int capacity = 10_000;
+    private Overflow overflow = Overflow.FLUSH_EARLY;
 
     private Builder() {}
 
@@ -306,10 +461,76 @@ public final class Invalidator implements AutoCloseable {
     }
 
     /**
+     * Sets how long {@link Invalidator#submit(Invalidation)} waits after the latest submission
+     * before it flushes. Default 500 ms: long enough to merge the several webhooks of one CMS
+     * publish, short enough to be unnoticed by editors.
+     *
+     * @param quietPeriod the quiet period, {@code > 0}
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder quietPeriod(Duration quietPeriod) {
+      this.quietPeriod = positive(quietPeriod, "quietPeriod");
+      return this;
+    }
+
+    /**
+     * Sets the longest {@link Invalidator#submit(Invalidation)} holds a submission back (counted
+     * from the first submission of a flush), however steadily submissions keep arriving. Default 5
+     * seconds. Must not be shorter than the quiet period.
+     *
+     * @param maxWait the max wait, {@code > 0}
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder maxWait(Duration maxWait) {
+      this.maxWait = positive(maxWait, "maxWait");
+      return this;
+    }
+
+    /**
+     * Sets how many paths and tags may wait for a coalesced flush, counted per submission with
+     * duplicates (see {@link Invalidator#submit(Invalidation)}). Default 10,000, which matches the
+     * order of a CDN's per-request limits while keeping pending memory small.
+     *
+     * @param capacity the capacity, {@code > 0}
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder capacity(int capacity) {
+      if (capacity <= 0) {
+        throw new IllegalArgumentException("capacity must be > 0: " + capacity);
+      }
+      this.capacity = capacity;
+      return this;
+    }
+
+    /**
+     * Sets what happens when a submission does not fit in the capacity. Default {@link
+     * Overflow#FLUSH_EARLY}.
+     *
+     * @param overflow the policy
+     * @return this builder
+     */
+    public Builder overflow(Overflow overflow) {
+      this.overflow = Objects.requireNonNull(overflow, "overflow");
+      return this;
+    }
+
+    private static Duration positive(Duration d, String name) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + " must be > 0: " + d);
+      }
+      return d;
+    }
+
+    /**
      * Validates the configuration and builds the invalidator.
      *
      * @return the invalidator
-     * @throws IllegalStateException if no stage was added or two stages share a name
+     * @throws IllegalStateException if no stage was added, two stages share a name, or the max
+     *     wait is shorter than the quiet period
      */
     public Invalidator build() {
       if (stages.isEmpty()) {
@@ -320,6 +541,10 @@ public final class Invalidator implements AutoCloseable {
         if (!names.add(s.name())) {
           throw new IllegalStateException("two stages are named '" + s.name() + "'");
         }
+      }
+      if (maxWait.compareTo(quietPeriod) < 0) {
+        throw new IllegalStateException(
+            "maxWait (" + maxWait + ") must not be shorter than quietPeriod (" + quietPeriod + ")");
       }
       return new Invalidator(this);
     }

@@ -11,7 +11,9 @@ import java.util.Objects;
 public class PurgeException extends FanoutException {
   private static final long serialVersionUID = 1L;
 
+  /** What was purged. */
   private final String target;
+  /** The kind of failure. */
   private final ErrorKind kind;
 
   /**

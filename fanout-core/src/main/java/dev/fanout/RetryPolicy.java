@@ -32,6 +32,9 @@ public record RetryPolicy(int maxAttempts, Duration baseDelay, Duration maxDelay
   /**
    * Validates the components.
    *
+   * @param maxAttempts see the record description
+   * @param baseDelay see the record description
+   * @param maxDelay see the record description
    * @throws IllegalArgumentException if a value is out of range
    */
   public RetryPolicy {

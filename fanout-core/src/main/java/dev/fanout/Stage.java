@@ -49,7 +49,7 @@ public sealed interface Stage permits Stage.Fanout, Stage.Purge {
 
   /**
    * Returns a fan-out stage with default options: gate {@link Gate#all()}, {@code minTargets} 1,
-   * concurrency 64, attempt timeout 5 s, {@link RetryPolicy#defaults()}, targets in every state but
+   * concurrency {@value Fanout#DEFAULT_CONCURRENCY}, attempt timeout 5 s, {@link RetryPolicy#defaults()}, targets in every state but
    * {@link Endpoint.State#TERMINATING}, membership re-checked after the fan-out.
    *
    * @param name the stage name: 1 to 64 characters, letters, digits, {@code .}, {@code _}, {@code -}
@@ -65,7 +65,7 @@ public sealed interface Stage permits Stage.Fanout, Stage.Purge {
         Objects.requireNonNull(notifier, "notifier"),
         Gate.all(),
         1,
-        64,
+        Fanout.DEFAULT_CONCURRENCY,
         Duration.ofSeconds(5),
         RetryPolicy.defaults(),
         EnumSet.of(Endpoint.State.READY, Endpoint.State.NOT_READY, Endpoint.State.SERVING),
@@ -116,6 +116,15 @@ public sealed interface Stage permits Stage.Fanout, Stage.Purge {
    * @since 0.1
    */
   final class Fanout implements Stage {
+    /**
+     * The default number of attempts in flight at once. An attempt in flight costs one socket and a
+     * few hundred bytes, not a thread, so the default is set by the file descriptors a process can
+     * spare rather than by cores: a tier of up to 1,024 replicas is contacted in one round, which
+     * keeps a fan-out close to one replica's latency (see BENCHMARKS.md). Lower it for a process
+     * with a small descriptor limit.
+     */
+    public static final int DEFAULT_CONCURRENCY = 1024;
+
     private final String name;
     private final Discovery discovery;
     private final Notifier notifier;

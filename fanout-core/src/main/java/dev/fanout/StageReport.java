@@ -64,6 +64,14 @@ public record StageReport(
   /**
    * Validates the components.
    *
+   * @param name see the record description
+   * @param kind see the record description
+   * @param status see the record description
+   * @param gateMet see the record description
+   * @param targets see the record description
+   * @param purges see the record description
+   * @param detail see the record description
+   * @param elapsed see the record description
    * @throws NullPointerException if a required component is null
    */
   public StageReport {

@@ -1,7 +1,7 @@
 package dev.fanout;
 
 /**
- * {@link Invalidator#submit(Invalidation)} refused a submission because the coalescer's pending
+ * {@code Invalidator.submit(Invalidation)} refused a submission because the coalescer's pending
  * capacity is full and its overflow policy is to reject. Nothing of the rejected submission was
  * accepted; the caller may retry it later or call {@link Invalidator#invalidate(Invalidation)}.
  *

@@ -48,6 +48,14 @@ public record TargetResult(
   /**
    * Validates the components.
    *
+   * @param endpoint see the record description
+   * @param outcome see the record description
+   * @param attempts see the record description
+   * @param latency see the record description
+   * @param errorKind see the record description
+   * @param status see the record description
+   * @param error see the record description
+   * @param lateJoiner see the record description
    * @throws NullPointerException if {@code endpoint}, {@code outcome} or {@code latency} is null
    */
   public TargetResult {

@@ -1,2 +1,7 @@
-/** Amazon CloudFront invalidations as a fanout purge stage. */
+/**
+ * Amazon CloudFront invalidations as a fanout purge stage: {@link
+ * dev.fanout.cloudfront.CloudFrontPurger} sends {@code CreateInvalidation} batches over a
+ * caller-built {@code CloudFrontAsyncClient}, within CloudFront's in-flight limits and with
+ * idempotent {@code CallerReference}s; {@link dev.fanout.cloudfront.CloudFrontPlan} is its dry run.
+ */
 package dev.fanout.cloudfront;

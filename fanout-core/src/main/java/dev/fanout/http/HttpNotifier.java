@@ -11,6 +11,7 @@ import dev.fanout.internal.RetryAfter;
 import dev.fanout.spi.Ack;
 import dev.fanout.spi.Notifier;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -63,11 +64,14 @@ import java.util.function.Predicate;
  *
  * @since 0.1
  */
-public final class HttpNotifier implements Notifier {
+public final class HttpNotifier implements Notifier, AutoCloseable {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final String USER_AGENT = "fanout/0.1";
 
-  private final HttpClient client;
+  private final HttpClient givenClient;
+  private final Duration connectTimeout;
+  private volatile HttpClient client;
+  private final NioTransport nio;
   private final String method;
   private final String scheme;
   private final String path;
@@ -82,6 +86,22 @@ public final class HttpNotifier implements Notifier {
   private final Duration requestTimeout;
   private final Predicate<JsonNode> ackWhen;
 
+  /**
+   * How requests travel.
+   *
+   * @since 0.1
+   */
+  public enum Transport {
+    /**
+     * fanout's own HTTP/1.1 client on one selector thread (the default for plain {@code http}):
+     * pooled kept-alive connections, a few microseconds of CPU per request, no thread per request.
+     * Used for IP-literal endpoints over plain HTTP; host names and HTTPS go through {@link #JDK}.
+     */
+    NIO,
+    /** {@code java.net.http.HttpClient}: HTTPS, HTTP/2, host-name endpoints, a client of your own. */
+    JDK
+  }
+
   /** What a request carries as its body. */
   private enum BodyMode {
     JSON,
@@ -89,7 +109,10 @@ public final class HttpNotifier implements Notifier {
   }
 
   private HttpNotifier(Builder b) {
-    this.client = b.client != null ? b.client : defaultClient(b.connectTimeout);
+    this.givenClient = b.client;
+    this.connectTimeout = b.connectTimeout;
+    boolean jdk = b.client != null || "https".equals(b.scheme) || b.transport == Transport.JDK;
+    this.nio = jdk ? null : new NioTransport(b.connectTimeout);
     this.method = b.method;
     this.scheme = b.scheme;
     this.path = b.path;
@@ -151,7 +174,7 @@ public final class HttpNotifier implements Notifier {
 
   @Override
   public CompletionStage<Ack> deliver(Endpoint endpoint, Invalidation invalidation) {
-    List<HttpRequest> requests;
+    List<Req> requests;
     try {
       requests = requests(endpoint, invalidation);
     } catch (RuntimeException e) {
@@ -165,7 +188,7 @@ public final class HttpNotifier implements Notifier {
       return send(requests.get(0));
     }
     List<CompletableFuture<Ack>> all = new ArrayList<>();
-    for (HttpRequest r : requests) {
+    for (Req r : requests) {
       all.add(send(r));
     }
     CompletableFuture<Ack> result = new CompletableFuture<>();
@@ -185,15 +208,30 @@ public final class HttpNotifier implements Notifier {
     return result;
   }
 
-  private CompletableFuture<Ack> send(HttpRequest request) {
-    CompletableFuture<HttpResponse<byte[]>> call =
-        client.sendAsync(request, info -> new CappedBody(maxResponseBytes));
-    CompletableFuture<Ack> result = call.handle((response, error) -> {
-      if (error != null) {
-        throw new java.util.concurrent.CompletionException(error);
-      }
-      return toAck(response);
-    });
+  private CompletableFuture<Ack> send(Req request) {
+    CompletableFuture<Ack> result;
+    CompletableFuture<?> call;
+    if (nio != null && !request.address().isUnresolved()) {
+      CompletableFuture<NioTransport.Response> c = nio.send(request.address(), request.toBytes(), maxResponseBytes);
+      call = c;
+      result = c.handle((response, error) -> {
+        if (error != null) {
+          throw wrap(error);
+        }
+        return toAck(response.status(), response.body(), response.headers().get("retry-after"));
+      });
+    } else {
+      CompletableFuture<HttpResponse<byte[]>> c =
+          client().sendAsync(request.toHttpRequest(requestTimeout), info -> new CappedBody(maxResponseBytes));
+      call = c;
+      result = c.handle((response, error) -> {
+        if (error != null) {
+          throw wrap(error);
+        }
+        return toAck(response.statusCode(), response.body(),
+            response.headers().firstValue("retry-after").orElse(null));
+      });
+    }
     result.whenComplete((v, e) -> {
       if (result.isCancelled()) {
         call.cancel(true);
@@ -202,26 +240,24 @@ public final class HttpNotifier implements Notifier {
     return result;
   }
 
-  private Ack toAck(HttpResponse<byte[]> response) {
-    int status = response.statusCode();
+  private Ack toAck(int status, byte[] body, String retryAfterHeader) {
     if (status >= 200 && status < 300) {
       if (ackWhen != null) {
         JsonNode json;
         try {
-          json = MAPPER.readTree(response.body());
+          json = MAPPER.readTree(body);
         } catch (IOException e) {
           throw new DeliveryException(ErrorKind.BAD_ACK, status, null, "answer is not JSON", null);
         }
         if (json == null || !ackWhen.test(json)) {
           throw new DeliveryException(ErrorKind.BAD_ACK, status, null,
-              "answer did not acknowledge: " + excerpt(response.body()), null);
+              "answer did not acknowledge: " + excerpt(body), null);
         }
       }
       return new Ack(status, null);
     }
-    Duration retryAfter = RetryAfter.parse(response.headers().firstValue("retry-after").orElse(null), clock)
-        .orElse(null);
-    String reason = reason(status, response.body());
+    Duration retryAfter = RetryAfter.parse(retryAfterHeader, clock).orElse(null);
+    String reason = reason(status, body);
     throw DeliveryException.ofStatus(status, retryAfter, reason);
   }
 
@@ -246,7 +282,71 @@ public final class HttpNotifier implements Notifier {
     return sb.toString().trim();
   }
 
-  List<HttpRequest> requests(Endpoint endpoint, Invalidation invalidation) {
+  /** The body and signature of one invalidation at one second; shared by all its targets. */
+  private static final class Signed {
+    final Invalidation invalidation;
+    final long timestamp;
+    final byte[] payload;
+    final String signature;
+
+    Signed(Invalidation invalidation, long timestamp, byte[] payload, String signature) {
+      this.invalidation = invalidation;
+      this.timestamp = timestamp;
+      this.payload = payload;
+      this.signature = signature;
+    }
+  }
+
+  private volatile Signed lastSigned;
+
+  /**
+   * A fan-out sends the same body to every replica within the same second or so: encode and sign it
+   * once per invalidation and second, not once per replica.
+   */
+  private Signed signed(Invalidation invalidation) {
+    long ts = clock.instant().getEpochSecond();
+    Signed last = lastSigned;
+    if (last != null && last.invalidation == invalidation && last.timestamp == ts) {
+      return last;
+    }
+    byte[] payload = body == BodyMode.JSON ? InvalidationJson.encode(invalidation) : new byte[0];
+    String signature = signer == null ? null : signer.sign(invalidation.id(), ts, payload);
+    Signed fresh = new Signed(invalidation, ts, payload, signature);
+    lastSigned = fresh;
+    return fresh;
+  }
+
+  /** A request in transport-neutral form. */
+  record Req(String method, String scheme, String authority, String target,
+      List<Map.Entry<String, String>> headers, byte[] body, InetSocketAddress address) {
+
+    HttpRequest toHttpRequest(Duration timeout) {
+      HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(scheme + "://" + authority + target))
+          .method(method, body.length == 0
+              ? HttpRequest.BodyPublishers.noBody()
+              : HttpRequest.BodyPublishers.ofByteArray(body))
+          .timeout(timeout);
+      for (Map.Entry<String, String> h : headers) {
+        rb.header(h.getKey(), h.getValue());
+      }
+      return rb.build();
+    }
+
+    byte[] toBytes() {
+      StringBuilder sb = new StringBuilder(256).append(method).append(' ').append(target)
+          .append(" HTTP/1.1\r\nhost: ").append(authority).append("\r\n");
+      for (Map.Entry<String, String> h : headers) {
+        sb.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n");
+      }
+      sb.append("content-length: ").append(body.length).append("\r\n\r\n");
+      byte[] head = sb.toString().getBytes(StandardCharsets.ISO_8859_1);
+      byte[] all = java.util.Arrays.copyOf(head, head.length + body.length);
+      System.arraycopy(body, 0, all, head.length, body.length);
+      return all;
+    }
+  }
+
+  List<Req> requests(Endpoint endpoint, Invalidation invalidation) {
     List<String> targets;
     if (perPath) {
       targets = invalidation.paths();
@@ -255,36 +355,83 @@ public final class HttpNotifier implements Notifier {
     } else {
       targets = List.of(path);
     }
-    List<HttpRequest> out = new ArrayList<>(targets.size());
-    byte[] payload = body == BodyMode.JSON ? InvalidationJson.encode(invalidation) : new byte[0];
+    List<Req> out = new ArrayList<>(targets.size());
+    Signed signed = signed(invalidation);
+    byte[] payload = signed.payload;
+    String host = endpoint.isIpv6() ? "[" + endpoint.address() + "]" : endpoint.address();
+    int p = port > 0 ? port : endpoint.port();
+    InetSocketAddress address = isLiteral(endpoint)
+        ? new InetSocketAddress(literal(endpoint.address()), p)
+        : InetSocketAddress.createUnresolved(endpoint.address(), p);
     for (String target : targets) {
-      String authority = endpoint.isIpv6() ? "[" + endpoint.address() + "]" : endpoint.address();
-      int p = port > 0 ? port : endpoint.port();
-      URI uri = URI.create(scheme + "://" + authority + ":" + p + Paths.encode(target));
-      HttpRequest.Builder rb = HttpRequest.newBuilder(uri)
-          .method(method, payload.length == 0
-              ? HttpRequest.BodyPublishers.noBody()
-              : HttpRequest.BodyPublishers.ofByteArray(payload))
-          .timeout(requestTimeout)
-          .header("user-agent", USER_AGENT);
+      List<Map.Entry<String, String>> hs = new ArrayList<>();
+      hs.add(Map.entry("user-agent", USER_AGENT));
       if (payload.length > 0) {
-        rb.header("content-type", "application/json");
+        hs.add(Map.entry("content-type", "application/json"));
       }
       for (Map.Entry<String, Function<Invalidation, String>> h : headers.entrySet()) {
         String value = h.getValue().apply(invalidation);
         if (value != null && !value.isEmpty()) {
-          rb.header(h.getKey(), value);
+          if (value.chars().anyMatch(c -> (c < 0x20 && c != '\t') || c == 0x7f)) {
+            throw new IllegalArgumentException("header " + h.getKey() + " would contain a control character");
+          }
+          hs.add(Map.entry(h.getKey(), value));
         }
       }
       if (signer != null) {
-        long ts = clock.instant().getEpochSecond();
-        rb.header("webhook-id", invalidation.id());
-        rb.header("webhook-timestamp", Long.toString(ts));
-        rb.header("webhook-signature", signer.sign(invalidation.id(), ts, payload));
+        hs.add(Map.entry("webhook-id", invalidation.id()));
+        hs.add(Map.entry("webhook-timestamp", Long.toString(signed.timestamp)));
+        hs.add(Map.entry("webhook-signature", signed.signature));
       }
-      out.add(rb.build());
+      out.add(new Req(method, scheme, host + ":" + p, Paths.encode(target), hs, payload, address));
     }
     return out;
+  }
+
+  private static java.util.concurrent.CompletionException wrap(Throwable error) {
+    return error instanceof java.util.concurrent.CompletionException
+        ? (java.util.concurrent.CompletionException) error
+        : new java.util.concurrent.CompletionException(error);
+  }
+
+  private HttpClient client() {
+    HttpClient c = client;
+    if (c == null) {
+      synchronized (this) {
+        c = client;
+        if (c == null) {
+          c = givenClient != null ? givenClient : defaultClient(connectTimeout);
+          client = c;
+        }
+      }
+    }
+    return c;
+  }
+
+  private static final java.util.regex.Pattern IPV4 = java.util.regex.Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+
+  private static boolean isLiteral(Endpoint e) {
+    return e.isIpv6() || IPV4.matcher(e.address()).matches();
+  }
+
+  private static java.net.InetAddress literal(String address) {
+    try {
+      // An IP literal is parsed, never looked up.
+      return java.net.InetAddress.getByName(address);
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalArgumentException("not an IP literal: " + address);
+    }
+  }
+
+  /**
+   * Stops the transport's selector thread, if this notifier started one. Optional: the thread is a
+   * daemon; close notifiers you create and discard repeatedly.
+   */
+  @Override
+  public void close() {
+    if (nio != null) {
+      nio.close();
+    }
   }
 
   private static HttpClient defaultClient(Duration connectTimeout) {
@@ -309,7 +456,8 @@ public final class HttpNotifier implements Notifier {
   @Override
   public String toString() {
     return "HttpNotifier[" + method + " " + (perPath ? "<path>" : path)
-        + (port > 0 ? " port " + port : "") + ", " + (signer != null ? "signed" : "unsigned") + "]";
+        + (port > 0 ? " port " + port : "") + ", " + (signer != null ? "signed" : "unsigned")
+        + ", " + (nio != null ? "nio" : "jdk") + "]";
   }
 
   /**
@@ -334,8 +482,22 @@ public final class HttpNotifier implements Notifier {
     private Duration requestTimeout = Duration.ofSeconds(30);
     private int maxResponseBytes = 16 * 1024;
     private Predicate<JsonNode> ackWhen;
+    private Transport transport = Transport.NIO;
 
     private Builder() {}
+
+    /**
+     * Chooses the transport. Default {@link Transport#NIO} for plain HTTP to IP-literal endpoints;
+     * HTTPS, host names and a {@link #client(HttpClient)} of your own always use {@link
+     * Transport#JDK}.
+     *
+     * @param transport the transport
+     * @return this builder
+     */
+    public Builder transport(Transport transport) {
+      this.transport = Objects.requireNonNull(transport, "transport");
+      return this;
+    }
 
     /**
      * Sets the HTTP method. Default {@code POST} ({@code PURGE} for the Varnish presets).

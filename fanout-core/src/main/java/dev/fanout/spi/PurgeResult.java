@@ -47,6 +47,14 @@ public record PurgeResult(
   /**
    * Validates the components.
    *
+   * @param target see the record description
+   * @param status see the record description
+   * @param requests see the record description
+   * @param requestIds see the record description
+   * @param notPurged see the record description
+   * @param errorKind see the record description
+   * @param detail see the record description
+   * @param latency see the record description
    * @throws NullPointerException if a required component is null
    * @throws IllegalArgumentException if {@code requests} is negative
    */

@@ -24,12 +24,25 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Tests for {@link HttpNotifier} against real servers on loopback. */
-class HttpNotifierTest {
+/**
+ * Tests for {@link HttpNotifier} against real servers on loopback, run once per transport by the
+ * subclasses.
+ */
+abstract class HttpNotifierContractTest {
   private static final String SECRET = WebhookSigner.generateSecret();
   private final List<LoopbackPod> pods = new ArrayList<>();
   private final Invalidation inv =
       Invalidation.builder().path("/blog/hello").tag("post:42").tag("home").entity("post:42", 7).build();
+
+  abstract HttpNotifier.Transport transport();
+
+  private HttpNotifier.Builder builder() {
+    return HttpNotifier.builder().transport(transport());
+  }
+
+  private HttpNotifier.Builder varnish(HttpNotifier.Builder preset) {
+    return preset.transport(transport());
+  }
 
   @AfterEach
   void stop() {
@@ -57,7 +70,7 @@ class HttpNotifierTest {
   @Test
   void signedPostVerifiesWithTheReferenceLibrary() throws Exception {
     LoopbackPod pod = pod("127.0.0.2", LoopbackPod.ok());
-    HttpNotifier n = HttpNotifier.builder().path("/api/revalidate").signingSecret(SECRET).build();
+    HttpNotifier n = builder().path("/api/revalidate").signingSecret(SECRET).build();
 
     Ack ack = deliver(n, pod.endpoint(), inv);
 
@@ -103,14 +116,14 @@ class HttpNotifierTest {
         .hasMessageContaining("24").hasMessageNotContaining("c2hvcnQ");
     assertThatThrownBy(() -> WebhookSigner.of("not base64 !!")).hasMessageNotContaining("!!");
     assertThatThrownBy(() -> WebhookSigner.of("")).hasMessageContaining("empty");
-    assertThatThrownBy(() -> HttpNotifier.builder().build()).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> builder().build()).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("unsigned()");
   }
 
   @Test
   void statusesBecomeClassifiedFailuresWithRetryAfter() throws Exception {
     ManualClock clock = new ManualClock(Instant.parse("2026-03-01T12:00:00Z"));
-    HttpNotifier n = HttpNotifier.builder().unsigned().clock(clock).build();
+    HttpNotifier n = builder().unsigned().clock(clock).build();
     String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(
         Instant.parse("2026-03-01T12:00:07Z").atOffset(ZoneOffset.UTC));
     LoopbackPod throttled = pod("127.0.0.2", (ex, i) -> {
@@ -146,7 +159,7 @@ class HttpNotifierTest {
       LoopbackPod.respond(ex, 307, "");
     });
 
-    DeliveryException d = failure(HttpNotifier.builder().unsigned().build(), redirecting.endpoint());
+    DeliveryException d = failure(builder().unsigned().build(), redirecting.endpoint());
 
     assertThat(d.kind()).isEqualTo(ErrorKind.REDIRECT);
     assertThat(elsewhere.requests()).isEmpty();
@@ -166,7 +179,7 @@ class HttpNotifierTest {
       }
     });
 
-    Ack ack = deliver(HttpNotifier.builder().unsigned().maxResponseBytes(1024).build(), big.endpoint(), inv);
+    Ack ack = deliver(builder().unsigned().maxResponseBytes(1024).build(), big.endpoint(), inv);
 
     assertThat(ack.status()).isEqualTo(200);
   }
@@ -175,7 +188,7 @@ class HttpNotifierTest {
   void ackPredicateChecksTheJsonAnswer() throws Exception {
     LoopbackPod yes = pod("127.0.0.2", (ex, i) -> LoopbackPod.respond(ex, 200, "{\"revalidated\":true}"));
     LoopbackPod no = pod("127.0.0.3", (ex, i) -> LoopbackPod.respond(ex, 200, "{\"revalidated\":false}"));
-    HttpNotifier n = HttpNotifier.builder().unsigned().ackWhen(j -> j.path("revalidated").asBoolean()).build();
+    HttpNotifier n = builder().unsigned().ackWhen(j -> j.path("revalidated").asBoolean()).build();
 
     assertThat(deliver(n, yes.endpoint(), inv).status()).isEqualTo(200);
     assertThat(failure(n, no.endpoint()).kind()).isEqualTo(ErrorKind.BAD_ACK);
@@ -186,9 +199,9 @@ class HttpNotifierTest {
     LoopbackPod varnish = pod("127.0.0.2", LoopbackPod.ok());
     Invalidation two = Invalidation.builder().path("/a b").path("/caf\u00e9?x=1").tag("post:1").tag("home").build();
 
-    deliver(HttpNotifier.varnishPurge().build(), varnish.endpoint(), two);
-    deliver(HttpNotifier.varnishXkey().build(), varnish.endpoint(), two);
-    Ack none = deliver(HttpNotifier.varnishXkey().build(), varnish.endpoint(), Invalidation.ofPaths("/only-a-path"));
+    deliver(varnish(HttpNotifier.varnishPurge()).build(), varnish.endpoint(), two);
+    deliver(varnish(HttpNotifier.varnishXkey()).build(), varnish.endpoint(), two);
+    Ack none = deliver(varnish(HttpNotifier.varnishXkey()).build(), varnish.endpoint(), Invalidation.ofPaths("/only-a-path"));
 
     List<LoopbackPod.Request> rs = varnish.requests();
     assertThat(rs).hasSize(3);
@@ -207,13 +220,13 @@ class HttpNotifierTest {
     assertThat(e.isIpv6()).isTrue();
     assertThat(e.authority()).startsWith("[0:0:0:0:0:0:0:1]:");
 
-    assertThat(deliver(HttpNotifier.builder().unsigned().build(), e, inv).status()).isEqualTo(200);
+    assertThat(deliver(builder().unsigned().build(), e, inv).status()).isEqualTo(200);
   }
 
   @Test
   void headersMayBeComputedFromTheInvalidation() throws Exception {
     LoopbackPod pod = pod("127.0.0.2", LoopbackPod.ok());
-    HttpNotifier n = HttpNotifier.builder().unsigned().method("BAN").path("/ban")
+    HttpNotifier n = builder().unsigned().method("BAN").path("/ban")
         .header("x-ban-tags", i -> String.join("|", i.tags())).header("x-static", "1").build();
 
     deliver(n, pod.endpoint(), inv);
@@ -221,9 +234,54 @@ class HttpNotifierTest {
     LoopbackPod.Request r = pod.requests().get(0);
     assertThat(r.method()).isEqualTo("BAN");
     assertThat(r.headers()).containsEntry("x-ban-tags", "post:42|home").containsEntry("x-static", "1");
-    assertThatThrownBy(() -> HttpNotifier.builder().header("webhook-id", "x"))
+    assertThatThrownBy(() -> builder().header("webhook-id", "x"))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> HttpNotifier.builder().header("x", "a\r\nb"))
+    assertThatThrownBy(() -> builder().header("x", "a\r\nb"))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void chunkedAndConnectionCloseAnswersAreRead() throws Exception {
+    LoopbackPod chunked = pod("127.0.0.2", (ex, i) -> {
+      ex.sendResponseHeaders(200, 0); // chunked
+      try (var out = ex.getResponseBody()) {
+        out.write("{\"revalidated\":".getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        out.write("true}".getBytes(StandardCharsets.UTF_8));
+      }
+    });
+    HttpNotifier n = builder().unsigned().ackWhen(j -> j.path("revalidated").asBoolean()).build();
+
+    for (int k = 0; k < 3; k++) {
+      assertThat(deliver(n, chunked.endpoint(), inv).status()).isEqualTo(200);
+    }
+    assertThat(chunked.requests()).hasSize(3);
+  }
+
+  @Test
+  void aPooledConnectionClosedByThePodIsReplacedTransparently() throws Exception {
+    LoopbackPod pod = pod("127.0.0.2", (ex, i) -> {
+      // Every answer asks to close: the next request must open a new connection, not fail.
+      ex.getResponseHeaders().set("connection", "close");
+      LoopbackPod.respond(ex, 200, "{}");
+    });
+    HttpNotifier n = builder().unsigned().build();
+
+    for (int k = 0; k < 5; k++) {
+      assertThat(deliver(n, pod.endpoint(), inv).status()).isEqualTo(200);
+    }
+    assertThat(pod.requests()).hasSize(5);
+  }
+
+  @Test
+  void refusedConnectionsFailAsConnectErrors() throws Exception {
+    LoopbackPod pod = pod("127.0.0.2", LoopbackPod.ok());
+    Endpoint gone = pod.endpoint();
+    pod.close();
+
+    Throwable t = org.assertj.core.api.Assertions.catchThrowable(
+        () -> builder().unsigned().build().deliver(gone, inv).toCompletableFuture().join());
+
+    assertThat(t.getCause()).isInstanceOf(java.net.ConnectException.class);
   }
 }

@@ -1,0 +1,217 @@
+package dev.fanout.bench;
+
+import dev.fanout.Endpoint;
+import dev.fanout.Invalidation;
+import dev.fanout.InvalidationReport;
+import dev.fanout.Invalidator;
+import dev.fanout.Stage;
+import dev.fanout.http.HttpNotifier;
+import dev.fanout.http.WebhookSigner;
+import dev.fanout.spi.Discovery;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.lang.management.ThreadMXBean;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Times one complete fan-out (all acknowledgements in) with one method, in its own process. Prints
+ * {@code RESULT <ms>} per measured repetition and one {@code STATS} line.
+ *
+ * <p>Usage: {@code Run <method> <n> <warmup> <reps> [port]}; methods: {@code fanout}, {@code
+ * fanout-tuned}, {@code java-seq}, {@code floor}.
+ */
+public final class Run {
+  private static final byte[] BODY =
+      "{\"id\":\"bench\",\"paths\":[\"/blog/hello\"],\"tags\":[\"post:42\"]}".getBytes(StandardCharsets.UTF_8);
+
+  private Run() {}
+
+  /** One way of fanning out. */
+  interface Method extends AutoCloseable {
+    void fanOut() throws Exception;
+
+    @Override
+    default void close() throws IOException {}
+  }
+
+  /**
+   * Runs the benchmark.
+   *
+   * @param args method, n, warmup, reps, optional port
+   * @throws Exception on failure
+   */
+  public static void main(String[] args) throws Exception {
+    String method = args[0];
+    int n = Integer.parseInt(args[1]);
+    int warmup = Integer.parseInt(args[2]);
+    int reps = Integer.parseInt(args[3]);
+    int port = args.length > 4 ? Integer.parseInt(args[4]) : Fleet.PORT;
+    List<Endpoint> endpoints = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      endpoints.add(Endpoint.of(Fleet.address(i), port));
+    }
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+    try (Method m = create(method, endpoints)) {
+      for (int i = 0; i < warmup; i++) {
+        m.fanOut();
+      }
+      System.gc();
+      threads.resetPeakThreadCount();
+      long cpuBefore = threads.getCurrentThreadCpuTime();
+      long processCpuBefore = processCpuNanos();
+      long heapPeak = 0;
+      for (int i = 0; i < reps; i++) {
+        long start = System.nanoTime();
+        m.fanOut();
+        long elapsed = System.nanoTime() - start;
+        heapPeak = Math.max(heapPeak, memory.getHeapMemoryUsage().getUsed());
+        System.out.printf(Locale.ROOT, "RESULT %.3f%n", elapsed / 1e6);
+      }
+      long processCpu = processCpuNanos() - processCpuBefore;
+      System.out.printf(Locale.ROOT, "STATS peakThreads=%d heapUsedMB=%.1f cpuMicrosPerTarget=%.1f%n",
+          threads.getPeakThreadCount(), heapPeak / 1048576.0,
+          processCpu / 1000.0 / ((double) reps * n));
+      if (cpuBefore < 0) {
+        System.out.println("STATS thread cpu time unsupported");
+      }
+    }
+    System.exit(0);
+  }
+
+  private static long processCpuNanos() {
+    java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.OperatingSystemMXBean) {
+      return ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime();
+    }
+    return 0;
+  }
+
+  private static Method create(String method, List<Endpoint> endpoints) throws IOException {
+    switch (method) {
+      case "fanout":
+        return fanout(Stage.fanout("bench", Discovery.of(endpoints), signed()).recheck(false));
+      case "fanout-tuned":
+        return fanout(Stage.fanout("bench", Discovery.of(endpoints), signed())
+            .recheck(false).concurrency(Math.max(1, endpoints.size())));
+      case "java-seq":
+        return javaSequential(endpoints);
+      case "floor":
+        return floor(endpoints);
+      default:
+        throw new IllegalArgumentException("unknown method " + method);
+    }
+  }
+
+  private static HttpNotifier signed() {
+    return HttpNotifier.builder().path("/api/revalidate").signingSecret(WebhookSigner.generateSecret()).build();
+  }
+
+  private static Method fanout(Stage stage) {
+    Invalidator invalidator = Invalidator.builder().stage(stage).build();
+    return new Method() {
+      @Override
+      public void fanOut() {
+        InvalidationReport r = invalidator.invalidate(Invalidation.ofPaths("/blog/hello")).join();
+        if (!r.isComplete()) {
+          throw new IllegalStateException(r.summary());
+        }
+      }
+
+      @Override
+      public void close() {
+        invalidator.close();
+      }
+    };
+  }
+
+  private static Method javaSequential(List<Endpoint> endpoints) {
+    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    List<HttpRequest> requests = new ArrayList<>();
+    for (Endpoint e : endpoints) {
+      requests.add(HttpRequest.newBuilder(URI.create("http://" + e.authority() + "/api/revalidate"))
+          .POST(HttpRequest.BodyPublishers.ofByteArray(BODY)).header("content-type", "application/json").build());
+    }
+    return () -> {
+      for (HttpRequest r : requests) {
+        HttpResponse<Void> resp = client.send(r, HttpResponse.BodyHandlers.discarding());
+        if (resp.statusCode() != 200) {
+          throw new IllegalStateException("status " + resp.statusCode());
+        }
+      }
+    };
+  }
+
+  /**
+   * The floor: one thread, kept-alive raw sockets, write every request, then read every reply.
+   * No HTTP parsing beyond counting complete replies of a known length.
+   */
+  private static Method floor(List<Endpoint> endpoints) throws IOException {
+    Selector selector = Selector.open();
+    List<SocketChannel> channels = new ArrayList<>();
+    for (Endpoint e : endpoints) {
+      SocketChannel c = SocketChannel.open(new InetSocketAddress(e.address(), e.port()));
+      c.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+      c.configureBlocking(false);
+      channels.add(c);
+    }
+    byte[] head = ("POST /api/revalidate HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: "
+        + BODY.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+    ByteBuffer request = ByteBuffer.allocate(head.length + BODY.length).put(head).put(BODY).flip();
+    int replyLength = ("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n"
+        + "{\"ok\":true}").length();
+    ByteBuffer in = ByteBuffer.allocate(64 * 1024);
+    return new Method() {
+      @Override
+      public void fanOut() throws IOException {
+        int[] got = new int[channels.size()];
+        for (int i = 0; i < channels.size(); i++) {
+          ByteBuffer r = request.duplicate();
+          while (r.hasRemaining()) {
+            channels.get(i).write(r);
+          }
+          channels.get(i).register(selector, SelectionKey.OP_READ, i);
+        }
+        int remaining = channels.size();
+        while (remaining > 0) {
+          selector.select();
+          for (SelectionKey key : selector.selectedKeys()) {
+            int i = (Integer) key.attachment();
+            in.clear();
+            int r = ((SocketChannel) key.channel()).read(in);
+            if (r < 0) {
+              throw new IOException("closed by the fleet");
+            }
+            got[i] += r;
+            if (got[i] >= replyLength) {
+              key.cancel();
+              remaining--;
+            }
+          }
+          selector.selectedKeys().clear();
+        }
+        selector.selectNow();
+      }
+
+      @Override
+      public void close() throws IOException {
+        for (SocketChannel c : channels) {
+          c.close();
+        }
+      }
+    };
+  }
+}
