@@ -1,6 +1,11 @@
 package dev.fanout.internal;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -9,25 +14,73 @@ import dev.fanout.Invalidation;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * The wire form of an invalidation: {@code {"id":..,"paths":[..],"tags":[..],"entity":..,
- * "version":..}}, the body {@code HttpNotifier} sends and {@code InvalidationReceiver} reads. Not
- * part of the public API.
+ * "version":..,"hop":..}}, the body {@code HttpNotifier} sends and {@code InvalidationReceiver}
+ * reads. Not part of the public API.
+ *
+ * <p>Decoding is strict and bounded, because a receiver parses what arrives over the network: the
+ * parser limits nesting depth, string, number and name lengths, the document length and the token
+ * count, and rejects duplicate keys; every field's type is checked; unknown fields are ignored.
  */
 public final class InvalidationJson {
-  private static final ObjectMapper MAPPER = new ObjectMapper();
+  /** Highest relay hop count accepted on the wire. */
+  public static final int MAX_HOP = 16;
+
+  private static final ObjectMapper WRITER = new ObjectMapper();
+
+  private static final ObjectMapper READER = new ObjectMapper(JsonFactory.builder()
+      .streamReadConstraints(StreamReadConstraints.builder()
+          // The schema is two levels deep; anything deeper is hostile.
+          .maxNestingDepth(8)
+          // A path is at most Invalidation.MAX_PATH_LENGTH characters.
+          .maxStringLength(Invalidation.MAX_PATH_LENGTH + 1)
+          .maxNumberLength(24)
+          .maxNameLength(256)
+          .maxDocumentLength(16L << 20)
+          .maxTokenCount(1_000_000L)
+          .build())
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .build())
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+
+  /** The relay hop that {@link #encode(Invalidation)} writes on this thread, see {@link #withHop}. */
+  private static final ThreadLocal<Integer> SCOPED_HOP = new ThreadLocal<>();
 
   private InvalidationJson() {}
 
   /**
-   * Encodes an invalidation as compact UTF-8 JSON.
+   * A decoded body: the invalidation and its relay hop count.
+   *
+   * @param invalidation the invalidation
+   * @param hop the relay hop count, 0 when the sender is not a relay
+   */
+  public record Wire(Invalidation invalidation, int hop) {
+    /**
+     * Checks the components.
+     *
+     * @param invalidation the invalidation
+     * @param hop the relay hop count
+     */
+    public Wire {
+      Objects.requireNonNull(invalidation, "invalidation");
+    }
+  }
+
+  /**
+   * Encodes an invalidation as compact UTF-8 JSON. The hop count is 0, or the one set by an
+   * enclosing {@link #withHop(int, Supplier)} on this thread.
    *
    * @param invalidation the invalidation
    * @return the JSON bytes
    */
   public static byte[] encode(Invalidation invalidation) {
-    return encode(invalidation, 0);
+    Integer hop = SCOPED_HOP.get();
+    return encode(invalidation, hop == null ? 0 : hop);
   }
 
   /**
@@ -38,7 +91,7 @@ public final class InvalidationJson {
    * @return the JSON bytes
    */
   public static byte[] encode(Invalidation invalidation, int hop) {
-    ObjectNode root = MAPPER.createObjectNode();
+    ObjectNode root = WRITER.createObjectNode();
     root.put("id", invalidation.id());
     ArrayNode paths = root.putArray("paths");
     invalidation.paths().forEach(paths::add);
@@ -54,9 +107,38 @@ public final class InvalidationJson {
       root.put("hop", hop);
     }
     try {
-      return MAPPER.writeValueAsBytes(root);
+      return WRITER.writeValueAsBytes(root);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot encode invalidation " + invalidation.id(), e);
+    }
+  }
+
+  /**
+   * Runs {@code action} with {@link #encode(Invalidation)} writing the given hop count on this
+   * thread. A relay wraps a notifier's {@code deliver} call with it: notifiers encode the body
+   * synchronously inside {@code deliver}, so the hop count ends up in the signed body without the
+   * notifier knowing about relays.
+   *
+   * @param hop the hop count, 1 to {@link #MAX_HOP}
+   * @param action what to run
+   * @param <T> the action's result type
+   * @return the action's result
+   * @throws IllegalArgumentException if the hop count is out of range
+   */
+  public static <T> T withHop(int hop, Supplier<T> action) {
+    if (hop < 1 || hop > MAX_HOP) {
+      throw new IllegalArgumentException("hop must be 1.." + MAX_HOP + ": " + hop);
+    }
+    Integer previous = SCOPED_HOP.get();
+    SCOPED_HOP.set(hop);
+    try {
+      return action.get();
+    } finally {
+      if (previous == null) {
+        SCOPED_HOP.remove();
+      } else {
+        SCOPED_HOP.set(previous);
+      }
     }
   }
 
@@ -69,10 +151,33 @@ public final class InvalidationJson {
    *     is invalid
    */
   public static Invalidation decode(byte[] json) {
+    return decodeWire(json, Integer.MAX_VALUE, Integer.MAX_VALUE).invalidation();
+  }
+
+  /**
+   * Decodes the wire form with its hop count, refusing more than the given numbers of paths and
+   * tags before building anything from them. Exception messages are short and never quote more
+   * than a few characters of the input.
+   *
+   * @param json the JSON bytes
+   * @param maxPaths the most paths accepted
+   * @param maxTags the most tags accepted
+   * @return the invalidation and hop count
+   * @throws IllegalArgumentException if the JSON is malformed, has wrong types, too many entries, a
+   *     hop count out of range, or the invalidation is invalid
+   */
+  public static Wire decodeWire(byte[] json, int maxPaths, int maxTags) {
+    Objects.requireNonNull(json, "json");
     JsonNode root;
-    try {
-      root = MAPPER.readTree(json);
+    try (JsonParser parser = READER.createParser(json)) {
+      root = READER.readTree(parser);
+      if (parser.nextToken() != null) {
+        throw new IllegalArgumentException("malformed JSON: trailing content");
+      }
     } catch (IOException e) {
+      throw new IllegalArgumentException("malformed JSON");
+    } catch (RuntimeException e) {
+      // Jackson reports constraint violations as IllegalState/IllegalArgument in a few places.
       throw new IllegalArgumentException("malformed JSON");
     }
     if (root == null || !root.isObject()) {
@@ -82,9 +187,20 @@ public final class InvalidationJson {
     if (id == null || !id.isTextual()) {
       throw new IllegalArgumentException("'id' must be a string");
     }
-    Invalidation.Builder b = Invalidation.builder().id(id.asText());
-    b.paths(strings(root, "paths"));
-    b.tags(strings(root, "tags"));
+    List<String> paths = strings(root, "paths", maxPaths);
+    List<String> tags = strings(root, "tags", maxTags);
+    try {
+      return new Wire(build(root, id.asText(), paths, tags), hop(root));
+    } catch (IllegalArgumentException e) {
+      // The invalidation's own messages quote the offending value; an answer should not echo it.
+      String m = String.valueOf(e.getMessage());
+      int quote = m.indexOf(": '");
+      throw new IllegalArgumentException(quote < 0 ? m : m.substring(0, quote));
+    }
+  }
+
+  private static Invalidation build(JsonNode root, String id, List<String> paths, List<String> tags) {
+    Invalidation.Builder b = Invalidation.builder().id(id).paths(paths).tags(tags);
     JsonNode entity = root.get("entity");
     JsonNode version = root.get("version");
     if (entity != null && !entity.isNull()) {
@@ -92,18 +208,31 @@ public final class InvalidationJson {
         throw new IllegalArgumentException("'entity' must be a string");
       }
       if (version != null && !version.isNull()) {
-        if (!version.canConvertToLong() || !version.isIntegralNumber()) {
+        if (!version.isIntegralNumber() || !version.canConvertToLong()) {
           throw new IllegalArgumentException("'version' must be an integer");
         }
         b.entity(entity.asText(), version.asLong());
       } else {
         b.entity(entity.asText());
       }
+    } else if (version != null && !version.isNull()) {
+      throw new IllegalArgumentException("'version' needs 'entity'");
     }
     return b.build();
   }
 
-  private static List<String> strings(JsonNode root, String field) {
+  private static int hop(JsonNode root) {
+    JsonNode h = root.get("hop");
+    if (h == null || h.isNull()) {
+      return 0;
+    }
+    if (!h.isIntegralNumber() || !h.canConvertToInt() || h.asInt() < 0 || h.asInt() > MAX_HOP) {
+      throw new IllegalArgumentException("'hop' must be an integer from 0 to " + MAX_HOP);
+    }
+    return h.asInt();
+  }
+
+  private static List<String> strings(JsonNode root, String field, int max) {
     JsonNode node = root.get(field);
     List<String> out = new ArrayList<>();
     if (node == null || node.isNull()) {
@@ -111,6 +240,9 @@ public final class InvalidationJson {
     }
     if (!node.isArray()) {
       throw new IllegalArgumentException("'" + field + "' must be an array of strings");
+    }
+    if (node.size() > max) {
+      throw new IllegalArgumentException("too many " + field + ": " + node.size() + " > " + max);
     }
     for (JsonNode n : node) {
       if (!n.isTextual()) {
