@@ -85,6 +85,7 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
   private final int maxResponseBytes;
   private final Duration requestTimeout;
   private final Predicate<JsonNode> ackWhen;
+  private final int relayHop;
 
   /**
    * How requests travel.
@@ -126,6 +127,7 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
     this.maxResponseBytes = b.maxResponseBytes;
     this.requestTimeout = b.requestTimeout;
     this.ackWhen = b.ackWhen;
+    this.relayHop = b.relayHop;
   }
 
   /**
@@ -309,7 +311,7 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
     if (last != null && last.invalidation == invalidation && last.timestamp == ts) {
       return last;
     }
-    byte[] payload = body == BodyMode.JSON ? InvalidationJson.encode(invalidation) : new byte[0];
+    byte[] payload = body == BodyMode.JSON ? InvalidationJson.encode(invalidation, relayHop) : new byte[0];
     String signature = signer == null ? null : signer.sign(invalidation.id(), ts, payload);
     Signed fresh = new Signed(invalidation, ts, payload, signature);
     lastSigned = fresh;
@@ -483,8 +485,26 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
     private int maxResponseBytes = 16 * 1024;
     private Predicate<JsonNode> ackWhen;
     private Transport transport = Transport.NIO;
+    private int relayHop;
 
     private Builder() {}
+
+    /**
+     * Marks every body as relayed this many hops ({@code "hop":n}, inside the signed bytes). An
+     * {@code InvalidationReceiver} never relays a request whose hop count is 1 or more, which is
+     * what stops relay loops; its relay sets 1. Default 0 (not relayed).
+     *
+     * @param hop 0 to {@value dev.fanout.internal.InvalidationJson#MAX_HOP}
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder relayHop(int hop) {
+      if (hop < 0 || hop > InvalidationJson.MAX_HOP) {
+        throw new IllegalArgumentException("relayHop must be 0.." + InvalidationJson.MAX_HOP + ": " + hop);
+      }
+      this.relayHop = hop;
+      return this;
+    }
 
     /**
      * Chooses the transport. Default {@link Transport#NIO} for plain HTTP to IP-literal endpoints;

@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.function.Supplier;
 
 /**
  * The wire form of an invalidation: {@code {"id":..,"paths":[..],"tags":[..],"entity":..,
@@ -48,9 +47,6 @@ public final class InvalidationJson {
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
 
-  /** The relay hop that {@link #encode(Invalidation)} writes on this thread, see {@link #withHop}. */
-  private static final ThreadLocal<Integer> SCOPED_HOP = new ThreadLocal<>();
-
   private InvalidationJson() {}
 
   /**
@@ -72,15 +68,13 @@ public final class InvalidationJson {
   }
 
   /**
-   * Encodes an invalidation as compact UTF-8 JSON. The hop count is 0, or the one set by an
-   * enclosing {@link #withHop(int, Supplier)} on this thread.
+   * Encodes an invalidation as compact UTF-8 JSON, without a hop count.
    *
    * @param invalidation the invalidation
    * @return the JSON bytes
    */
   public static byte[] encode(Invalidation invalidation) {
-    Integer hop = SCOPED_HOP.get();
-    return encode(invalidation, hop == null ? 0 : hop);
+    return encode(invalidation, 0);
   }
 
   /**
@@ -110,35 +104,6 @@ public final class InvalidationJson {
       return WRITER.writeValueAsBytes(root);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot encode invalidation " + invalidation.id(), e);
-    }
-  }
-
-  /**
-   * Runs {@code action} with {@link #encode(Invalidation)} writing the given hop count on this
-   * thread. A relay wraps a notifier's {@code deliver} call with it: notifiers encode the body
-   * synchronously inside {@code deliver}, so the hop count ends up in the signed body without the
-   * notifier knowing about relays.
-   *
-   * @param hop the hop count, 1 to {@link #MAX_HOP}
-   * @param action what to run
-   * @param <T> the action's result type
-   * @return the action's result
-   * @throws IllegalArgumentException if the hop count is out of range
-   */
-  public static <T> T withHop(int hop, Supplier<T> action) {
-    if (hop < 1 || hop > MAX_HOP) {
-      throw new IllegalArgumentException("hop must be 1.." + MAX_HOP + ": " + hop);
-    }
-    Integer previous = SCOPED_HOP.get();
-    SCOPED_HOP.set(hop);
-    try {
-      return action.get();
-    } finally {
-      if (previous == null) {
-        SCOPED_HOP.remove();
-      } else {
-        SCOPED_HOP.set(previous);
-      }
     }
   }
 

@@ -775,14 +775,14 @@ public final class InvalidationReceiver implements AutoCloseable {
 
     Invalidator invalidator(String secret, Clock clock) {
       HttpNotifier.Builder nb = HttpNotifier.builder().path(path).https(https).clock(clock)
-          .signingSecret(secret);
+          .signingSecret(secret).relayHop(1);
       if (port > 0) {
         nb.port(port);
       }
       HttpNotifier notifier = nb.build();
       Discovery others = new SelfExcludingDiscovery(peers, self);
       return Invalidator.builder()
-          .stage(Stage.fanout("peers", others, new HopNotifier(notifier))
+          .stage(Stage.fanout("peers", others, notifier)
               .minTargets(minPeers)
               .attemptTimeout(attemptTimeout)
               .retry(retry))

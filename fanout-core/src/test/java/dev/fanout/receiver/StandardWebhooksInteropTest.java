@@ -120,7 +120,7 @@ class StandardWebhooksInteropTest {
   void referenceLibraryAcceptsTheRelayedBodyWithItsHopMarker() {
     ManualClock clock = new ManualClock();
     Invalidation inv = Invalidation.builder().id("inv_hop").tag("t").build();
-    byte[] body = InvalidationJson.withHop(1, () -> InvalidationJson.encode(inv));
+    byte[] body = InvalidationJson.encode(inv, 1);
     long ts = clock.instant().getEpochSecond();
     String signature = WebhookSigner.of(SECRET).sign("inv_hop", ts, body);
     InvalidationReceiver receiver = InvalidationReceiver.builder().secret(SECRET).handler(recorder)
