@@ -108,7 +108,7 @@ final class FanoutRun {
       targets.put(e.authority(), t);
       if (!stage.states().contains(e.state())) {
         t.result = new TargetResult(e, TargetResult.Outcome.SKIPPED, 0, Duration.ZERO, null, 0,
-            "state " + e.state() + " not accepted", late);
+            "state " + e.state() + " not accepted", late, null);
         TargetResult r = t.result;
         engine.notify(l -> l.onTargetEnd(ex.invalidation, stage.name(), r));
       } else {
@@ -163,7 +163,7 @@ final class FanoutRun {
           engine.notify(l -> l.onAttemptEnd(ex.invalidation, stage.name(), t.endpoint, attempt,
               error == null ? null : Failure.unwrap(error), latency));
           if (error == null) {
-            settle(t, TargetResult.Outcome.ACKED, null);
+            settle(t, TargetResult.Outcome.ACKED, null, ack);
             return;
           }
           Failure f = Failure.of(error);
@@ -202,6 +202,10 @@ final class FanoutRun {
   }
 
   private void settle(Target t, TargetResult.Outcome outcome, Failure f) {
+    settle(t, outcome, f, null);
+  }
+
+  private void settle(Target t, TargetResult.Outcome outcome, Failure f, Ack ack) {
     TargetResult r;
     boolean roundDone;
     synchronized (this) {
@@ -210,8 +214,8 @@ final class FanoutRun {
       }
       Duration latency = t.firstAttempt == null ? Duration.ZERO : ex.elapsedSince(t.firstAttempt);
       r = new TargetResult(t.endpoint, outcome, t.attempts, latency,
-          f == null ? null : f.kind(), f == null ? 0 : f.status(), f == null ? null : f.message(),
-          t.late);
+          f == null ? null : f.kind(), f == null ? ack == null ? 0 : ack.status() : f.status(),
+          f == null ? null : f.message(), t.late, ack == null ? null : ack.detail());
       t.result = r;
       roundDone = --pending == 0;
     }
@@ -263,7 +267,7 @@ final class FanoutRun {
         if (r != null && r.outcome() == TargetResult.Outcome.FAILED
             && !present.contains(t.endpoint.authority())) {
           t.result = new TargetResult(r.endpoint(), TargetResult.Outcome.EXCUSED, r.attempts(),
-              r.latency(), r.errorKind(), r.status(), r.error(), r.lateJoiner());
+              r.latency(), r.errorKind(), r.status(), r.error(), r.lateJoiner(), null);
         }
       }
     }

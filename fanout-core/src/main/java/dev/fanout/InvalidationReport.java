@@ -166,7 +166,8 @@ public record InvalidationReport(
         sb.append(String.format(Locale.ROOT, "%n    %-8s %-34s attempts=%d %6d ms%s%s",
             t.outcome(), t.endpoint(), t.attempts(), t.latency().toMillis(),
             t.lateJoiner() ? "  (joined late)" : "",
-            t.outcome() == TargetResult.Outcome.ACKED ? "" : "  " + t.describe()));
+            t.outcome() != TargetResult.Outcome.ACKED ? "  " + t.describe()
+                : t.detail() == null ? "" : "  " + t.detail()));
       }
       for (PurgeResult p : s.purges()) {
         sb.append(String.format(Locale.ROOT, "%n    %-8s %-34s requests=%d %6d ms%s%s",

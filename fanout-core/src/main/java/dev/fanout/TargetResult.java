@@ -14,6 +14,8 @@ import java.util.Objects;
  * @param status the HTTP status of the last answer, or 0 when there was none
  * @param error a short, secret-free description of the last error, or {@code null}
  * @param lateJoiner true if the replica was found by the membership re-check after the fan-out
+ * @param detail what the replica said when it acknowledged (e.g. a relaying replica's summary of
+ *     its peers), shortened, or {@code null}
  * @since 0.1
  */
 public record TargetResult(
@@ -24,7 +26,8 @@ public record TargetResult(
     ErrorKind errorKind,
     int status,
     String error,
-    boolean lateJoiner) {
+    boolean lateJoiner,
+    String detail) {
 
   /**
    * How delivery to one replica ended.
@@ -56,6 +59,7 @@ public record TargetResult(
    * @param status see the record description
    * @param error see the record description
    * @param lateJoiner see the record description
+   * @param detail see the record description
    * @throws NullPointerException if {@code endpoint}, {@code outcome} or {@code latency} is null
    */
   public TargetResult {

@@ -256,7 +256,8 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
               "answer did not acknowledge: " + excerpt(body), null);
         }
       }
-      return new Ack(status, null);
+      String detail = excerpt(body, 240);
+      return new Ack(status, detail.isEmpty() ? null : detail);
     }
     Duration retryAfter = RetryAfter.parse(retryAfterHeader, clock).orElse(null);
     String reason = reason(status, body);
@@ -272,10 +273,14 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
   }
 
   private static String excerpt(byte[] body) {
+    return excerpt(body, 120);
+  }
+
+  private static String excerpt(byte[] body, int max) {
     if (body == null || body.length == 0) {
       return "";
     }
-    String s = new String(body, 0, Math.min(body.length, 120), StandardCharsets.UTF_8);
+    String s = new String(body, 0, Math.min(body.length, max), StandardCharsets.UTF_8);
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
