@@ -201,7 +201,7 @@ final class Execution {
       } catch (RuntimeException e) {
         call = CompletableFuture.failedFuture(e);
       }
-      outcome = Timeouts.within(call, remaining, engine.scheduler, "purge by " + name)
+      outcome = Timeouts.within(call, remaining, engine.scheduler, "purge by ", name)
           .handle((r, error) -> {
             if (error == null && r != null) {
               return r;

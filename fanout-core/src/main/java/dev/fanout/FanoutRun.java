@@ -86,7 +86,7 @@ final class FanoutRun {
     } catch (RuntimeException e) {
       call = CompletableFuture.failedFuture(e);
     }
-    return Timeouts.within(call, remaining, engine.scheduler, "discovery for stage " + stage.name())
+    return Timeouts.within(call, remaining, engine.scheduler, "discovery for stage ", stage.name())
         .thenApply(list -> {
           List<Endpoint> endpoints = list == null ? List.of() : List.copyOf(list);
           engine.notify(l -> l.onDiscovery(ex.invalidation, stage.name(), endpoints, recheck));
@@ -156,7 +156,7 @@ final class FanoutRun {
     } catch (RuntimeException e) {
       call = CompletableFuture.failedFuture(e);
     }
-    Timeouts.within(call, timeout, engine.scheduler, "delivery to " + t.endpoint.authority())
+    Timeouts.within(call, timeout, engine.scheduler, "delivery to ", t.endpoint)
         .whenComplete((ack, error) -> {
           limiter.release();
           Duration latency = ex.elapsedSince(attemptStart);

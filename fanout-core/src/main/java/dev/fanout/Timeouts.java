@@ -15,14 +15,19 @@ import java.util.concurrent.TimeoutException;
 final class Timeouts {
   private Timeouts() {}
 
-  static <T> CompletableFuture<T> within(
-      CompletableFuture<T> call, Duration timeout, ScheduledExecutorService scheduler, String what) {
+  /**
+   * Bounds {@code call}. The description is {@code what} followed by {@code subject}, built only if
+   * the timer fires: a fan-out starts thousands of these and almost none time out.
+   */
+  static <T> CompletableFuture<T> within(CompletableFuture<T> call, Duration timeout,
+      ScheduledExecutorService scheduler, String what, Object subject) {
     CompletableFuture<T> result = new CompletableFuture<>();
     ScheduledFuture<?> timer =
         scheduler.schedule(
             () -> {
               if (result.completeExceptionally(
-                  new TimeoutException(what + " did not complete within " + timeout.toMillis() + " ms"))) {
+                  new TimeoutException(what + (subject == null ? "" : subject)
+                      + " did not complete within " + timeout.toMillis() + " ms"))) {
                 call.cancel(true);
               }
             },

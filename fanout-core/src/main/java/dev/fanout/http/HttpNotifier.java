@@ -340,7 +340,7 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
     }
 
     byte[] toBytes() {
-      StringBuilder sb = new StringBuilder(256).append(method).append(' ').append(target)
+      StringBuilder sb = new StringBuilder(160 + 96 * headers.size()).append(method).append(' ').append(target)
           .append(" HTTP/1.1\r\nhost: ").append(authority).append("\r\n");
       for (Map.Entry<String, String> h : headers) {
         sb.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n");

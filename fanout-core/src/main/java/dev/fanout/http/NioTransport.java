@@ -50,6 +50,8 @@ final class NioTransport implements AutoCloseable {
   /** One read buffer for the selector thread; response bytes are copied out of it. */
   private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
   private volatile boolean closed;
+  private final java.util.concurrent.atomic.AtomicBoolean wakeupPending =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   NioTransport(Duration connectTimeout) {
     try {
@@ -87,7 +89,10 @@ final class NioTransport implements AutoCloseable {
       throw new IllegalStateException("transport closed");
     }
     tasks.add(task);
-    selector.wakeup();
+    // One wake-up per batch: a fan-out queues thousands of requests while the selector drains them.
+    if (wakeupPending.compareAndSet(false, true)) {
+      selector.wakeup();
+    }
   }
 
   @Override
@@ -123,7 +128,8 @@ final class NioTransport implements AutoCloseable {
     long idleSince;
     boolean received;
     // Parser state.
-    final ByteArrayOutputStream head = new ByteArrayOutputStream();
+    byte[] head = new byte[512];
+    int headLength;
     int tail;
     int status;
     Map<String, String> headers;
@@ -158,7 +164,7 @@ final class NioTransport implements AutoCloseable {
     }
 
     void reset() {
-      head.reset();
+      headLength = 0;
       tail = 0;
       status = 0;
       headers = null;
@@ -193,7 +199,6 @@ final class NioTransport implements AutoCloseable {
         }
       } else {
         ex.reused = true;
-        conn.key.interestOps(SelectionKey.OP_WRITE);
       }
     } catch (IOException e) {
       if (conn != null) {
@@ -206,6 +211,18 @@ final class NioTransport implements AutoCloseable {
     conn.exchange = ex;
     conn.out = ByteBuffer.wrap(ex.request);
     ex.conn = conn;
+    if (ex.reused) {
+      // A pooled connection is connected and already waits for reads: write now, no extra
+      // select round and no interest change unless the socket buffer is full.
+      try {
+        conn.channel.write(conn.out);
+        if (conn.out.hasRemaining()) {
+          conn.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+        }
+      } catch (IOException e) {
+        fail(conn, e);
+      }
+    }
   }
 
   private Conn takeIdle(InetSocketAddress address) {
@@ -224,6 +241,7 @@ final class NioTransport implements AutoCloseable {
     while (!closed) {
       try {
         selector.select(100);
+        wakeupPending.set(false);
         Runnable task;
         while ((task = tasks.poll()) != null) {
           task.run();
@@ -294,6 +312,9 @@ final class NioTransport implements AutoCloseable {
   }
 
   private void write(Conn conn) throws IOException {
+    if (conn.out == null) {
+      return;
+    }
     conn.channel.write(conn.out);
     if (!conn.out.hasRemaining()) {
       conn.key.interestOps(SelectionKey.OP_READ);
@@ -350,14 +371,17 @@ final class NioTransport implements AutoCloseable {
   private void readHead(Conn conn, ByteBuffer buf) throws IOException {
     while (buf.hasRemaining()) {
       byte b = buf.get();
-      conn.head.write(b);
-      conn.tail = (conn.tail << 8) | (b & 0xff);
-      int size = conn.head.size();
-      if (size > MAX_HEAD) {
-        throw new IOException("response head larger than " + MAX_HEAD + " bytes");
+      if (conn.headLength == conn.head.length) {
+        if (conn.headLength >= MAX_HEAD) {
+          throw new IOException("response head larger than " + MAX_HEAD + " bytes");
+        }
+        conn.head = java.util.Arrays.copyOf(conn.head, conn.head.length * 2);
       }
+      conn.head[conn.headLength++] = b;
+      conn.tail = (conn.tail << 8) | (b & 0xff);
       if (conn.tail == 0x0d0a0d0a) {
-        parseHead(conn, new String(conn.head.toByteArray(), 0, size - 4, StandardCharsets.ISO_8859_1));
+        int size = conn.headLength;
+        parseHead(conn, conn.head, size - 4);
         if (conn.headers != null && conn.exchange != null && !conn.chunked && !conn.untilClose
             && conn.remaining == 0) {
           complete(conn, true);
@@ -367,32 +391,52 @@ final class NioTransport implements AutoCloseable {
     }
   }
 
-  private void parseHead(Conn conn, String head) throws IOException {
-    String[] lines = head.split("\r\n");
-    String[] statusLine = lines[0].split(" ", 3);
-    if (statusLine.length < 2 || !statusLine[0].startsWith("HTTP/1.")) {
+  /** Headers the transport and its callers look at; others are skipped without a copy. */
+  private static final String[] KEPT = {"content-length", "transfer-encoding", "connection", "retry-after"};
+
+  private void parseHead(Conn conn, byte[] head, int length) throws IOException {
+    int eol = indexOfCrlf(head, 0, length);
+    String statusLine = new String(head, 0, eol < 0 ? length : eol, StandardCharsets.ISO_8859_1);
+    String[] parts = statusLine.split(" ", 3);
+    if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {
       throw new IOException("not an HTTP/1.x response");
     }
     try {
-      conn.status = Integer.parseInt(statusLine[1]);
+      conn.status = Integer.parseInt(parts[1]);
     } catch (NumberFormatException e) {
       throw new IOException("bad status line");
     }
     if (conn.status < 200) {
       // 1xx: skip it and wait for the real answer.
-      conn.head.reset();
+      conn.headLength = 0;
       conn.tail = 0;
       return;
     }
-    Map<String, String> headers = new HashMap<>();
-    for (int i = 1; i < lines.length; i++) {
-      int colon = lines[i].indexOf(':');
-      if (colon > 0) {
-        headers.putIfAbsent(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
+    Map<String, String> headers = new HashMap<>(8);
+    int line = eol < 0 ? length : eol + 2;
+    while (line < length) {
+      int end = indexOfCrlf(head, line, length);
+      if (end < 0) {
+        end = length;
       }
+      int colon = -1;
+      for (int i = line; i < end; i++) {
+        if (head[i] == ':') {
+          colon = i;
+          break;
+        }
+      }
+      if (colon > line) {
+        for (String name : KEPT) {
+          if (nameEquals(head, line, colon, name)) {
+            headers.putIfAbsent(name, new String(head, colon + 1, end - colon - 1, StandardCharsets.ISO_8859_1).trim());
+          }
+        }
+      }
+      line = end + 2;
     }
     conn.headers = headers;
-    conn.keepAlive = statusLine[0].equals("HTTP/1.1")
+    conn.keepAlive = parts[0].equals("HTTP/1.1")
         ? !"close".equalsIgnoreCase(headers.get("connection"))
         : "keep-alive".equalsIgnoreCase(headers.get("connection"));
     String te = headers.get("transfer-encoding");
@@ -405,12 +449,44 @@ final class NioTransport implements AutoCloseable {
       } catch (NumberFormatException e) {
         throw new IOException("bad content-length");
       }
+      if (conn.remaining < 0) {
+        throw new IOException("bad content-length");
+      }
     } else if (conn.status == 204 || conn.status == 304) {
       conn.remaining = 0;
     } else {
       conn.untilClose = true;
       conn.keepAlive = false;
     }
+  }
+
+  private static int indexOfCrlf(byte[] b, int from, int to) {
+    for (int i = from; i + 1 < to; i++) {
+      if (b[i] == '\r' && b[i + 1] == '\n') {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static boolean nameEquals(byte[] b, int from, int to, String name) {
+    int end = to;
+    while (end > from && (b[end - 1] == ' ' || b[end - 1] == '\t')) {
+      end--;
+    }
+    if (end - from != name.length()) {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      int c = b[from + i];
+      if (c >= 'A' && c <= 'Z') {
+        c += 'a' - 'A';
+      }
+      if (c != name.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private void readBody(Conn conn, ByteBuffer buf) throws IOException {
@@ -431,8 +507,10 @@ final class NioTransport implements AutoCloseable {
   private void keep(Conn conn, ByteBuffer buf, int take) {
     int room = conn.exchange.maxBody - conn.body.size();
     int kept = Math.max(0, Math.min(room, take));
-    for (int i = 0; i < kept; i++) {
-      conn.body.write(buf.get(buf.position() + i));
+    if (kept > 0) {
+      byte[] chunk = new byte[kept];
+      buf.get(buf.position(), chunk);
+      conn.body.write(chunk, 0, kept);
     }
     if (take > kept) {
       conn.truncated = true;
