@@ -1,5 +1,6 @@
 package dev.fanout.cloudfront;
 
+import dev.fanout.internal.DaemonThreads;
 import dev.fanout.ErrorKind;
 import dev.fanout.Invalidation;
 import dev.fanout.PurgeException;
@@ -418,13 +419,7 @@ public final class CloudFrontPurger implements Purger {
 
     private static ScheduledExecutorService create() {
       ScheduledThreadPoolExecutor executor =
-          new ScheduledThreadPoolExecutor(
-              1,
-              r -> {
-                Thread t = new Thread(r, "fanout-cloudfront-timer");
-                t.setDaemon(true);
-                return t;
-              });
+          new ScheduledThreadPoolExecutor(1, new DaemonThreads("fanout-cloudfront-timer"));
       executor.setRemoveOnCancelPolicy(true);
       return executor;
     }

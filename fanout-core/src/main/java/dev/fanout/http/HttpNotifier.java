@@ -6,6 +6,7 @@ import dev.fanout.DeliveryException;
 import dev.fanout.Endpoint;
 import dev.fanout.ErrorKind;
 import dev.fanout.Invalidation;
+import dev.fanout.internal.DaemonThreads;
 import dev.fanout.internal.InvalidationJson;
 import dev.fanout.internal.RetryAfter;
 import dev.fanout.spi.Ack;
@@ -28,7 +29,6 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -442,16 +442,11 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
   }
 
   private static HttpClient defaultClient(Duration connectTimeout) {
-    AtomicInteger n = new AtomicInteger();
     return HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .followRedirects(HttpClient.Redirect.NEVER)
         .connectTimeout(connectTimeout)
-        .executor(Executors.newFixedThreadPool(2, r -> {
-          Thread t = new Thread(r, "fanout-http-" + n.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        }))
+        .executor(Executors.newFixedThreadPool(2, new DaemonThreads("fanout-http")))
         .build();
   }
 

@@ -1,5 +1,6 @@
 package dev.fanout.http;
 
+import dev.fanout.internal.DaemonThreads;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -18,7 +19,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A minimal HTTP/1.1 client for plain-text pod-to-pod requests: one selector thread for every
@@ -34,7 +34,7 @@ final class NioTransport implements AutoCloseable {
   private static final int MAX_HEAD = 16 * 1024;
   private static final int MAX_IDLE_PER_ADDRESS = 4;
   private static final long IDLE_NANOS = Duration.ofSeconds(30).toNanos();
-  private static final AtomicInteger THREADS = new AtomicInteger();
+  private static final DaemonThreads NIO_THREADS = new DaemonThreads("fanout-nio");
 
   /** A parsed response. */
   record Response(int status, Map<String, String> headers, byte[] body) {}
@@ -60,8 +60,7 @@ final class NioTransport implements AutoCloseable {
       throw new IllegalStateException("cannot open a selector", e);
     }
     connectTimeoutNanos = connectTimeout.toNanos();
-    thread = new Thread(this::loop, "fanout-nio-" + THREADS.incrementAndGet());
-    thread.setDaemon(true);
+    thread = NIO_THREADS.newThread(this::loop);
     thread.start();
   }
 

@@ -1,5 +1,6 @@
 package dev.fanout.k8s;
 
+import dev.fanout.internal.DaemonThreads;
 import dev.fanout.DiscoveryException;
 import dev.fanout.Endpoint;
 import dev.fanout.spi.Discovery;

@@ -1,5 +1,6 @@
 package dev.fanout.k8s;
 
+import dev.fanout.internal.DaemonThreads;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fanout.DiscoveryException;
