@@ -1,5 +1,6 @@
 package dev.fanout.fastly;
 
+import dev.fanout.internal.DaemonThreads;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
