@@ -62,6 +62,7 @@ public final class Bench {
     int reps = quick ? 3 : 15;
     List<String> methods = new ArrayList<>(List.of("floor", "fanout", "fanout-tuned", "java-seq", "node"));
     if (!quick) {
+      methods.add(3, "fanout-jdk");
       methods.add("curl");
     }
     boolean haveNode = commandExists("node");

@@ -31,7 +31,7 @@ import java.util.Locale;
  * {@code RESULT <ms>} per measured repetition and one {@code STATS} line.
  *
  * <p>Usage: {@code Run <method> <n> <warmup> <reps> [port]}; methods: {@code fanout}, {@code
- * fanout-tuned}, {@code java-seq}, {@code floor}.
+ * fanout-tuned}, {@code fanout-jdk}, {@code java-seq}, {@code floor}.
  */
 public final class Run {
   private static final byte[] BODY =
@@ -106,6 +106,10 @@ public final class Run {
         return fanout(Stage.fanout("bench", Discovery.of(endpoints), signed()).recheck(false));
       case "fanout-tuned":
         return fanout(Stage.fanout("bench", Discovery.of(endpoints), signed())
+            .recheck(false).concurrency(Math.max(1, endpoints.size())));
+      case "fanout-jdk":
+        return fanout(Stage.fanout("bench", Discovery.of(endpoints), HttpNotifier.builder().path("/api/revalidate")
+            .signingSecret(WebhookSigner.generateSecret()).transport(HttpNotifier.Transport.JDK).build())
             .recheck(false).concurrency(Math.max(1, endpoints.size())));
       case "java-seq":
         return javaSequential(endpoints);
