@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# End-to-end proof of fanout on a real stack, on loopback: three Next.js replicas, a headless-Service
+# DNS stand-in (dnsmasq), two Varnish replicas with xkey, a content source, a round-robin load
+# balancer and the CloudFront and Fastly API stand-ins; a Java backend (EndToEnd) updates a post
+# and invalidates it through fanout, checks what every tier serves, prints a table and exits
+# non-zero if any check failed. See examples/README.md.
+#
+#   examples/e2e/run.sh                  # everything: install what is missing, build, run, clean up
+#   E2E_UPDATES=10 examples/e2e/run.sh   # fewer updates for check 2 (default 50)
+#
+# Needs JDK 17+, Maven, Node.js 20.11+. As root it installs varnish, varnish-modules and
+# dnsmasq-base from apt when missing (without starting their services); without dnsmasq the DNS
+# stand-in runs inside the JVM. Work directory: examples/e2e/work (recreated each run).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+NEXT="$ROOT/examples/nextjs"
+WORK="$HERE/work"
+UPDATES="${E2E_UPDATES:-50}"
+TIMEOUT="${E2E_TIMEOUT:-900}"          # seconds for the Java run (the stack and every check)
+started=$(date +%s)
+
+say() { printf '== %s\n' "$*"; }
+
+# Ends what a previous or this run left behind: only pids recorded in our pid file whose command
+# line still points into our work directory (or is the backend JVM run from this checkout).
+stop_recorded() {
+  local pidfile="$WORK/pids" pid name
+  [ -f "$pidfile" ] || return 0
+  while read -r pid name; do
+    [ -n "$pid" ] && [ -d "/proc/$pid" ] || continue
+    if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -e "$WORK" -e "$ROOT"; then
+      kill -TERM "$pid" 2>/dev/null || true
+    fi
+  done < "$pidfile"
+  for _ in $(seq 1 50); do
+    local alive=0
+    while read -r pid name; do
+      [ -n "$pid" ] && [ -d "/proc/$pid" ] && alive=1
+    done < "$pidfile"
+    [ "$alive" = 0 ] && return 0
+    sleep 0.1
+  done
+  while read -r pid name; do
+    [ -n "$pid" ] && [ -d "/proc/$pid" ] || continue
+    if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -e "$WORK" -e "$ROOT"; then
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done < "$pidfile"
+}
+
+mvn_pid=""
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [ -n "$mvn_pid" ] && kill -0 "$mvn_pid" 2>/dev/null; then
+    kill -TERM "$mvn_pid" 2>/dev/null || true
+  fi
+  stop_recorded
+  if [ -n "$mvn_pid" ]; then wait "$mvn_pid" 2>/dev/null || true; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- 1. tools -------------------------------------------------------------------------------
+xkey_vmod() { find /usr/lib -name 'libvmod_xkey.so' -path '*varnish*' 2>/dev/null | head -n 1; }
+
+install_packages() {
+  local missing=()
+  command -v varnishd >/dev/null 2>&1 || missing+=(varnish)
+  [ -n "$(xkey_vmod)" ] || missing+=(varnish-modules)
+  command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    say "missing ${missing[*]} and cannot install them (needs root and apt-get)"
+    return 0
+  fi
+  say "installing ${missing[*]} from apt (services not started)"
+  local policy=/usr/sbin/policy-rc.d created=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && created=1
+  fi
+  local rc=0
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      "${missing[@]}"; } > "$HERE/apt.log" 2>&1 || rc=$?
+  [ -n "$created" ] && rm -f "$policy"
+  if [ "$rc" != 0 ]; then
+    say "apt-get failed ($rc); last lines of $HERE/apt.log:"; tail -n 5 "$HERE/apt.log" || true
+  fi
+  rm -f "$HERE/apt.log"
+}
+
+install_packages
+PATH="$PATH:/usr/sbin:/sbin"
+VARNISHD="$(command -v varnishd || true)"
+if [ -z "$VARNISHD" ] || [ -z "$(xkey_vmod)" ]; then
+  say "varnishd with the xkey vmod is required (apt-get install varnish varnish-modules)"; exit 2
+fi
+DNSMASQ="$(command -v dnsmasq || echo builtin)"
+[ "$DNSMASQ" = builtin ] && say "dnsmasq not available: using the in-process DNS stand-in"
+NODE="$(command -v node || true)"
+if [ -z "$NODE" ] || ! "$NODE" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=11)?0:1)'; then
+  say "Node.js 20.11 or later is required"; exit 2
+fi
+
+# ---- 2. the Next.js build, once, then one copy per replica -----------------------------------
+stop_recorded
+rm -rf "$WORK"
+mkdir -p "$WORK/logs"
+
+say "npm install (examples/nextjs)"
+(cd "$NEXT" && npm install --no-audit --no-fund --loglevel=error)
+
+# Rebuild only when the site's sources changed since the last build.
+stamp="$(cd "$NEXT" && find app lib proxy.ts next.config.mjs package.json package-lock.json tsconfig.json \
+  -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+if [ -f "$NEXT/.next/standalone/server.js" ] && [ "$(cat "$NEXT/.next/e2e-build-stamp" 2>/dev/null)" = "$stamp" ]; then
+  say "next build: up to date"
+else
+  say "next build"
+  (cd "$NEXT" && NEXT_TELEMETRY_DISABLED=1 npx --no-install next build > "$WORK/logs/next-build.log" 2>&1) || {
+    tail -n 40 "$WORK/logs/next-build.log"; exit 2; }
+  echo "$stamp" > "$NEXT/.next/e2e-build-stamp"
+fi
+for i in 0 1 2; do
+  # Each replica gets its own copy, as each pod has its own file system: no shared ISR cache.
+  mkdir -p "$WORK/web-$i"
+  cp -a "$NEXT/.next/standalone/." "$WORK/web-$i/"
+  mkdir -p "$WORK/web-$i/.next"
+  cp -a "$NEXT/.next/static" "$WORK/web-$i/.next/static"
+  [ -d "$NEXT/public" ] && cp -a "$NEXT/public" "$WORK/web-$i/public"
+  # A copy of a used build must start with no rendered posts.
+  rm -rf "$WORK/web-$i/.next/cache"
+done
+
+# ---- 3. the backend: build the reactor, run EndToEnd ------------------------------------------
+say "building the library and the examples, then running the stack (timeout ${TIMEOUT}s)"
+cd "$ROOT"
+mvn -B -ntp -q -Dstyle.color=never -DskipTests -Dmaven.javadoc.skip package exec:exec -pl examples -am \
+  -Dexec.executable=java -Dexec.successCodes=0,1,2,3 \
+  "-Dexec.args=-Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.dev.fanout=error -cp %classpath dev.fanout.examples.e2e.EndToEnd --work $WORK --vcl $HERE/varnish.vcl --node $NODE --varnishd $VARNISHD --dnsmasq $DNSMASQ --updates $UPDATES --timeout $TIMEOUT" &
+mvn_pid=$!
+rc=0
+wait "$mvn_pid" || rc=$?
+mvn_pid=""
+if [ "$rc" = 0 ]; then
+  # EndToEnd's own status: 0 all checks passed, 1 a check failed, 2 the stack failed, 3 timeout.
+  rc="$(cat "$WORK/exit-code" 2>/dev/null || echo 2)"
+fi
+say "e2e finished in $(( $(date +%s) - started )) s with status $rc (logs: $WORK/logs)"
+exit "$rc"
