@@ -7,6 +7,8 @@
 #
 #   examples/e2e/run.sh                  # everything: install what is missing, build, run, clean up
 #   E2E_UPDATES=10 examples/e2e/run.sh   # fewer updates for check 2 (default 50)
+#   E2E_DNS=builtin examples/e2e/run.sh  # the in-process DNS stand-in instead of dnsmasq
+#   examples/e2e/run.sh --serve          # keep the stack up to look at; Enter = update + invalidate
 #
 # Needs JDK 17+, Maven, Node.js 20.11+. As root it installs varnish, varnish-modules and
 # dnsmasq-base from apt when missing (without starting their services); without dnsmasq the DNS
@@ -18,6 +20,12 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 NEXT="$ROOT/examples/nextjs"
 WORK="$HERE/work"
 UPDATES="${E2E_UPDATES:-50}"
+SERVE=0
+case "${1:-}" in
+  --serve) SERVE=1 ;;
+  "") ;;
+  *) echo "usage: $0 [--serve]" >&2; exit 2 ;;
+esac
 TIMEOUT="${E2E_TIMEOUT:-900}"          # seconds for the Java run (the stack and every check)
 started=$(date +%s)
 
@@ -50,15 +58,17 @@ stop_recorded() {
   done < "$pidfile"
 }
 
-mvn_pid=""
+java_pid=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  if [ -n "$mvn_pid" ] && kill -0 "$mvn_pid" 2>/dev/null; then
-    kill -TERM "$mvn_pid" 2>/dev/null || true
+  # The backend JVM stops the stack from its shutdown hook; what it could not stop, the pid file
+  # names.
+  if [ -n "$java_pid" ] && kill -0 "$java_pid" 2>/dev/null; then
+    kill -TERM "$java_pid" 2>/dev/null || true
   fi
   stop_recorded
-  if [ -n "$mvn_pid" ]; then wait "$mvn_pid" 2>/dev/null || true; fi
+  if [ -n "$java_pid" ]; then wait "$java_pid" 2>/dev/null || true; fi
   exit "$rc"
 }
 trap cleanup EXIT
@@ -99,7 +109,7 @@ VARNISHD="$(command -v varnishd || true)"
 if [ -z "$VARNISHD" ] || [ -z "$(xkey_vmod)" ]; then
   say "varnishd with the xkey vmod is required (apt-get install varnish varnish-modules)"; exit 2
 fi
-DNSMASQ="$(command -v dnsmasq || echo builtin)"
+DNSMASQ="${E2E_DNS:-$(command -v dnsmasq || echo builtin)}"   # E2E_DNS=builtin forces the stand-in
 [ "$DNSMASQ" = builtin ] && say "dnsmasq not available: using the in-process DNS stand-in"
 NODE="$(command -v node || true)"
 if [ -z "$NODE" ] || ! "$NODE" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=11)?0:1)'; then
@@ -137,18 +147,28 @@ for i in 0 1 2; do
 done
 
 # ---- 3. the backend: build the reactor, run EndToEnd ------------------------------------------
-say "building the library and the examples, then running the stack (timeout ${TIMEOUT}s)"
+say "building the library and the examples"
 cd "$ROOT"
-mvn -B -ntp -q -Dstyle.color=never -DskipTests -Dmaven.javadoc.skip package exec:exec -pl examples -am \
-  -Dexec.executable=java -Dexec.successCodes=0,1,2,3 \
-  "-Dexec.args=-Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.dev.fanout=error -cp %classpath dev.fanout.examples.e2e.EndToEnd --work $WORK --vcl $HERE/varnish.vcl --node $NODE --varnishd $VARNISHD --dnsmasq $DNSMASQ --updates $UPDATES --timeout $TIMEOUT" &
-mvn_pid=$!
-rc=0
-wait "$mvn_pid" || rc=$?
-mvn_pid=""
-if [ "$rc" = 0 ]; then
-  # EndToEnd's own status: 0 all checks passed, 1 a check failed, 2 the stack failed, 3 timeout.
-  rc="$(cat "$WORK/exit-code" 2>/dev/null || echo 2)"
+# One reactor build: the library modules' jars and the examples' classes, plus the class path.
+mvn -B -ntp -q -DskipTests -Dmaven.javadoc.skip package \
+  org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
+  -Dmdep.outputFile=target/e2e-classpath -Dmdep.includeScope=runtime -pl examples -am
+CP="$ROOT/examples/target/classes:$(cat "$ROOT/examples/target/e2e-classpath")"
+
+if [ "$SERVE" = 1 ]; then say "starting the stack"; else
+  say "starting the stack and running the checks (timeout ${TIMEOUT}s)"; fi
+args=(--work "$WORK" --vcl "$HERE/varnish.vcl" --node "$NODE" --varnishd "$VARNISHD"
+  --dnsmasq "$DNSMASQ" --updates "$UPDATES" --timeout "$TIMEOUT")
+logging=(-Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.dev.fanout=error)
+if [ "$SERVE" = 1 ]; then
+  # Keeps the terminal as standard input: each Enter updates the post and invalidates it.
+  java "${logging[@]}" -cp "$CP" dev.fanout.examples.e2e.EndToEnd "${args[@]}" --serve 0<&0 &
+else
+  java "${logging[@]}" -cp "$CP" dev.fanout.examples.e2e.EndToEnd "${args[@]}" &
 fi
+java_pid=$!
+rc=0
+wait "$java_pid" || rc=$?
+java_pid=""
 say "e2e finished in $(( $(date +%s) - started )) s with status $rc (logs: $WORK/logs)"
 exit "$rc"

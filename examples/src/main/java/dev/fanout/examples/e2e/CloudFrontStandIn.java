@@ -33,8 +33,8 @@ import org.w3c.dom.NodeList;
 /**
  * A loopback stand-in for CloudFront's {@code CreateInvalidation} API (REST-XML, 2020-05-31), for
  * the real AWS SDK client pointed at it with {@code endpointOverride}. It checks each request's
- * AWS Signature Version 4 against the static test credentials (403 {@code
- * SignatureDoesNotMatch} otherwise), parses the {@code InvalidationBatch}, keeps {@code
+ * AWS Signature Version 4 against the static test credentials and CloudFront's signing scope
+ * ({@code us-east-1/cloudfront}), answering 403 {@code SignatureDoesNotMatch} otherwise, parses the {@code InvalidationBatch}, keeps {@code
  * CallerReference} idempotency, records when each call arrived ({@link System#nanoTime()}) and
  * answers as CloudFront does, with the invalidation already {@code Completed}.
  */
@@ -42,6 +42,7 @@ final class CloudFrontStandIn implements AutoCloseable {
   static final String ACCESS_KEY = "AKIDFANOUTE2E0000001";
   static final String SECRET_KEY = "fanout-e2e-secret-key-not-a-real-one-0001";
   static final String DISTRIBUTION = "E2EFANOUT0001";
+  static final String REGION = "us-east-1";
 
   private static final String NS = "http://cloudfront.amazonaws.com/doc/2020-05-31/";
   private static final Pattern CREATE = Pattern.compile("/2020-05-31/distribution/([^/]+)/invalidation");
@@ -143,7 +144,8 @@ final class CloudFrontStandIn implements AutoCloseable {
     String auth = ex.getRequestHeaders().getFirst("Authorization");
     String amzDate = ex.getRequestHeaders().getFirst("X-Amz-Date");
     Matcher m = auth == null || amzDate == null ? null : AUTH.matcher(auth);
-    if (m == null || !m.matches() || !m.group(1).equals(ACCESS_KEY)
+    // CloudFront requests are signed for the scope us-east-1/cloudfront.
+    if (m == null || !m.matches() || !m.group(1).equals(ACCESS_KEY) || !m.group(3).equals(REGION)
         || !m.group(4).equals("cloudfront") || !amzDate.startsWith(m.group(2))) {
       rejected.incrementAndGet();
       return null;

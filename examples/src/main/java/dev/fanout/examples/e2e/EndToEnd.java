@@ -1,6 +1,7 @@
 package dev.fanout.examples.e2e;
 
 import dev.fanout.Endpoint;
+import dev.fanout.FanoutListener;
 import dev.fanout.Invalidation;
 import dev.fanout.InvalidationReport;
 import dev.fanout.Invalidator;
@@ -44,8 +45,13 @@ public final class EndToEnd {
   private static final String PATH = "/posts/" + POST;
   private static final String TAG = "post:" + POST;
 
+  private static final RetryPolicy RETRY = RetryPolicy.defaults().withMaxAttempts(3)
+      .withDelays(Duration.ofMillis(50), Duration.ofMillis(250));
+
   private final Stack stack;
   private final Options options;
+  private final HttpNotifier toNext;
+  private final HttpNotifier toVarnish = HttpNotifier.varnishXkey().build();
   private final Pages pages = new Pages();
   private final StackListener listener = new StackListener(pages, PATH);
   private final List<Row> rows = new ArrayList<>();
@@ -58,6 +64,7 @@ public final class EndToEnd {
   private EndToEnd(Stack stack, Options options) {
     this.stack = stack;
     this.options = options;
+    this.toNext = HttpNotifier.builder().path("/api/revalidate").signingSecret(stack.secret).build();
   }
 
   /**
@@ -78,10 +85,12 @@ public final class EndToEnd {
     Runtime.getRuntime().addShutdownHook(new Thread(stack::close, "stack-stop"));
     ScheduledExecutorService watchdog =
         Executors.newSingleThreadScheduledExecutor(Stack.daemon("watchdog"));
-    watchdog.schedule(() -> {
-      System.err.println("e2e: no result after " + options.timeout.toSeconds() + " s; stopping");
-      System.exit(3);
-    }, options.timeout.toSeconds(), TimeUnit.SECONDS);
+    if (!options.serve) {
+      watchdog.schedule(() -> {
+        System.err.println("e2e: no result after " + options.timeout.toSeconds() + " s; stopping");
+        System.exit(3);
+      }, options.timeout.toSeconds(), TimeUnit.SECONDS);
+    }
     int code;
     try {
       long t0 = System.nanoTime();
@@ -90,19 +99,14 @@ public final class EndToEnd {
           (System.nanoTime() - t0) / 1e9, String.join("/", Stack.WEB_IPS), Stack.WEB_PORT,
           String.join("/", Stack.VARNISH_IPS), Stack.VARNISH_PORT, Stack.DNS_IP, Stack.DNS_PORT,
           stack.dnsKind());
-      code = new EndToEnd(stack, options).run();
+      EndToEnd e2e = new EndToEnd(stack, options);
+      code = options.serve ? e2e.serve() : e2e.run();
     } catch (Exception e) {
       System.err.println("e2e: the stack failed: " + e);
       e.printStackTrace();
       code = 2;
     } finally {
       stack.close();
-    }
-    try {
-      // run.sh reads the outcome from here (Maven's exec would bury it under its own errors).
-      java.nio.file.Files.writeString(options.work.resolve("exit-code"), code + "\n");
-    } catch (java.io.IOException e) {
-      System.err.println("e2e: cannot write " + options.work.resolve("exit-code") + ": " + e);
     }
     System.exit(code);
   }
@@ -111,36 +115,90 @@ public final class EndToEnd {
     return Invalidation.builder().path(PATH).tag(TAG).entity(TAG, version).build();
   }
 
-  private int run() throws Exception {
-    RetryPolicy retry = RetryPolicy.defaults().withMaxAttempts(3)
-        .withDelays(Duration.ofMillis(50), Duration.ofMillis(250));
-    HttpNotifier toNext = HttpNotifier.builder().path("/api/revalidate")
-        .signingSecret(stack.secret).build();
-    HttpNotifier toVarnish = HttpNotifier.varnishXkey().build();
-    CloudFrontAsyncClient cf = CloudFrontAsyncClient.builder()
-        .endpointOverride(stack.cloudFront.endpoint())
-        .region(Region.AWS_GLOBAL)
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(
-            CloudFrontStandIn.ACCESS_KEY, CloudFrontStandIn.SECRET_KEY)))
-        .overrideConfiguration(o -> o.apiCallAttemptTimeout(Duration.ofSeconds(5))
-            .apiCallTimeout(Duration.ofSeconds(20)))
-        .build();
+  /** The fan-out invalidator of the checks: Next.js replicas, then Varnish, then the CDN. */
+  private Invalidator defaultOrder(FanoutListener listener, CloudFrontAsyncClient cf) {
+    return Invalidator.builder()
+        .stage(nextStage()).stage(varnishStage()).stage(cdnStage(cf))
+        .listener(listener).deadline(Duration.ofSeconds(30)).build();
+  }
+
+  /**
+   * Keeps the stack up for a person to look at: each line read from the terminal updates post 1
+   * and invalidates it through fanout. Ends at end of input or with Ctrl-C.
+   */
+  private int serve() throws Exception {
+    stack.content.put(POST, 1);
+    CloudFrontAsyncClient cf = cloudFrontClient();
+    try (Invalidator fanout = defaultOrder(FanoutListener.NONE, cf)) {
+      System.out.println();
+      System.out.println("The stack is up. Try:");
+      for (String ip : Stack.WEB_IPS) {
+        tryLine("curl -si http://" + ip + ":" + Stack.WEB_PORT + PATH, "a Next.js replica");
+      }
+      for (String ip : Stack.VARNISH_IPS) {
+        tryLine("curl -si http://" + ip + ":" + Stack.VARNISH_PORT + PATH, "a Varnish replica");
+      }
+      tryLine("curl -s http://" + Stack.CONTENT_IP + ":" + Stack.CONTENT_PORT + PATH,
+          "the content source");
+      System.out.println("Press Enter to update post 1 and invalidate it; Ctrl-C (or end of input) "
+          + "stops the stack.");
+      java.io.BufferedReader in = new java.io.BufferedReader(
+          new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+      while (in.readLine() != null) {
+        long v = stack.content.update(POST);
+        InvalidationReport report = fanout.invalidate(invalidation(v)).get(60, TimeUnit.SECONDS);
+        System.out.println("post 1 is now v" + v + ":");
+        System.out.println(indent(report.describe()));
+      }
+    } finally {
+      cf.close();
+    }
+    return 0;
+  }
+
+  private static void tryLine(String command, String what) {
+    System.out.printf("  %-42s # %s%n", command, what);
+  }
+
+  private Stage.Fanout nextStage() {
+    return Stage.fanout(NEXTJS, stack.webDiscovery(), toNext)
+        .retry(RETRY).attemptTimeout(Duration.ofSeconds(5)).minTargets(Stack.WEB_IPS.size());
+  }
+
+  private Stage.Fanout varnishStage() {
+    return Stage.fanout(VARNISH, stack.varnishDiscovery(), toVarnish)
+        .retry(RETRY).attemptTimeout(Duration.ofSeconds(5)).minTargets(Stack.VARNISH_IPS.size());
+  }
+
+  private Stage.Purge cdnStage(CloudFrontAsyncClient cf) {
     CloudFrontPurger cloudFront = CloudFrontPurger.builder().client(cf)
         .distributionId(CloudFrontStandIn.DISTRIBUTION).build();
     FastlyPurger fastly = FastlyPurger.builder().serviceId(FastlyStandIn.SERVICE_ID)
         .apiToken(FastlyStandIn.TOKEN).host("www.example.test")
         .baseUri(stack.fastly.baseUri()).build();
+    return Stage.purge(CDN, cloudFront, fastly);
+  }
 
-    Stage nextStage = Stage.fanout(NEXTJS, stack.webDiscovery(), toNext)
-        .retry(retry).attemptTimeout(Duration.ofSeconds(5)).minTargets(Stack.WEB_IPS.size());
-    Stage varnishStage = Stage.fanout(VARNISH, stack.varnishDiscovery(), toVarnish)
-        .retry(retry).attemptTimeout(Duration.ofSeconds(5)).minTargets(Stack.VARNISH_IPS.size());
-    Stage cdnStage = Stage.purge(CDN, cloudFront, fastly);
-    Invalidator fanout = Invalidator.builder()
-        .stage(nextStage).stage(varnishStage).stage(cdnStage)
-        .listener(listener).deadline(Duration.ofSeconds(30)).build();
+  /** The real AWS SDK client, signing with static test credentials, pointed at the stand-in. */
+  private CloudFrontAsyncClient cloudFrontClient() {
+    return CloudFrontAsyncClient.builder()
+        .endpointOverride(stack.cloudFront.endpoint())
+        // With endpointOverride the SDK signs for the client's region; CloudFront's is us-east-1
+        // (without an override, Region.AWS_GLOBAL resolves to it).
+        .region(Region.US_EAST_1)
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(
+            CloudFrontStandIn.ACCESS_KEY, CloudFrontStandIn.SECRET_KEY)))
+        .overrideConfiguration(o -> o.apiCallAttemptTimeout(Duration.ofSeconds(5))
+            .apiCallTimeout(Duration.ofSeconds(20)))
+        .build();
+  }
+
+  private int run() throws Exception {
+    CloudFrontAsyncClient cf = cloudFrontClient();
+    Invalidator fanout = defaultOrder(listener, cf);
+    // The same tiers, outermost first: what a hand-written purge script often does.
     Invalidator reversed = Invalidator.builder()
-        .stage(cdnStage).stage(varnishStage).stage(nextStage)
+        .stage(cdnStage(cf)).stage(varnishStage()).stage(nextStage())
         .listener(listener).deadline(Duration.ofSeconds(30)).build();
     Invalidator viaLoadBalancer = Invalidator.builder()
         .stage(Stage.fanout("nextjs-via-lb", Discovery.of(List.of(

@@ -14,11 +14,17 @@ final class Options {
   int updates = 50;
   int reversedUpdates = 3;
   Duration timeout = Duration.ofMinutes(10);
+  /** Keep the stack up for manual use instead of running the checks. */
+  boolean serve;
 
   static Options parse(String[] args) {
     Options o = new Options();
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
+      if (a.equals("--serve")) {
+        o.serve = true;
+        continue;
+      }
       if (i + 1 >= args.length) {
         throw new IllegalArgumentException("missing value for " + a);
       }
@@ -37,7 +43,7 @@ final class Options {
     }
     if (o.work == null || o.vcl == null) {
       throw new IllegalArgumentException(
-          "usage: EndToEnd --work DIR --vcl FILE [--node BIN] [--varnishd BIN]"
+          "usage: EndToEnd --work DIR --vcl FILE [--serve] [--node BIN] [--varnishd BIN]"
               + " [--dnsmasq BIN|builtin] [--updates N] [--reversed-updates N] [--timeout SECONDS]");
     }
     if (o.updates < 1 || o.reversedUpdates < 1) {
