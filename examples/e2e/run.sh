@@ -31,31 +31,40 @@ started=$(date +%s)
 
 say() { printf '== %s\n' "$*"; }
 
-# Ends what a previous or this run left behind: only pids recorded in our pid file whose command
-# line still points into our work directory (or is the backend JVM run from this checkout).
+# Ends what a previous or this run left behind: only pids recorded in our pid file that are still
+# ours, i.e. whose working directory is in the work directory or whose command line names it
+# (Next.js renames its process, so its command line alone would not tell).
+running() {   # exists and is not a zombie
+  local state
+  state="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)"
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
+ours() {
+  local pid="$1"
+  running "$pid" || return 1
+  case "$(readlink "/proc/$pid/cwd" 2>/dev/null)" in "$WORK"/*) return 0 ;; esac
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -e "$WORK"
+}
+
 stop_recorded() {
-  local pidfile="$WORK/pids" pid name
+  local pidfile="$WORK/pids" pid name alive
   [ -f "$pidfile" ] || return 0
+  local pids=()
   while read -r pid name; do
-    [ -n "$pid" ] && [ -d "/proc/$pid" ] || continue
-    if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -e "$WORK" -e "$ROOT"; then
-      kill -TERM "$pid" 2>/dev/null || true
-    fi
+    [ -n "$pid" ] && ours "$pid" && pids+=("$pid")
   done < "$pidfile"
+  [ ${#pids[@]} -eq 0 ] && return 0
+  kill -TERM "${pids[@]}" 2>/dev/null || true
   for _ in $(seq 1 50); do
-    local alive=0
-    while read -r pid name; do
-      [ -n "$pid" ] && [ -d "/proc/$pid" ] && alive=1
-    done < "$pidfile"
+    alive=0
+    for pid in "${pids[@]}"; do running "$pid" && alive=1; done
     [ "$alive" = 0 ] && return 0
     sleep 0.1
   done
-  while read -r pid name; do
-    [ -n "$pid" ] && [ -d "/proc/$pid" ] || continue
-    if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -e "$WORK" -e "$ROOT"; then
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  done < "$pidfile"
+  for pid in "${pids[@]}"; do
+    ours "$pid" && kill -KILL "$pid" 2>/dev/null || true
+  done
 }
 
 java_pid=""

@@ -168,21 +168,25 @@ final class Stack implements AutoCloseable {
       }
       dnsKind = "in-process DNS stand-in (dnsmasq not installed)";
     } else {
-      List<String> cmd = new ArrayList<>(List.of(options.dnsmasq,
-          "--keep-in-foreground", "--log-facility=-", "--pid-file=",
-          "--port=" + DNS_PORT, "--listen-address=" + DNS_IP, "--bind-interfaces",
-          "--no-resolv", "--no-hosts", "--local-ttl=0",
+      // The configuration goes in a file of the work directory, so the process names it.
+      List<String> conf = new ArrayList<>(List.of(
+          "port=" + DNS_PORT, "listen-address=" + DNS_IP, "bind-interfaces",
+          "no-resolv", "no-hosts", "local-ttl=0", "log-facility=-",
           // Authoritative for the cluster domain: a type without records (AAAA here) is NODATA,
           // as in a cluster, instead of REFUSED for want of an upstream server.
-          "--local=/cluster.local/"));
+          "local=/cluster.local/"));
       for (String ip : WEB_IPS) {
-        cmd.add("--host-record=" + strip(WEB_SERVICE) + "," + ip);
+        conf.add("host-record=" + strip(WEB_SERVICE) + "," + ip);
       }
       for (int i = 0; i < VARNISH_IPS.size(); i++) {
         String host = "varnish-" + i + "." + strip(VARNISH_SERVICE);
-        cmd.add("--srv-host=" + strip(VARNISH_SRV) + "," + host + "," + VARNISH_PORT + ",0,10");
-        cmd.add("--host-record=" + host + "," + VARNISH_IPS.get(i));
+        conf.add("srv-host=" + strip(VARNISH_SRV) + "," + host + "," + VARNISH_PORT + ",0,10");
+        conf.add("host-record=" + host + "," + VARNISH_IPS.get(i));
       }
+      Path confFile = options.work.resolve("dnsmasq.conf");
+      Files.write(confFile, conf);
+      List<String> cmd = List.of(options.dnsmasq, "--keep-in-foreground", "--pid-file=",
+          "--conf-file=" + confFile);
       dnsmasq = new Proc("dnsmasq", cmd, options.work, Map.of(),
           options.work.resolve("logs/dnsmasq.log"), pidFile);
       dnsmasq.start();
