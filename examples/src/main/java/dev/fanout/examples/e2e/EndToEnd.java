@@ -331,7 +331,7 @@ public final class EndToEnd {
         webFresh + "/" + reads + " reads fresh", webFresh == reads));
     rows.add(new Row("2c", "every Varnish replica serves the new version on the first read",
         varnishFresh + "/" + varnishReads + " reads fresh", varnishFresh == varnishReads));
-    rows.add(new Row("2d", "CloudFront and Fastly purged after the last replica ack",
+    rows.add(new Row("2d", "CloudFront and Fastly purged after the last Next.js/Varnish ack",
         String.format(Locale.ROOT, "%d/%d updates; gap min %.2f ms, median %.2f ms; %d bad SigV4",
             cdnAfter, n, min(cdnGapMs), percentile(cdnGapMs, 50), rejected),
         cdnAfter == n && rejected == 0));

@@ -36,6 +36,10 @@ final class LoopbackDns implements AutoCloseable {
     Stack.daemon("loopback-dns").newThread(this::serve).start();
   }
 
+  int port() {
+    return udp.getLocalPort();
+  }
+
   void a(String name, String ip) throws IOException {
     Name n = name(name);
     zone.computeIfAbsent(n, k -> new ArrayList<>())
