@@ -372,6 +372,7 @@ public final class EndToEnd {
     int staleReads = 0;
     int webFresh = 0;
     List<StackListener.Visit> firstTrace = null;
+    long firstVersion = v + 1;
     for (int k = 0; k < n; k++) {
       v = stack.content.update(POST);
       Invalidation inv = invalidation(v);
@@ -397,7 +398,7 @@ public final class EndToEnd {
     if (firstTrace != null) {
       System.out.println();
       System.out.println("Reversed order, what the reader saw through Varnish after each stage "
-          + "(first update):");
+          + "(update to v" + firstVersion + "):");
       for (StackListener.Visit visit : firstTrace) {
         System.out.printf("  after %-8s %-10s %s%n", visit.afterStage(), visit.varnish(), visit.page());
       }
