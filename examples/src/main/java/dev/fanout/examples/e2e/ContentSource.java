@@ -1,0 +1,88 @@
+package dev.fanout.examples.e2e;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The content source the site reads entities from (a CMS or the backend's own API): {@code GET
+ * /posts/<id>} answers {@code {"id":"1","title":"...","body":"...","version":3}}, 404 for an
+ * unknown post. {@link #update} is the backend's write: it bumps the post's version.
+ */
+final class ContentSource implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern POST = Pattern.compile("/posts/([A-Za-z0-9_-]{1,64})");
+
+  private final HttpServer server;
+  private final ExecutorService executor;
+  private final Map<String, AtomicLong> versions = new ConcurrentHashMap<>();
+  private final AtomicInteger reads = new AtomicInteger();
+
+  ContentSource(String ip, int port) throws IOException {
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getByName(ip), port), 64);
+    executor = Executors.newFixedThreadPool(4, Stack.daemon("content-source"));
+    server.setExecutor(executor);
+    server.createContext("/posts/", this::handle);
+    server.start();
+  }
+
+  /** Creates or replaces a post at the given version. */
+  void put(String id, long version) {
+    versions.computeIfAbsent(id, k -> new AtomicLong()).set(version);
+  }
+
+  /** The backend's write: the post changes, and its version goes up by one. */
+  long update(String id) {
+    return versions.computeIfAbsent(id, k -> new AtomicLong()).incrementAndGet();
+  }
+
+  long version(String id) {
+    AtomicLong v = versions.get(id);
+    return v == null ? 0 : v.get();
+  }
+
+  /** How many times a replica fetched a post (each render after an invalidation fetches once). */
+  int reads() {
+    return reads.get();
+  }
+
+  private void handle(HttpExchange ex) throws IOException {
+    try (ex) {
+      Matcher m = POST.matcher(ex.getRequestURI().getRawPath());
+      AtomicLong v = m.matches() ? versions.get(m.group(1)) : null;
+      if (!ex.getRequestMethod().equals("GET") || v == null) {
+        ex.sendResponseHeaders(404, -1);
+        return;
+      }
+      reads.incrementAndGet();
+      long version = v.get();
+      ObjectNode post = JSON.createObjectNode()
+          .put("id", m.group(1))
+          .put("title", "Post " + m.group(1))
+          .put("body", "This is version " + version + " of post " + m.group(1) + ".")
+          .put("version", version);
+      byte[] body = JSON.writeValueAsBytes(post);
+      ex.getResponseHeaders().set("Content-Type", "application/json");
+      ex.sendResponseHeaders(200, body.length);
+      ex.getResponseBody().write(body);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+}
