@@ -16,7 +16,9 @@ import java.util.List;
  * for fan-out stages {@code onDiscovery} and, per target, {@code onAttemptStart}/{@code
  * onAttemptEnd} pairs (with {@code onRetryScheduled} between retries) ending in {@code
  * onTargetEnd}, or for purge stages {@code onPurgeStart}/{@code onPurgeEnd} pairs; then {@code
- * onStageEnd}; finally {@code onInvalidationEnd}. Events of different targets interleave.
+ * onStageEnd}; finally {@code onInvalidationEnd}. Events of different targets interleave. {@code
+ * onStageEnd} returns before the next stage starts, so a listener can observe the caches between two
+ * stages (the end-to-end example reads through Varnish there to prove the order matters).
  *
  * @since 0.1
  */
