@@ -40,8 +40,23 @@ final class Engine {
     this.listener = listener;
   }
 
-  CompletableFuture<InvalidationReport> run(Invalidation invalidation, int submissions) {
-    return new Execution(this, invalidation, submissions).start();
+  /** Prepares a run; the caller registers its {@link Execution#result()} and then starts it. */
+  Execution prepare(Invalidation invalidation, int submissions) {
+    return new Execution(this, invalidation, submissions);
+  }
+
+  /**
+   * Runs a task on the executor, or on the calling thread if the executor refuses it: a refused
+   * task must never become a target, stage or invalidation that never ends. Engine tasks only start
+   * asynchronous work, so running one inline is cheap.
+   */
+  void execute(Runnable task) {
+    try {
+      executor.execute(task);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      LOG.debug("executor refused a task; running it on the calling thread");
+      task.run();
+    }
   }
 
   /** Calls the listener; a listener that throws never changes an outcome. */

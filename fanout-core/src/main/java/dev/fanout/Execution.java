@@ -31,18 +31,88 @@ final class Execution {
     this.deadlineAt = startedAt.plus(engine.deadline);
   }
 
+  /** How long after the deadline the watchdog reports whatever is still unsettled. */
+  private static final Duration WATCHDOG_GRACE = Duration.ofSeconds(1);
+
+  private volatile FanoutRun currentRun;
+  private volatile Stage currentStage;
+  private volatile java.util.concurrent.ScheduledFuture<?> watchdog;
+  /** Set by whichever of the normal end and the watchdog reports first. */
+  private final java.util.concurrent.atomic.AtomicBoolean finalised =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  CompletableFuture<InvalidationReport> result() {
+    return result;
+  }
+
   CompletableFuture<InvalidationReport> start() {
+    try {
+      // Every attempt, discovery and purge is bounded by the deadline already; the watchdog is
+      // the backstop that guarantees a report even if a callback was lost (an executor or a plug-in
+      // that dropped a task).
+      watchdog = engine.scheduler.schedule(this::expire,
+          engine.deadline.plus(WATCHDOG_GRACE).toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      Engine.LOG.warn("scheduler refused the watchdog of invalidation {}; no backstop", invalidation.id());
+    }
     result.whenComplete(
         (r, e) -> {
           // Cancelled by the caller, or failed by close(): stop the calls in flight.
           if (e != null) {
             cancel();
           }
+          java.util.concurrent.ScheduledFuture<?> w = watchdog;
+          if (w != null) {
+            w.cancel(false);
+          }
         });
     engine.notify(l -> l.onInvalidationStart(invalidation));
     Engine.LOG.debug("invalidation {} starts: {}", invalidation.id(), invalidation);
-    engine.executor.execute(() -> runStage(0));
+    engine.execute(() -> runStage(0));
     return result;
+  }
+
+  /** The watchdog: reports what is known, marks the rest as past the deadline, stops the calls. */
+  private void expire() {
+    if (result.isDone() || finalised.get()) {
+      return;
+    }
+    String why = "no outcome by the invalidation's deadline";
+    List<StageReport> all;
+    synchronized (this) {
+      all = new ArrayList<>(reports);
+    }
+    boolean reachedCurrent = false;
+    for (Stage stage : engine.stages) {
+      if (all.stream().anyMatch(r -> r.name().equals(stage.name()))) {
+        continue;
+      }
+      if (!reachedCurrent && stage == currentStage) {
+        reachedCurrent = true;
+        FanoutRun run = currentRun;
+        if (run != null) {
+          all.add(run.snapshot(why));
+        } else {
+          List<PurgeResult> purges = new ArrayList<>();
+          if (stage instanceof Stage.Purge) {
+            for (Purger p : ((Stage.Purge) stage).purgers()) {
+              purges.add(PurgeResult.failed(safeName(p), ErrorKind.DEADLINE, why, everything()));
+            }
+          }
+          all.add(new StageReport(stage.name(), kindOf(stage), StageReport.Status.FAILED, false,
+              List.of(), purges, why, elapsedSince(startedAt)));
+        }
+      } else {
+        all.add(skipped(stage, "the invalidation's deadline passed"));
+      }
+    }
+    InvalidationReport report =
+        new InvalidationReport(invalidation, startedAt, elapsedSince(startedAt), all, submissions);
+    if (finalised.compareAndSet(false, true)) {
+      Engine.LOG.warn("{}", report.summary());
+      engine.notify(l -> l.onInvalidationEnd(report));
+      result.complete(report);
+    }
   }
 
   boolean isCancelled() {
@@ -77,7 +147,7 @@ final class Execution {
   }
 
   private void runStage(int index) {
-    if (cancelled) {
+    if (cancelled || result.isDone()) {
       return;
     }
     if (index == engine.stages.size()) {
@@ -87,7 +157,9 @@ final class Execution {
     Stage stage = engine.stages.get(index);
     if (heldBy != null) {
       StageReport skipped = skipped(stage, "gate '" + heldBy + "' not met");
-      reports.add(skipped);
+      synchronized (this) {
+        reports.add(skipped);
+      }
       engine.notify(l -> l.onStageEnd(invalidation, skipped));
       runStage(index + 1);
       return;
@@ -95,10 +167,16 @@ final class Execution {
     engine.notify(l -> l.onStageStart(invalidation, stage.name()));
     Instant stageStart = engine.clock.instant();
     CompletableFuture<StageReport> done;
+    currentStage = stage;
+    currentRun = null;
     try {
-      done = stage instanceof Stage.Fanout
-          ? new FanoutRun(this, (Stage.Fanout) stage).run()
-          : runPurges((Stage.Purge) stage);
+      if (stage instanceof Stage.Fanout) {
+        FanoutRun run = new FanoutRun(this, (Stage.Fanout) stage);
+        currentRun = run;
+        done = run.run();
+      } else {
+        done = runPurges((Stage.Purge) stage);
+      }
     } catch (RuntimeException e) {
       done = CompletableFuture.failedFuture(e);
     }
@@ -113,15 +191,17 @@ final class Execution {
                 elapsedSince(stageStart));
           }
           StageReport finalReport = r;
-          reports.add(finalReport);
+          synchronized (this) {
+            reports.add(finalReport);
+          }
           if (!finalReport.gateMet() && !stage.gate().isProceed()) {
             heldBy = stage.name();
           }
           engine.notify(l -> l.onStageEnd(invalidation, finalReport));
-          if (cancelled) {
+          if (cancelled || result.isDone()) {
             return;
           }
-          engine.executor.execute(() -> runStage(index + 1));
+          engine.execute(() -> runStage(index + 1));
         });
   }
 
@@ -224,8 +304,15 @@ final class Execution {
   }
 
   private void finish() {
+    List<StageReport> all;
+    synchronized (this) {
+      all = new ArrayList<>(reports);
+    }
     InvalidationReport report =
-        new InvalidationReport(invalidation, startedAt, elapsedSince(startedAt), reports, submissions);
+        new InvalidationReport(invalidation, startedAt, elapsedSince(startedAt), all, submissions);
+    if (!finalised.compareAndSet(false, true)) {
+      return;
+    }
     engine.notify(l -> l.onInvalidationEnd(report));
     if (report.isComplete()) {
       Engine.LOG.info("{}", report.summary());

@@ -35,7 +35,7 @@ final class FanoutRun {
     this.ex = ex;
     this.engine = ex.engine;
     this.stage = stage;
-    this.limiter = new Limiter(stage.concurrency(), engine.executor);
+    this.limiter = new Limiter(stage.concurrency(), engine);
     this.start = engine.clock.instant();
   }
 
@@ -198,7 +198,12 @@ final class FanoutRun {
       return;
     }
     engine.notify(l -> l.onRetryScheduled(ex.invalidation, stage.name(), t.endpoint, attempt + 1, delay));
-    engine.scheduler.schedule(() -> limiter.acquire(() -> attempt(t)), delay.toNanos(), TimeUnit.NANOSECONDS);
+    try {
+      engine.scheduler.schedule(() -> limiter.acquire(() -> attempt(t)), delay.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      settle(t, TargetResult.Outcome.FAILED, new Failure(f.kind(), f.status(), f.retryAfter(),
+          f.message() + " (retry not scheduled: the scheduler refused it)"));
+    }
   }
 
   private void settle(Target t, TargetResult.Outcome outcome, Failure f) {
@@ -253,7 +258,14 @@ final class FanoutRun {
     });
   }
 
-  /** A failed target that left the tier (or is now terminating) took its cache with it. */
+  /**
+   * A failed target that left the tier took its cache with it. Left means: the re-check no longer
+   * lists it (or lists it as terminating) and its own failure says the process is gone (connection
+   * refused or reset). A replica that answered 401 or timed out is alive, whatever discovery says
+   * (DNS hides a pod that merely failed its readiness probe). And a re-check that found fewer than
+   * {@code minTargets} replicas is not believed at all: an empty or short answer (an intermittent
+   * NXDOMAIN, an API hiccup) must not turn every failure into an excuse.
+   */
   private void excuseDeparted(List<Endpoint> now) {
     Set<String> present = new HashSet<>();
     for (Endpoint e : now) {
@@ -261,10 +273,16 @@ final class FanoutRun {
         present.add(e.authority());
       }
     }
+    if (present.size() < Math.max(1, stage.minTargets())) {
+      note = "membership re-check found " + present.size() + " replica" + (present.size() == 1 ? "" : "s")
+          + "; failures not excused";
+      return;
+    }
     synchronized (this) {
       for (Target t : targets.values()) {
         TargetResult r = t.result;
         if (r != null && r.outcome() == TargetResult.Outcome.FAILED
+            && (r.errorKind() == ErrorKind.CONNECT || r.errorKind() == ErrorKind.IO)
             && !present.contains(t.endpoint.authority())) {
           t.result = new TargetResult(r.endpoint(), TargetResult.Outcome.EXCUSED, r.attempts(),
               r.latency(), r.errorKind(), r.status(), r.error(), r.lateJoiner(), null);
@@ -280,6 +298,27 @@ final class FanoutRun {
         results.add(t.result);
       }
     }
+    done.complete(report(results, failure, note));
+  }
+
+  /**
+   * The stage as it stands when the invalidation's watchdog gives up on it: targets without an
+   * outcome fail with {@link ErrorKind#DEADLINE}.
+   */
+  StageReport snapshot(String why) {
+    List<TargetResult> results = new ArrayList<>();
+    synchronized (this) {
+      for (Target t : targets.values()) {
+        results.add(t.result != null ? t.result
+            : new TargetResult(t.endpoint, TargetResult.Outcome.FAILED, t.attempts,
+                t.firstAttempt == null ? Duration.ZERO : ex.elapsedSince(t.firstAttempt),
+                ErrorKind.DEADLINE, 0, why, t.late, null));
+      }
+    }
+    return report(results, results.isEmpty() ? why : null, note);
+  }
+
+  private StageReport report(List<TargetResult> results, String failure, String extraNote) {
     int acked = 0;
     int failed = 0;
     int admitted = 0;
@@ -302,22 +341,24 @@ final class FanoutRun {
     }
     int expected = acked + failed;
     String detail = failure;
-    boolean enough = failure == null && admitted >= stage.minTargets();
+    // Excused replicas left the tier: they do not count towards minTargets.
+    boolean enough = failure == null && expected >= stage.minTargets();
     if (failure == null && !enough) {
-      detail = "found " + admitted + " target" + (admitted == 1 ? "" : "s") + ", minTargets is "
-          + stage.minTargets();
+      detail = "found " + expected + " target" + (expected == 1 ? "" : "s")
+          + (admitted > expected ? " (" + (admitted - expected) + " left)" : "")
+          + ", minTargets is " + stage.minTargets();
     }
     boolean all = enough && failed == 0;
     boolean gateMet = stage.gate().isProceed() || (enough && stage.gate().isMet(acked, expected));
     if (detail == null && !all) {
       detail = gateMet ? null : "gate " + stage.gate() + " not met";
     }
-    if (note != null) {
-      detail = detail == null ? note : detail + "; " + note;
+    if (extraNote != null) {
+      detail = detail == null ? extraNote : detail + "; " + extraNote;
     }
     StageReport.Status status = all ? StageReport.Status.SUCCEEDED
         : gateMet ? StageReport.Status.PARTIAL : StageReport.Status.FAILED;
-    done.complete(new StageReport(stage.name(), StageReport.Kind.FANOUT, status, gateMet, results,
-        List.of(), detail, ex.elapsedSince(start)));
+    return new StageReport(stage.name(), StageReport.Kind.FANOUT, status, gateMet, results,
+        List.of(), detail, ex.elapsedSince(start));
   }
 }

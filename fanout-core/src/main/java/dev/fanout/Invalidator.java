@@ -114,7 +114,7 @@ public final class Invalidator implements AutoCloseable {
     }
     this.engine = new Engine(b.stages, b.deadline, b.clock, scheduler, executor,
         b.random != null ? b.random : new SplittableRandom(), b.listener);
-    this.coalescer = new Coalescer(engine, (merged, n) -> track(engine.run(merged, n)),
+    this.coalescer = new Coalescer(engine, this::runTracked,
         b.quietPeriod, b.maxWait, b.capacity, b.overflow);
   }
 
@@ -163,7 +163,26 @@ public final class Invalidator implements AutoCloseable {
       throw new InvalidatorClosedException(
           "invalidator is closed; invalidation " + invalidation.id() + " was not started");
     }
-    return track(engine.run(invalidation, 1));
+    Execution run = engine.prepare(invalidation, 1);
+    CompletableFuture<InvalidationReport> f = track(run.result());
+    // close() may have started since the check above: registered first, checked again, so that
+    // close() either waits for this run or it never starts.
+    if (closed.get()) {
+      InvalidatorClosedException e = new InvalidatorClosedException(
+          "invalidator is closed; invalidation " + invalidation.id() + " was not started");
+      f.completeExceptionally(e);
+      throw e;
+    }
+    run.start();
+    return f;
+  }
+
+  /** Runs a coalesced flush; close() itself runs the final one, so no closed check here. */
+  private CompletableFuture<InvalidationReport> runTracked(Invalidation merged, int submissions) {
+    Execution run = engine.prepare(merged, submissions);
+    CompletableFuture<InvalidationReport> f = track(run.result());
+    run.start();
+    return f;
   }
 
   /**

@@ -1,20 +1,19 @@
 package dev.fanout;
 
 import java.util.ArrayDeque;
-import java.util.concurrent.Executor;
 
 /**
  * Bounds the attempts in flight in one stage. Tasks wait in FIFO order; a waiting task costs a
  * queue slot, not a thread.
  */
 final class Limiter {
-  private final Executor executor;
+  private final Engine engine;
   private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
   private int permits;
 
-  Limiter(int permits, Executor executor) {
+  Limiter(int permits, Engine engine) {
     this.permits = permits;
-    this.executor = executor;
+    this.engine = engine;
   }
 
   /** Runs the task on the executor once a permit is free; the task must call {@link #release()}. */
@@ -26,7 +25,7 @@ final class Limiter {
       }
       permits--;
     }
-    executor.execute(task);
+    engine.execute(task);
   }
 
   void release() {
@@ -38,6 +37,6 @@ final class Limiter {
         return;
       }
     }
-    executor.execute(next);
+    engine.execute(next);
   }
 }

@@ -307,6 +307,67 @@ class EngineLogicTest {
         .isInstanceOf(InvalidatorClosedException.class).hasMessageContaining(inv.id());
   }
 
+  @Test
+  void anExecutorThatRefusesTasksDoesNotLoseTheInvalidation() {
+    Notifier n = (e, i) -> CompletableFuture.completedFuture(Ack.of(200));
+    java.util.concurrent.Executor refusing = r -> {
+      throw new java.util.concurrent.RejectedExecutionException("full");
+    };
+    InvalidationReport r = engine(1).executor(refusing)
+        .stage(Stage.fanout("web", Discovery.of(A, B), n)).build().invalidate(inv).join();
+
+    assertThat(r.isComplete()).isTrue();
+  }
+
+  @Test
+  void theWatchdogReportsAnInvalidationWhoseTasksWereDropped() {
+    // An executor that silently drops every task: nothing would ever run without the watchdog.
+    RecordingPurger cdn = new RecordingPurger();
+    CompletableFuture<InvalidationReport> f = engine(1).executor(r -> { })
+        .deadline(Duration.ofSeconds(10))
+        .stage(Stage.fanout("web", Discovery.of(A), (e, i) -> CompletableFuture.completedFuture(Ack.of(200))))
+        .stage(Stage.purge("cdn", cdn))
+        .build().invalidate(inv);
+    scheduler.advance(Duration.ofSeconds(10));
+    assertThat(f).isNotDone();
+
+    scheduler.advance(Duration.ofSeconds(1));
+
+    InvalidationReport r = f.join();
+    assertThat(r.isComplete()).isFalse();
+    assertThat(r.stages()).extracting(StageReport::status)
+        .containsExactly(StageReport.Status.SKIPPED, StageReport.Status.SKIPPED);
+    assertThat(r.stage("web").detail()).isEqualTo("the invalidation's deadline passed");
+    assertThat(cdn.calls).isZero();
+  }
+
+  @Test
+  void aPluginThatIgnoresCancellationStillEndsAtTheDeadline() {
+    // A notifier whose future nobody completes and that ignores cancellation.
+    CompletableFuture<InvalidationReport> f = engine(1).deadline(Duration.ofSeconds(10))
+        .stage(Stage.fanout("web", Discovery.of(A, B),
+            (e, i) -> e.equals(A) ? CompletableFuture.completedFuture(Ack.of(200)) : new CompletableFuture<Ack>() {
+              @Override
+              public boolean cancel(boolean mayInterrupt) {
+                return false; // a plug-in that ignores cancellation and never completes
+              }
+
+              @Override
+              public boolean completeExceptionally(Throwable ex) {
+                return false;
+              }
+            })
+            .attemptTimeout(Duration.ofSeconds(60)).retry(RetryPolicy.none()))
+        .build().invalidate(inv);
+
+    scheduler.advance(Duration.ofSeconds(11));
+
+    StageReport web = f.join().stage("web");
+    assertThat(web.targets()).extracting(TargetResult::outcome)
+        .containsExactly(TargetResult.Outcome.ACKED, TargetResult.Outcome.FAILED);
+    assertThat(web.targets().get(1).errorKind()).isEqualTo(ErrorKind.DEADLINE);
+  }
+
   /** A purger that records its calls and succeeds. */
   static final class RecordingPurger implements Purger {
     volatile int calls;

@@ -231,7 +231,9 @@ class FanoutWireTest {
   @Test
   void podAddedMidFanoutIsReachedAndPodRemovedIsExcused() throws Exception {
     LoopbackPod late = pod(4, LoopbackPod.ok());
-    LoopbackPod leaving = pod(3, LoopbackPod.statuses(503));
+    // A pod that has gone: its address refuses connections, and the re-check no longer lists it.
+    LoopbackPod leaving = pod(3, LoopbackPod.ok());
+    leaving.close();
     AtomicReference<List<Endpoint>> members = new AtomicReference<>();
     LoopbackPod first = pod(2, (ex, i) -> {
       // The tier scales while the fan-out runs: one pod joins, one leaves.
@@ -253,6 +255,47 @@ class FanoutWireTest {
     assertThat(joined.lateJoiner()).isTrue();
     assertThat(late.requests()).hasSize(1);
     assertThat(report.isComplete()).isTrue();
+  }
+
+  @Test
+  void aLiveReplicaMissingFromTheRecheckIsNotExcused() throws Exception {
+    // Given: a replica that answers 503 (alive, stale) and then drops out of discovery, as a pod
+    // failing its readiness probe drops out of headless-Service DNS
+    LoopbackPod ok = pod(2, LoopbackPod.ok());
+    LoopbackPod unready = pod(3, LoopbackPod.statuses(503));
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    Discovery dns = () -> CompletableFuture.completedFuture(calls.getAndIncrement() == 0
+        ? List.of(ok.endpoint(), unready.endpoint()) : List.of(ok.endpoint()));
+    Invalidator invalidator = engine().stage(web(dns)).build();
+    closeables.add(invalidator);
+
+    StageReport web = invalidator.invalidate(Invalidation.ofPaths("/p")).get(20, TimeUnit.SECONDS).stage("web");
+
+    assertThat(result(web, unready).outcome()).isEqualTo(TargetResult.Outcome.FAILED);
+    assertThat(web.gateMet()).isFalse();
+  }
+
+  @Test
+  void anEmptyRecheckExcusesNothing() throws Exception {
+    // Given: both replicas refuse connections, and the re-check answers nothing (an intermittent
+    // NXDOMAIN)
+    LoopbackPod a = pod(2, LoopbackPod.ok());
+    LoopbackPod b = pod(3, LoopbackPod.ok());
+    a.close();
+    b.close();
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    Discovery flaky = () -> CompletableFuture.completedFuture(calls.getAndIncrement() == 0
+        ? List.of(a.endpoint(), b.endpoint()) : List.<Endpoint>of());
+    LoopbackPod cdnPod = pod(20, LoopbackPod.ok());
+    Invalidator invalidator = engine().stage(web(flaky)).stage(Stage.purge("cdn", cdn(cdnPod))).build();
+    closeables.add(invalidator);
+
+    InvalidationReport report = invalidator.invalidate(Invalidation.ofPaths("/p")).get(20, TimeUnit.SECONDS);
+
+    assertThat(report.stage("web").failed()).isEqualTo(2);
+    assertThat(report.stage("web").detail()).contains("re-check found 0 replicas; failures not excused");
+    assertThat(report.isComplete()).isFalse();
+    assertThat(cdnPod.requests()).isEmpty();
   }
 
   @Test

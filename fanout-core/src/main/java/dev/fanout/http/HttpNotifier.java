@@ -67,10 +67,12 @@ import java.util.function.Predicate;
 public final class HttpNotifier implements Notifier, AutoCloseable {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final String USER_AGENT = "fanout/0.1";
+  private static final int PER_TARGET_WINDOW = 4;
 
   private final HttpClient givenClient;
   private final Duration connectTimeout;
   private volatile HttpClient client;
+  private volatile java.util.concurrent.ExecutorService clientThreads;
   private final NioTransport nio;
   private final String method;
   private final String scheme;
@@ -189,22 +191,46 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
     if (requests.size() == 1) {
       return send(requests.get(0));
     }
-    List<CompletableFuture<Ack>> all = new ArrayList<>();
-    for (Req r : requests) {
-      all.add(send(r));
-    }
+    return sendWindowed(requests);
+  }
+
+  /**
+   * Requests of one attempt that go one per path (Varnish PURGE) are sent at most {@link
+   * #PER_TARGET_WINDOW} at a time: the stage's concurrency limit counts targets, and a flush of
+   * thousands of paths must not open thousands of sockets to one replica. The first failure fails
+   * the attempt and nothing more is sent.
+   */
+  private CompletableFuture<Ack> sendWindowed(List<Req> requests) {
     CompletableFuture<Ack> result = new CompletableFuture<>();
-    CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).whenComplete((v, e) -> {
-      if (e != null) {
-        result.completeExceptionally(e);
-      } else {
-        result.complete(new Ack(all.get(all.size() - 1).join().status(), all.size() + " requests"));
+    java.util.Set<CompletableFuture<Ack>> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+    Runnable[] pump = new Runnable[1];
+    pump[0] = () -> {
+      int i = next.getAndIncrement();
+      if (i >= requests.size() || result.isDone()) {
+        return;
       }
-    });
-    // Cancelling the attempt cancels every request of it.
+      CompletableFuture<Ack> f = send(requests.get(i));
+      inFlight.add(f);
+      f.whenComplete((ack, error) -> {
+        inFlight.remove(f);
+        if (error != null) {
+          result.completeExceptionally(error);
+        } else if (done.incrementAndGet() == requests.size()) {
+          result.complete(new Ack(ack.status(), requests.size() + " requests"));
+        } else {
+          pump[0].run();
+        }
+      });
+    };
+    for (int k = 0; k < Math.min(PER_TARGET_WINDOW, requests.size()); k++) {
+      pump[0].run();
+    }
+    // Cancelling or failing the attempt abandons every request of it still in flight.
     result.whenComplete((v, e) -> {
-      if (result.isCancelled()) {
-        all.forEach(f -> f.cancel(true));
+      if (e != null) {
+        inFlight.forEach(f -> f.cancel(true));
       }
     });
     return result;
@@ -379,8 +405,11 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
       for (Map.Entry<String, Function<Invalidation, String>> h : headers.entrySet()) {
         String value = h.getValue().apply(invalidation);
         if (value != null && !value.isEmpty()) {
-          if (value.chars().anyMatch(c -> (c < 0x20 && c != '\t') || c == 0x7f)) {
-            throw new IllegalArgumentException("header " + h.getKey() + " would contain a control character");
+          // Header values are ASCII on the wire: a tag such as "caf\u00e9" would reach Varnish
+          // mangled, be acknowledged, and purge nothing. Refuse it so the report says so.
+          if (value.chars().anyMatch(c -> (c < 0x20 && c != '\t') || c > 0x7e)) {
+            throw new IllegalArgumentException("header " + h.getKey()
+                + " would contain a control or non-ASCII character");
           }
           hs.add(Map.entry(h.getKey(), value));
         }
@@ -407,7 +436,12 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
       synchronized (this) {
         c = client;
         if (c == null) {
-          c = givenClient != null ? givenClient : defaultClient(connectTimeout);
+          if (givenClient != null) {
+            c = givenClient;
+          } else {
+            clientThreads = Executors.newFixedThreadPool(2, new DaemonThreads("fanout-http"));
+            c = defaultClient(connectTimeout, clientThreads);
+          }
           client = c;
         }
       }
@@ -431,22 +465,27 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
   }
 
   /**
-   * Stops the transport's selector thread, if this notifier started one. Optional: the thread is a
-   * daemon; close notifiers you create and discard repeatedly.
+   * Stops the threads this notifier started (the NIO selector thread, or the default {@code
+   * java.net.http} client's two threads). Optional, since they are daemons; close notifiers you
+   * create and discard repeatedly. A client passed to the builder is left alone.
    */
   @Override
   public void close() {
     if (nio != null) {
       nio.close();
     }
+    java.util.concurrent.ExecutorService threads = clientThreads;
+    if (threads != null) {
+      threads.shutdown();
+    }
   }
 
-  private static HttpClient defaultClient(Duration connectTimeout) {
+  private static HttpClient defaultClient(Duration connectTimeout, java.util.concurrent.Executor threads) {
     return HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .followRedirects(HttpClient.Redirect.NEVER)
         .connectTimeout(connectTimeout)
-        .executor(Executors.newFixedThreadPool(2, new DaemonThreads("fanout-http")))
+        .executor(threads)
         .build();
   }
 

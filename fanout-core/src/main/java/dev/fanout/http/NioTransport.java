@@ -47,6 +47,7 @@ final class NioTransport implements AutoCloseable {
   /** Connections still connecting; scanned for connect timeouts a few times a second, not per event. */
   private final java.util.Set<Conn> connecting = new java.util.HashSet<>();
   private long nextExpiry;
+  private long nextSweep;
   /** One read buffer for the selector thread; response bytes are copied out of it. */
   private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
   private volatile boolean closed;
@@ -183,10 +184,16 @@ final class NioTransport implements AutoCloseable {
     if (ex.future.isDone()) {
       return;
     }
+    if (closed) {
+      ex.future.completeExceptionally(new ClosedChannelException());
+      return;
+    }
     Conn conn = mayReuse ? takeIdle(ex.address) : null;
+    SocketChannel opened = null;
     try {
       if (conn == null) {
         SocketChannel ch = SocketChannel.open();
+        opened = ch;
         ch.configureBlocking(false);
         ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
         conn = new Conn(ex.address, ch);
@@ -199,9 +206,17 @@ final class NioTransport implements AutoCloseable {
       } else {
         ex.reused = true;
       }
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
+      // RuntimeExceptions too (an IPv6 address with preferIPv4Stack, a closed selector): the
+      // socket must be closed and the exchange must end, or both leak.
       if (conn != null) {
         conn.close();
+      } else if (opened != null) {
+        try {
+          opened.close();
+        } catch (IOException ignored) {
+          // closing anyway
+        }
       }
       ex.future.completeExceptionally(e);
       return;
@@ -274,6 +289,15 @@ final class NioTransport implements AutoCloseable {
         // The selector itself failed: nothing sensible to do but keep serving.
       }
     }
+    // Exchanges queued after the last round end now rather than never (start() sees closed).
+    Runnable task;
+    while ((task = tasks.poll()) != null) {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        // closing anyway
+      }
+    }
     for (SelectionKey key : selector.keys()) {
       Conn c = (Conn) key.attachment();
       if (c.exchange != null) {
@@ -288,8 +312,35 @@ final class NioTransport implements AutoCloseable {
     }
   }
 
+  /** Closes pooled connections idle for longer than the idle limit, even for addresses never used again. */
+  private void sweepIdle(long now) {
+    if (now - nextSweep < 0) {
+      return;
+    }
+    nextSweep = now + 1_000_000_000L;
+    for (Iterator<Map.Entry<InetSocketAddress, ArrayDeque<Conn>>> it = idle.entrySet().iterator(); it.hasNext(); ) {
+      ArrayDeque<Conn> pool = it.next().getValue();
+      for (Iterator<Conn> c = pool.iterator(); c.hasNext(); ) {
+        Conn conn = c.next();
+        if (!conn.channel.isOpen() || now - conn.idleSince > IDLE_NANOS) {
+          c.remove();
+          conn.key.cancel();
+          try {
+            conn.channel.close();
+          } catch (IOException ignored) {
+            // closing anyway
+          }
+        }
+      }
+      if (pool.isEmpty()) {
+        it.remove();
+      }
+    }
+  }
+
   private void expireConnects() {
     long now = System.nanoTime();
+    sweepIdle(now);
     if (now - nextExpiry < 0 || connecting.isEmpty()) {
       return;
     }

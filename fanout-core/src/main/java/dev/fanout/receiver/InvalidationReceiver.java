@@ -127,6 +127,7 @@ public final class InvalidationReceiver implements AutoCloseable {
   private final Map<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
   private final Relay relay;
   private final Invalidator relayInvalidator;
+  private final HttpNotifier relayNotifier;
   private final Logger log;
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -145,7 +146,8 @@ public final class InvalidationReceiver implements AutoCloseable {
     this.replay = new ReplayCache(b.replayCacheSize, tolerance.multipliedBy(2), clock);
     this.relay = b.relay;
     this.log = b.log != null ? b.log : LoggerFactory.getLogger(InvalidationReceiver.class);
-    this.relayInvalidator = relay == null ? null : relay.invalidator(b.relaySecret, clock);
+    this.relayNotifier = relay == null ? null : relay.notifier(b.relaySecret, clock);
+    this.relayInvalidator = relay == null ? null : relay.invalidator(relayNotifier);
   }
 
   /**
@@ -552,6 +554,7 @@ public final class InvalidationReceiver implements AutoCloseable {
   public void close() {
     if (closed.compareAndSet(false, true) && relayInvalidator != null) {
       relayInvalidator.close();
+      relayNotifier.close();
     }
   }
 
@@ -773,13 +776,16 @@ public final class InvalidationReceiver implements AutoCloseable {
       return d;
     }
 
-    Invalidator invalidator(String secret, Clock clock) {
+    HttpNotifier notifier(String secret, Clock clock) {
       HttpNotifier.Builder nb = HttpNotifier.builder().path(path).https(https).clock(clock)
           .signingSecret(secret).relayHop(1);
       if (port > 0) {
         nb.port(port);
       }
-      HttpNotifier notifier = nb.build();
+      return nb.build();
+    }
+
+    Invalidator invalidator(HttpNotifier notifier) {
       Discovery others = new SelfExcludingDiscovery(peers, self);
       return Invalidator.builder()
           .stage(Stage.fanout("peers", others, notifier)

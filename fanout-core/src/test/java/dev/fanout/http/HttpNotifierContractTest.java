@@ -284,4 +284,64 @@ abstract class HttpNotifierContractTest {
 
     assertThat(t.getCause()).isInstanceOf(java.net.ConnectException.class);
   }
+
+  @Test
+  void nonAsciiHeaderValuesAreRefusedRatherThanMangled() throws Exception {
+    LoopbackPod varnish = pod("127.0.0.2", LoopbackPod.ok());
+    Invalidation unicode = Invalidation.builder().tag("product:caf\u00e9").build();
+
+    Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> varnish(HttpNotifier.varnishXkey()).build()
+        .deliver(varnish.endpoint(), unicode).toCompletableFuture().join());
+
+    assertThat(t.getCause()).isInstanceOf(DeliveryException.class);
+    assertThat(((DeliveryException) t.getCause()).kind()).isEqualTo(ErrorKind.INTERNAL);
+    assertThat(t.getCause().getMessage()).contains("xkey-purge").contains("non-ASCII");
+    assertThat(varnish.requests()).isEmpty();
+  }
+
+  @Test
+  void perPathRequestsToOneReplicaAreWindowed() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger max = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.Semaphore answers = new java.util.concurrent.Semaphore(0);
+    LoopbackPod varnish = pod("127.0.0.2", (ex, i) -> {
+      max.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+      answers.acquire();
+      inFlight.decrementAndGet();
+      LoopbackPod.respond(ex, 200, "");
+    });
+    Invalidation.Builder many = Invalidation.builder();
+    for (int k = 0; k < 10; k++) {
+      many.path("/p/" + k);
+    }
+
+    java.util.concurrent.CompletableFuture<Ack> f =
+        varnish(HttpNotifier.varnishPurge()).build().deliver(varnish.endpoint(), many.build()).toCompletableFuture();
+    for (int remaining = 10; remaining > 0; remaining--) {
+      int expected = Math.min(4, remaining);
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> inFlight.get() == expected);
+      answers.release();
+    }
+
+    assertThat(f.get(10, TimeUnit.SECONDS).detail()).isEqualTo("10 requests");
+    assertThat(max.get()).isEqualTo(4);
+    assertThat(varnish.requests()).hasSize(10);
+  }
+
+  @Test
+  void closeStopsTheThreadsTheNotifierStarted() throws Exception {
+    LoopbackPod pod = pod("127.0.0.2", LoopbackPod.ok());
+    java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+    HttpNotifier n = builder().unsigned().build();
+    deliver(n, pod.endpoint(), inv);
+    java.util.Set<Thread> started = new java.util.HashSet<>(Thread.getAllStackTraces().keySet());
+    started.removeAll(before);
+    started.removeIf(t -> !t.getName().startsWith("fanout-"));
+    assertThat(started).isNotEmpty();
+
+    n.close();
+
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+        .until(() -> started.stream().noneMatch(Thread::isAlive));
+  }
 }

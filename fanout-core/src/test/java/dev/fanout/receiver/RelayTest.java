@@ -376,4 +376,21 @@ class RelayTest {
     assertThat(p.get(1).recorder.seen).containsExactly(named);
     assertThat(trap.requests()).isEmpty();
   }
+
+  @Test
+  void closingARelayingReceiverStopsTheThreadsItsRelayStarted() {
+    java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+    InvalidationReceiver receiver = InvalidationReceiver.builder().secret(Fixtures.SECRET).handler(i -> { })
+        .relay(InvalidationReceiver.Relay.to(Discovery.of(Endpoint.of("127.0.0.9", 8080))).self("127.0.0.8"))
+        .build();
+    java.util.Set<Thread> started = new java.util.HashSet<>(Thread.getAllStackTraces().keySet());
+    started.removeAll(before);
+    started.removeIf(t -> !t.getName().startsWith("fanout-"));
+    org.assertj.core.api.Assertions.assertThat(started).isNotEmpty();
+
+    receiver.close();
+
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+        .until(() -> started.stream().noneMatch(Thread::isAlive));
+  }
 }
