@@ -113,6 +113,18 @@ public final class CloudFrontPurger implements Purger {
   /** Default interval between {@code GetInvalidation} polls: 5 seconds. */
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(5);
 
+  /**
+   * Default bound on one SDK attempt, applied to the purger's requests when the caller's client sets
+   * no {@code apiCallAttemptTimeout}: 10 seconds.
+   */
+  public static final Duration DEFAULT_API_CALL_ATTEMPT_TIMEOUT = Duration.ofSeconds(10);
+
+  /**
+   * Default bound on one SDK call including its retries, applied when the caller's client sets no
+   * {@code apiCallTimeout}: 30 seconds.
+   */
+  public static final Duration DEFAULT_API_CALL_TIMEOUT = Duration.ofSeconds(30);
+
   /** Default longest wait of one batch for in-flight room: 5 minutes. */
   public static final Duration DEFAULT_LIMIT_WAIT = Duration.ofMinutes(5);
 
@@ -147,6 +159,7 @@ public final class CloudFrontPurger implements Purger {
   private final Duration waitForCompletion;
   private final Duration pollInterval;
   private final Duration limitWait;
+  private final software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration requestOverride;
   private final Duration limitBackoff;
   private final Duration limitBackoffMax;
   private final Clock clock;
@@ -167,6 +180,15 @@ public final class CloudFrontPurger implements Purger {
     this.waitForCompletion = b.waitForCompletion;
     this.pollInterval = b.pollInterval;
     this.limitWait = b.limitWait;
+    // A hung CloudFront call must not hang a purge. The caller's own client timeouts win; where it
+    // set none, the purger bounds its requests itself.
+    software.amazon.awssdk.core.client.config.ClientOverrideConfiguration own = clientOverrides(b.client);
+    boolean ownAttempt = own != null && own.apiCallAttemptTimeout().isPresent();
+    boolean ownCall = own != null && own.apiCallTimeout().isPresent();
+    this.requestOverride = software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration.builder()
+        .apiCallAttemptTimeout(ownAttempt ? null : b.apiCallAttemptTimeout)
+        .apiCallTimeout(ownCall ? null : b.apiCallTimeout)
+        .build();
     this.limitBackoff = b.limitBackoff;
     this.limitBackoffMax = b.limitBackoffMax;
     this.clock = b.clock != null ? b.clock : Clock.systemUTC();
@@ -304,10 +326,25 @@ public final class CloudFrontPurger implements Purger {
         + "]";
   }
 
+  /** The client's own settings, or null for a client that cannot say (a test double, a wrapper). */
+  private static software.amazon.awssdk.core.client.config.ClientOverrideConfiguration clientOverrides(
+      CloudFrontAsyncClient client) {
+    try {
+      var config = client.serviceClientConfiguration();
+      return config == null ? null : config.overrideConfiguration();
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
   // ---- package-private accessors for PurgeRun
 
   CloudFrontAsyncClient client() {
     return client;
+  }
+
+  software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration requestOverride() {
+    return requestOverride;
   }
 
   Clock clock() {
@@ -405,7 +442,8 @@ public final class CloudFrontPurger implements Purger {
   CompletableFuture<String> getStatus(String invalidationId) {
     LOG.debug("{}: GetInvalidation {}", name, invalidationId);
     return client
-        .getInvalidation(r -> r.distributionId(distributionId).id(invalidationId))
+        .getInvalidation(r -> r.distributionId(distributionId).id(invalidationId)
+            .overrideConfiguration(requestOverride))
         .thenApply(r -> r.invalidation().status());
   }
 
@@ -441,6 +479,8 @@ public final class CloudFrontPurger implements Purger {
     private Duration waitForCompletion = Duration.ZERO;
     private Duration pollInterval = DEFAULT_POLL_INTERVAL;
     private Duration limitWait = DEFAULT_LIMIT_WAIT;
+    private Duration apiCallAttemptTimeout = DEFAULT_API_CALL_ATTEMPT_TIMEOUT;
+    private Duration apiCallTimeout = DEFAULT_API_CALL_TIMEOUT;
     private Duration limitBackoff = DEFAULT_LIMIT_BACKOFF;
     private Duration limitBackoffMax = DEFAULT_LIMIT_BACKOFF_MAX;
     private Clock clock;
@@ -592,6 +632,28 @@ public final class CloudFrontPurger implements Purger {
      */
     public Builder limitWait(Duration wait) {
       this.limitWait = positive(wait, "limitWait");
+      return this;
+    }
+
+    /**
+     * Sets the SDK timeouts the purger applies to its own requests when the client sets none: one
+     * attempt, and one call with the SDK's retries. Timeouts configured on the client always win.
+     * Defaults {@link #DEFAULT_API_CALL_ATTEMPT_TIMEOUT} and {@link #DEFAULT_API_CALL_TIMEOUT}.
+     *
+     * @param attempt the bound on one attempt, {@code > 0}
+     * @param call the bound on one call, {@code >= attempt}
+     * @return this builder
+     * @throws NullPointerException if a value is null
+     * @throws IllegalArgumentException if a value is not positive or {@code call < attempt}
+     */
+    public Builder apiTimeouts(Duration attempt, Duration call) {
+      Duration a = positive(attempt, "attempt");
+      Duration c = positive(call, "call");
+      if (c.compareTo(a) < 0) {
+        throw new IllegalArgumentException("call timeout (" + c + ") must be >= attempt timeout (" + a + ")");
+      }
+      this.apiCallAttemptTimeout = a;
+      this.apiCallTimeout = c;
       return this;
     }
 

@@ -221,6 +221,7 @@ final class PurgeRun {
         reference);
     CreateInvalidationRequest request =
         CreateInvalidationRequest.builder()
+            .overrideConfiguration(purger.requestOverride())
             .distributionId(plan.distributionId())
             .invalidationBatch(
                 b ->

@@ -295,6 +295,26 @@ class CloudFrontPurgerWireTest {
   }
 
   @Test
+  void thePurgerBoundsACallWhenTheClientSetsNoTimeouts() throws Exception {
+    // Given: a client with the SDK's defaults (no API timeouts) and a CloudFront that accepts the
+    // first request but never answers it
+    cloudFront.answerNextPosts(FakeCloudFront.Answer.STALL_AFTER_ACCEPT);
+    try (CloudFrontAsyncClient plain = TestClients.clientWithoutTimeouts(cloudFront.endpoint())) {
+      CloudFrontPurger purger = purger().client(plain)
+          .apiTimeouts(Duration.ofMillis(300), Duration.ofSeconds(10)).build();
+
+      // When
+      PurgeResult result = result(purger.purge(of("inv_bounded", List.of("/a"))));
+
+      // Then: the purger's attempt timeout ended the stalled attempt and the SDK's retry found the
+      // invalidation the first attempt created
+      assertThat(result.isSuccess()).isTrue();
+      assertThat(cloudFront.posts()).hasSize(2);
+      assertThat(cloudFront.created()).hasSize(1);
+    }
+  }
+
+  @Test
   void aPurgeRetriedAfterTheSdkGaveUpOnTimeoutsGetsTheInvalidationTheFirstTryCreated()
       throws Exception {
     // Given: every SDK attempt of the first purge times out after CloudFront accepted it

@@ -46,6 +46,30 @@ final class TestClients {
         .build();
   }
 
+  /** A client with the SDK's defaults: no apiCallTimeout, no apiCallAttemptTimeout. */
+  static CloudFrontAsyncClient clientWithoutTimeouts(URI endpoint) {
+    if (!endpoint.getHost().startsWith("127.")) {
+      throw new IllegalArgumentException("tests only talk to loopback: " + endpoint);
+    }
+    return CloudFrontAsyncClient.builder()
+        .endpointOverride(endpoint)
+        .region(Region.US_EAST_1)
+        .credentialsProvider(
+            StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+        .httpClientBuilder(
+            NettyNioAsyncHttpClient.builder()
+                .eventLoopGroup(EVENT_LOOP)
+                .connectionTimeout(Duration.ofSeconds(2)))
+        .overrideConfiguration(
+            o -> o.retryStrategy(
+                AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                    .maxAttempts(SDK_ATTEMPTS)
+                    .backoffStrategy(BackoffStrategy.fixedDelayWithoutJitter(Duration.ofMillis(5)))
+                    .circuitBreakerEnabled(false)
+                    .build()))
+        .build();
+  }
+
   static CloudFrontAsyncClient client(URI endpoint) {
     return client(endpoint, Region.US_EAST_1, Duration.ofSeconds(5));
   }
