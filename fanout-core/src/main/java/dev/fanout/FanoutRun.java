@@ -120,9 +120,11 @@ final class FanoutRun {
   }
 
   private void deliverAll(List<Target> fresh) {
-    for (Target t : fresh) {
-      limiter.acquire(() -> attempt(t));
-    }
+    engine.execute(() -> {
+      for (Target t : fresh) {
+        limiter.acquireHere(() -> attempt(t));
+      }
+    });
   }
 
   /** Runs with a limiter permit held; every path releases it exactly once. */

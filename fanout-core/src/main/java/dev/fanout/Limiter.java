@@ -28,6 +28,22 @@ final class Limiter {
     engine.execute(task);
   }
 
+  /**
+   * Like {@link #acquire(Runnable)}, but runs the task on the calling thread when a permit is free.
+   * A fan-out starts thousands of attempts at once from one engine task; handing each to the
+   * executor would wake a worker per attempt for work that takes microseconds.
+   */
+  void acquireHere(Runnable task) {
+    synchronized (this) {
+      if (permits == 0) {
+        waiting.add(task);
+        return;
+      }
+      permits--;
+    }
+    task.run();
+  }
+
   void release() {
     Runnable next;
     synchronized (this) {
