@@ -71,10 +71,6 @@ final class Engine {
     }
   }
 
-  synchronized double nextDouble() {
-    return random.nextDouble();
-  }
-
   /** RandomGenerator implementations are not all thread-safe; attempts draw from many threads. */
   synchronized Duration backoff(RetryPolicy policy, int failedAttempt) {
     return policy.backoff(failedAttempt, random);

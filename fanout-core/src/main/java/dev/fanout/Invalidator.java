@@ -1,5 +1,7 @@
 package dev.fanout;
 
+import static dev.fanout.internal.Checks.positive;
+
 import dev.fanout.internal.DaemonThreads;
 import java.time.Clock;
 import java.time.Duration;
@@ -404,11 +406,7 @@ public final class Invalidator implements AutoCloseable {
      * @throws IllegalArgumentException if not positive
      */
     public Builder deadline(Duration deadline) {
-      Objects.requireNonNull(deadline, "deadline");
-      if (deadline.isNegative() || deadline.isZero()) {
-        throw new IllegalArgumentException("deadline must be > 0: " + deadline);
-      }
-      this.deadline = deadline;
+      this.deadline = positive(deadline, "deadline");
       return this;
     }
 
@@ -531,13 +529,6 @@ public final class Invalidator implements AutoCloseable {
       return this;
     }
 
-    private static Duration positive(Duration d, String name) {
-      Objects.requireNonNull(d, name);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + " must be > 0: " + d);
-      }
-      return d;
-    }
 
     /**
      * Validates the configuration and builds the invalidator.

@@ -1,5 +1,7 @@
 package dev.fanout;
 
+import static dev.fanout.internal.Checks.positive;
+
 import dev.fanout.spi.Discovery;
 import dev.fanout.spi.Notifier;
 import dev.fanout.spi.Purger;
@@ -291,10 +293,7 @@ public sealed interface Stage permits Stage.Fanout, Stage.Purge {
      * @throws IllegalArgumentException if not positive
      */
     public Fanout attemptTimeout(Duration timeout) {
-      Objects.requireNonNull(timeout, "timeout");
-      if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("attemptTimeout must be > 0: " + timeout);
-      }
+      positive(timeout, "attemptTimeout");
       return new Fanout(name, discovery, notifier, gate, minTargets, concurrency, timeout, retry,
           states, recheck);
     }

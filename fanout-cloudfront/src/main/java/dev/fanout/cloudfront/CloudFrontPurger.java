@@ -1,5 +1,7 @@
 package dev.fanout.cloudfront;
 
+import static dev.fanout.internal.Checks.positive;
+
 import dev.fanout.internal.DaemonThreads;
 import dev.fanout.ErrorKind;
 import dev.fanout.Invalidation;
@@ -160,8 +162,8 @@ public final class CloudFrontPurger implements Purger {
   private final Duration pollInterval;
   private final Duration limitWait;
   private final software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration requestOverride;
-  private final Duration limitBackoff;
-  private final Duration limitBackoffMax;
+  /** The engine's full-jitter formula with the limit-backoff bounds (its attempt count is unused). */
+  private final dev.fanout.RetryPolicy limitBackoffPolicy;
   private final Clock clock;
   private final ScheduledExecutorService scheduler;
   private final RandomGenerator random;
@@ -189,8 +191,7 @@ public final class CloudFrontPurger implements Purger {
         .apiCallAttemptTimeout(ownAttempt ? null : b.apiCallAttemptTimeout)
         .apiCallTimeout(ownCall ? null : b.apiCallTimeout)
         .build();
-    this.limitBackoff = b.limitBackoff;
-    this.limitBackoffMax = b.limitBackoffMax;
+    this.limitBackoffPolicy = new dev.fanout.RetryPolicy(1, b.limitBackoff, b.limitBackoffMax);
     this.clock = b.clock != null ? b.clock : Clock.systemUTC();
     this.scheduler = b.scheduler != null ? b.scheduler : DefaultScheduler.INSTANCE;
     this.random = b.random != null ? b.random : RandomGenerator.getDefault();
@@ -373,15 +374,10 @@ public final class CloudFrontPurger implements Purger {
 
   /** Full jitter: uniform in {@code [0, min(max, base * 2^attempt)]}. */
   Duration limitBackoff(int attempt) {
-    long base = limitBackoff.toMillis();
-    long cap = limitBackoffMax.toMillis();
-    long upper = attempt >= 30 ? cap : Math.min(cap, base << attempt);
-    long millis;
     // RandomGenerator implementations are not all thread-safe.
     synchronized (random) {
-      millis = random.nextLong(upper + 1);
+      return limitBackoffPolicy.backoff(attempt + 1, random);
     }
-    return Duration.ofMillis(millis);
   }
 
   /**
@@ -737,12 +733,5 @@ public final class CloudFrontPurger implements Purger {
       return new CloudFrontPurger(this);
     }
 
-    private static Duration positive(Duration d, String what) {
-      Objects.requireNonNull(d, what);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(what + " must be > 0: " + d);
-      }
-      return d;
-    }
   }
 }

@@ -1,11 +1,14 @@
 package dev.fanout.http;
 
+import static dev.fanout.internal.Checks.positive;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fanout.DeliveryException;
 import dev.fanout.Endpoint;
 import dev.fanout.ErrorKind;
 import dev.fanout.Invalidation;
+import dev.fanout.internal.CappedBody;
 import dev.fanout.internal.DaemonThreads;
 import dev.fanout.internal.InvalidationJson;
 import dev.fanout.internal.RetryAfter;
@@ -250,7 +253,7 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
       });
     } else {
       CompletableFuture<HttpResponse<byte[]>> c =
-          client().sendAsync(request.toHttpRequest(requestTimeout), info -> new CappedBody(maxResponseBytes));
+          client().sendAsync(request.toHttpRequest(requestTimeout), CappedBody.handler(maxResponseBytes));
       call = c;
       result = c.handle((response, error) -> {
         if (error != null) {
@@ -786,13 +789,6 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
       return new HttpNotifier(this);
     }
 
-    private static Duration positive(Duration d, String what) {
-      Objects.requireNonNull(d, what);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(what + " must be > 0: " + d);
-      }
-      return d;
-    }
 
     private static void checkHeaderValue(String value) {
       if (!isHeaderSafe(value)) {

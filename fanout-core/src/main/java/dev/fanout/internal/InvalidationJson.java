@@ -108,18 +108,6 @@ public final class InvalidationJson {
   }
 
   /**
-   * Decodes the wire form. Types are checked strictly; unknown fields are ignored.
-   *
-   * @param json the JSON bytes
-   * @return the invalidation
-   * @throws IllegalArgumentException if the JSON is malformed, has wrong types, or the invalidation
-   *     is invalid
-   */
-  public static Invalidation decode(byte[] json) {
-    return decodeWire(json, Integer.MAX_VALUE, Integer.MAX_VALUE).invalidation();
-  }
-
-  /**
    * Decodes the wire form with its hop count, refusing more than the given numbers of paths and
    * tags before building anything from them. Exception messages are short and never quote more
    * than a few characters of the input.

@@ -1,5 +1,7 @@
 package dev.fanout.receiver;
 
+import static dev.fanout.internal.Checks.positive;
+
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import dev.fanout.Endpoint;
@@ -768,13 +770,6 @@ public final class InvalidationReceiver implements AutoCloseable {
           Objects.requireNonNull(newListener, "listener"));
     }
 
-    private static Duration positive(Duration d, String what) {
-      Objects.requireNonNull(d, what);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(what + " must be > 0: " + d);
-      }
-      return d;
-    }
 
     HttpNotifier notifier(String secret, Clock clock) {
       HttpNotifier.Builder nb = HttpNotifier.builder().path(path).https(https).clock(clock)

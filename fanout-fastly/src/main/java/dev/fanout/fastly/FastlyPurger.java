@@ -1,5 +1,7 @@
 package dev.fanout.fastly;
 
+import static dev.fanout.internal.Checks.positive;
+
 import dev.fanout.internal.DaemonThreads;
 import dev.fanout.ErrorKind;
 import dev.fanout.Invalidation;
@@ -603,13 +605,6 @@ public final class FastlyPurger implements Purger {
           .build();
     }
 
-    private static Duration positive(Duration d, String what) {
-      Objects.requireNonNull(d, what);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(what + " must be > 0: " + d);
-      }
-      return d;
-    }
 
     private static boolean isLoopback(String host) {
       String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;

@@ -1,5 +1,6 @@
 package dev.fanout.fastly;
 
+import dev.fanout.internal.CappedBody;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fanout.ErrorKind;
@@ -176,7 +177,7 @@ final class PurgeRun {
   /** Sends with a bound on the whole exchange, body included, enforced on the scheduler. */
   private CompletableFuture<HttpResponse<byte[]>> send(HttpRequest request) {
     CompletableFuture<HttpResponse<byte[]>> http =
-        purger.client.sendAsync(request, BoundedBody.handler(FastlyPurger.MAX_RESPONSE_BYTES));
+        purger.client.sendAsync(request, CappedBody.handler(FastlyPurger.MAX_RESPONSE_BYTES));
     CompletableFuture<HttpResponse<byte[]>> bounded = new CompletableFuture<>();
     live.add(http);
     if (result.isCancelled()) {

@@ -1,5 +1,6 @@
 package dev.fanout.k8s;
 
+import dev.fanout.RetryPolicy;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.random.RandomGenerator;
@@ -18,16 +19,8 @@ record Backoff(Duration base, Duration max) {
     Objects.requireNonNull(max, "max");
   }
 
+  /** The engine's own full-jitter formula; attempt n here is the delay after failed attempt n + 1. */
   Duration delay(int attempt, RandomGenerator random) {
-    long ceiling = ceilingNanos(attempt);
-    return Duration.ofNanos(ceiling <= 0 ? 0 : random.nextLong(ceiling + 1));
-  }
-
-  long ceilingNanos(int attempt) {
-    long b = base.toNanos();
-    long m = max.toNanos();
-    int shift = Math.min(Math.max(attempt, 0), 30);
-    long c = b > (m >> shift) ? m : b << shift;
-    return Math.min(c, m);
+    return new RetryPolicy(1, base, max).backoff(Math.max(attempt, 0) + 1, random);
   }
 }

@@ -1,5 +1,7 @@
 package dev.fanout.k8s;
 
+import static dev.fanout.internal.Checks.positive;
+
 import dev.fanout.internal.DaemonThreads;
 import dev.fanout.DiscoveryException;
 import dev.fanout.Endpoint;
@@ -661,12 +663,5 @@ public final class DnsDiscovery implements Discovery {
       return s;
     }
 
-    private static Duration positive(Duration d, String what) {
-      Objects.requireNonNull(d, what);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(what + " must be positive: " + d);
-      }
-      return d;
-    }
   }
 }

@@ -1,5 +1,7 @@
 package dev.fanout.k8s;
 
+import static dev.fanout.internal.Checks.positive;
+
 import dev.fanout.internal.DaemonThreads;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -795,12 +797,5 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
       return s;
     }
 
-    private static Duration positive(Duration d, String what) {
-      Objects.requireNonNull(d, what);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(what + " must be positive: " + d);
-      }
-      return d;
-    }
   }
 }

@@ -1,4 +1,4 @@
-package dev.fanout.http;
+package dev.fanout.internal;
 
 import java.io.ByteArrayOutputStream;
 import java.net.http.HttpResponse;
@@ -10,16 +10,26 @@ import java.util.concurrent.Flow;
 
 /**
  * Reads at most {@code limit} bytes of a response body, then stops reading: a receiver that answers
- * with a huge or endless body cannot make the sender buffer it.
+ * with a huge or endless body cannot make the sender buffer it. Not part of the public API.
  */
-final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
+public final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
   private final int limit;
   private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
   private final CompletableFuture<byte[]> result = new CompletableFuture<>();
   private Flow.Subscription subscription;
 
-  CappedBody(int limit) {
+  private CappedBody(int limit) {
     this.limit = limit;
+  }
+
+  /**
+   * Returns a body handler that keeps at most {@code limit} bytes.
+   *
+   * @param limit the most bytes kept, {@code >= 0}
+   * @return the handler
+   */
+  public static HttpResponse.BodyHandler<byte[]> handler(int limit) {
+    return info -> new CappedBody(limit);
   }
 
   @Override

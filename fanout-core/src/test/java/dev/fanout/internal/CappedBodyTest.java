@@ -1,4 +1,4 @@
-package dev.fanout.fastly;
+package dev.fanout.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,13 +8,13 @@ import java.util.List;
 import java.util.concurrent.Flow;
 import org.junit.jupiter.api.Test;
 
-/** Tests for {@link BoundedBody}. */
-class BoundedBodyTest {
+/** Tests for {@link CappedBody}. */
+class CappedBodyTest {
 
   @Test
   void aBodyLongerThanTheLimitShouldBeCutAtTheLimit() {
     // Given
-    HttpResponse.BodySubscriber<byte[]> s = BoundedBody.handler(10).apply(null);
+    HttpResponse.BodySubscriber<byte[]> s = CappedBody.handler(10).apply(null);
     s.onSubscribe(new Flow.Subscription() {
       @Override
       public void request(long n) { }
