@@ -100,7 +100,8 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
   public enum Transport {
     /**
      * fanout's own HTTP/1.1 client on one selector thread (the default for plain {@code http}):
-     * pooled kept-alive connections, a few microseconds of CPU per request, no thread per request.
+     * pooled kept-alive connections, no thread per request, far less CPU per request than {@link
+     * #JDK} (measured in the project's BENCHMARKS.md).
      * Used for IP-literal endpoints over plain HTTP; host names and HTTPS go through {@link #JDK}.
      */
     NIO,
