@@ -94,6 +94,9 @@ public final class Invalidator implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Set<CompletableFuture<InvalidationReport>> running = ConcurrentHashMap.newKeySet();
 
+  /** How long close() waits for calls that are being started at that moment (they return at once). */
+  private static final Duration STOP_WAIT = Duration.ofSeconds(1);
+
   private Invalidator(Builder b) {
     ScheduledExecutorService scheduler = b.scheduler;
     if (scheduler == null) {
@@ -325,6 +328,9 @@ public final class Invalidator implements AutoCloseable {
    * earlier flush is still running. Work still running after the timeout is cancelled, and the
    * futures of {@link #invalidate} calls and submissions not yet reported complete exceptionally
    * with an {@link InvalidatorClosedException} that says what did not finish, rather than never.
+   * Once the timeout has run out nothing new starts: no delivery, retry, discovery or purge, not
+   * even one whose thread was held up at that moment (by a slow listener, say), and nothing is
+   * logged for what was refused.
    * Later calls to {@link #invalidate} and {@link #submit} throw {@link
    * InvalidatorClosedException}. Idempotent.
    *
@@ -348,6 +354,8 @@ public final class Invalidator implements AutoCloseable {
     } catch (Exception e) {
       // Timed out or failed: what is still running is cancelled below.
     }
+    // From here on no delivery, discovery or purge starts, wherever its thread was held up.
+    engine.stop(STOP_WAIT);
     for (CompletableFuture<InvalidationReport> f : new HashSet<>(running)) {
       f.completeExceptionally(new InvalidatorClosedException(
           "invalidator closed before the invalidation finished (close timeout " + timeout + ")"));
