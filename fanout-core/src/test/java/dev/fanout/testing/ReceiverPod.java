@@ -24,6 +24,12 @@ import java.util.function.UnaryOperator;
  * tag was applied.
  */
 public final class ReceiverPod implements AutoCloseable {
+  static {
+    // The JDK server writes a response's head and body separately; without TCP_NODELAY each answer
+    // waits for the client's delayed ACK (about 40 ms). Read once, by the first server of the JVM.
+    System.setProperty("sun.net.httpserver.nodelay", "true");
+  }
+
   private final HttpServer server;
   private final ExecutorService threads = Executors.newFixedThreadPool(4, r -> {
     Thread t = new Thread(r, "test-receiver-pod");
