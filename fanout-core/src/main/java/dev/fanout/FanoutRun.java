@@ -172,6 +172,8 @@ final class FanoutRun {
     // The last moment to refuse: a listener may have held this thread until after close().
     if (!engine.enter()) {
       limiter.release();
+      engine.notify(l -> l.onAttemptEnd(ex.invalidation, stage.name(), t.endpoint, attempt,
+          new CancellationException("not sent: the invalidator is closed"), Duration.ZERO));
       settle(t, TargetResult.Outcome.FAILED,
           new Failure(ErrorKind.CANCELLED, 0, null, "not sent: the invalidator is closed"));
       return;

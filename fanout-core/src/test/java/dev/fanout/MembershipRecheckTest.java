@@ -179,14 +179,18 @@ class MembershipRecheckTest {
     assertThat(purgedAt).isEmpty();
   }
 
-  @Test
-  void aReplicaThatRefusesConnectionsAndLeftDiscoveryIsExcused() throws Exception {
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(HttpNotifier.Transport.class)
+  void aReplicaThatRefusesConnectionsAndLeftDiscoveryIsExcused(HttpNotifier.Transport transport)
+      throws Exception {
     LoopbackPod ok = pod(2);
     LoopbackPod gone = pod(3);
     Endpoint goneEndpoint = gone.endpoint();
     gone.close();
-    Invalidator invalidator = invalidator(web(changing(List.of(ok.endpoint(), goneEndpoint),
-        List.of(ok.endpoint()))));
+    HttpNotifier notifier = HttpNotifier.builder().signingSecret(SECRET).transport(transport).build();
+    closeables.add(notifier);
+    Invalidator invalidator = invalidator(Stage.fanout("web", changing(List.of(ok.endpoint(), goneEndpoint),
+        List.of(ok.endpoint())), notifier).retry(new RetryPolicy(2, Duration.ofMillis(5), Duration.ofMillis(10))));
 
     InvalidationReport report = invalidator.invalidate(Invalidation.ofPaths("/p")).get(20, TimeUnit.SECONDS);
 

@@ -59,9 +59,8 @@ import java.util.function.Predicate;
  * same for every target and every attempt. A target acknowledges when every chunk did; an attempt
  * that fails part-way is retried with only the chunks not yet acknowledged (the notifier remembers
  * them per invalidation and target until the target acknowledged, the failure was final, the
- * invalidation is no longer referenced, or {@value #PROGRESS_RETENTION_MINUTES} minutes passed; at
- * most {@value #PROGRESS_MAX_ENTRIES} such records, oldest dropped first, which only means resending).
- * Requests to one target go at most {@value #PER_TARGET_WINDOW} at a time.
+ * invalidation is no longer referenced, or 10 minutes passed; at most 65,536 such records, oldest
+ * dropped first, which only means resending). Requests to one target go at most 4 at a time.
  *
  * <p>Presets cover the other common receivers: {@link #varnishPurge()} sends {@code PURGE <path>}
  * once per path, {@link #varnishXkey()} sends {@code PURGE} requests with an {@code xkey-purge}
