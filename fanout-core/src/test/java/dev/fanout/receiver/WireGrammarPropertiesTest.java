@@ -46,7 +46,7 @@ class WireGrammarPropertiesTest {
     pod.close();
   }
 
-  @Property(tries = 300)
+  @Property(tries = 200)
   void everyPathTheBuilderAcceptsIsAppliedByTheReceiver(@ForAll("paths") String path) throws Exception {
     Invalidation inv = build(() -> Invalidation.builder().id("p_" + ids.incrementAndGet()).path(path).build());
     Statistics.collect(inv != null ? "accepted" : "refused");
@@ -65,7 +65,7 @@ class WireGrammarPropertiesTest {
     assertThat(handled.get(handled.size() - 1).paths()).containsExactly(path);
   }
 
-  @Property(tries = 200)
+  @Property(tries = 150)
   void everyTagTheBuilderAcceptsIsAppliedByTheReceiver(@ForAll("tags") String tag) throws Exception {
     Invalidation inv = build(() -> Invalidation.builder().id("t_" + ids.incrementAndGet()).tag(tag)
         .entity(tag, 1).build());
