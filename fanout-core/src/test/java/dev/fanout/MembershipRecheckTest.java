@@ -110,7 +110,7 @@ class MembershipRecheckTest {
     assertThat(starting.requests()).hasSize(1);
     assertThat(report.isComplete()).as(report.describe()).isTrue();
     assertThat(purgedAt).hasSize(1);
-    assertThat(purgedAt.get(0)).isGreaterThan(starting.answeredNanos().get(0));
+    assertThat(purgedAt.get(0)).isGreaterThan(starting.requests().get(0).receivedNanos());
   }
 
   @Test

@@ -252,17 +252,30 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
       progress.close(entry);
       return CompletableFuture.completedFuture(new Ack(0, n + unit + ", all acknowledged before"));
     }
-    CompletableFuture<Ack> result = sendWindowed(requests, todo, plan.chunked, i -> progress.ack(entry, i));
-    result.whenComplete((ack, error) -> {
+    CompletableFuture<Ack> sent = sendWindowed(requests, todo, plan.chunked, i -> progress.ack(entry, i));
+    CompletableFuture<Ack> result = new CompletableFuture<>();
+    sent.whenComplete((ack, error) -> {
       Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
           ? error.getCause() : error;
-      // Done, or a failure the engine does not retry: nothing to resume.
+      // Done, or a failure the engine does not retry: nothing to resume. Forgotten before the
+      // outcome is known, so that nobody sees the target finished and the record still there.
       if (error == null || (cause instanceof DeliveryException d && !d.kind().isRetryable())) {
         progress.close(entry);
       }
+      if (error != null) {
+        result.completeExceptionally(error);
+      } else {
+        result.complete(new Ack(ack.status(), n + unit
+            + (todo.size() < n ? " (" + todo.size() + " sent in this attempt)" : "")));
+      }
     });
-    return result.thenApply(ack -> new Ack(ack.status(), n + unit
-        + (todo.size() < n ? " (" + todo.size() + " sent in this attempt)" : "")));
+    // The engine cancels the attempt on its timeout: that must abandon the requests in flight.
+    result.whenComplete((v, e) -> {
+      if (result.isCancelled()) {
+        sent.cancel(true);
+      }
+    });
+    return result;
   }
 
   /**
