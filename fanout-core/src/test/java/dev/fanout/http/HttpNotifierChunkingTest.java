@@ -284,6 +284,25 @@ class HttpNotifierChunkingTest {
   }
 
   @Test
+  void cancellingTheAttemptStopsTheChunksNotYetSent() throws Exception {
+    // Given: eight chunks to a replica that holds every request; four go out at once
+    LoopbackPod pod = closing(LoopbackPod.start("127.0.0.2", 0, "held", null));
+    pod.behave(pod.holdUntilReleased(200));
+    Invalidation inv = Invalidation.builder()
+        .paths(IntStream.range(0, 7_500).mapToObj(i -> "/p/" + i).collect(Collectors.toList())).build();
+    CompletableFuture<?> attempt = notifier().deliver(pod.endpoint(), inv).toCompletableFuture();
+    await().atMost(10, TimeUnit.SECONDS).until(() -> pod.requests().size() == HttpNotifier.PER_TARGET_WINDOW);
+
+    // When: the engine gives up on the attempt (its timeout cancels it), then the replica answers
+    attempt.cancel(true);
+    pod.release();
+
+    // Then: the other four chunks are never sent
+    await().during(java.time.Duration.ofMillis(500)).atMost(java.time.Duration.ofSeconds(3))
+        .until(() -> pod.requests().size() == HttpNotifier.PER_TARGET_WINDOW);
+  }
+
+  @Test
   void aChunkRefusedForGoodNamesTheChunkAndIsForgotten() throws Exception {
     LoopbackPod pod = closing(LoopbackPod.start("127.0.0.2", (ex, i) -> {
       String id = ex.getRequestHeaders().getFirst("webhook-id");
