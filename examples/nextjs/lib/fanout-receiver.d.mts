@@ -1,3 +1,13 @@
+/** fanout's wire contract (dev.fanout.WireContract): the limits of one request, path and tag lengths. */
+export declare const WIRE: Readonly<{
+  maxPathsPerRequest: number;
+  maxTagsPerRequest: number;
+  maxBodyBytes: number;
+  maxPathLength: number;
+  maxTagLength: number;
+  maxWebhookIdLength: number;
+  maxHop: number;
+}>;
 export declare const DEFAULTS: Readonly<{
   maxBodyBytes: number;
   maxPaths: number;
@@ -13,6 +23,8 @@ export interface Invalidation {
   paths: string[];
   tags: string[];
   hop: number;
+  /** Which chunk of a larger invalidation this request carries, or null for a whole one. */
+  chunk: { index: number; count: number } | null;
 }
 
 export interface ReceiverOptions {
@@ -37,6 +49,8 @@ export interface Receiver {
 export declare function createReceiver(options: ReceiverOptions): Receiver;
 export declare function checkSecret(secret: string): string;
 export declare function pathProblem(path: string): string | null;
+export declare function tagProblem(tag: string): string | null;
+export declare function pathname(path: string): string;
 export declare function parseInvalidation(
   text: string,
   limits?: { maxPaths?: number; maxTags?: number },

@@ -3,27 +3,59 @@
 //
 // Order of checks, as in fanout's Java InvalidationReceiver: size (413), headers (400/401),
 // timestamp tolerance (401), Standard Webhooks signature over the raw bytes with the
-// `standardwebhooks` package (401), then parsing and validation (400), replay (200 duplicate),
-// and only then the revalidation (200 once done, 500 if it threw).
+// `standardwebhooks` package (401), then parsing and validation against the wire contract (400),
+// replay (200 duplicate), and only then the revalidation (200 once done, 500 if it threw). A large
+// invalidation arrives as several chunks, each a request of its own with its own webhook-id.
 
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 
-export const DEFAULTS = Object.freeze({
+/**
+ * The wire contract between fanout's HttpNotifier and its receivers, mirrored from the Java class
+ * dev.fanout.WireContract: the limits of one request and the grammar of paths and tags. Java
+ * refuses at the sender whatever this file refuses, and test/wire.test.mjs checks this file against
+ * a corpus Java generates (test/fixtures/wire-corpus.json, with Java's verdict on each value), so
+ * the two cannot drift apart. Change both together.
+ */
+export const WIRE = Object.freeze({
+  maxPathsPerRequest: 1000,
+  maxTagsPerRequest: 1000,
   maxBodyBytes: 64 * 1024,
-  maxPaths: 1000,
-  maxTags: 1000,
+  // Next.js's revalidatePath ignores longer paths; it never assigns longer tags.
+  maxPathLength: 1024,
+  maxTagLength: 256,
+  maxWebhookIdLength: 256,
+  maxHop: 16,
+});
+
+/** The receiver's defaults: WireContract's limits. A receiver may accept more, never less. */
+export const DEFAULTS = Object.freeze({
+  maxBodyBytes: WIRE.maxBodyBytes,
+  maxPaths: WIRE.maxPathsPerRequest,
+  maxTags: WIRE.maxTagsPerRequest,
   replayCacheSize: 10_000,
   toleranceSeconds: 5 * 60,
 });
 
 /** Next.js limits: revalidatePath takes paths up to 1024 characters, tags longer than 256 are never assigned. */
-export const NEXT_MAX_PATH_LENGTH = 1024;
-export const NEXT_MAX_TAG_LENGTH = 256;
-const MAX_HOP = 16;
+export const NEXT_MAX_PATH_LENGTH = WIRE.maxPathLength;
+export const NEXT_MAX_TAG_LENGTH = WIRE.maxTagLength;
 
 const WEBHOOK_ID = /^[\x21-\x2d\x2f-\x7e]{1,256}$/;
 const TIMESTAMP = /^[0-9]{1,15}$/;
 const INVALIDATION_ID = /^[A-Za-z0-9_:-]{1,128}$/;
+
+// Forbidden characters, by code point, from explicit tables (not the runtime's Unicode version),
+// exactly as in WireContract: whitespace outside the controls, and format characters (Cf).
+const SPACE = [
+  [0x20, 0x20], [0xa0, 0xa0], [0x1680, 0x1680], [0x2000, 0x200a], [0x2028, 0x2029],
+  [0x202f, 0x202f], [0x205f, 0x205f], [0x3000, 0x3000],
+];
+const FORMAT = [
+  [0xad, 0xad], [0x600, 0x605], [0x61c, 0x61c], [0x6dd, 0x6dd], [0x70f, 0x70f], [0x890, 0x891],
+  [0x8e2, 0x8e2], [0x180e, 0x180e], [0x200b, 0x200f], [0x202a, 0x202e], [0x2060, 0x2064],
+  [0x2066, 0x206f], [0xfeff, 0xfeff], [0xfff9, 0xfffb], [0x110bd, 0x110bd], [0x110cd, 0x110cd],
+  [0x13430, 0x1343f], [0x1bca0, 0x1bca3], [0x1d173, 0x1d17a], [0xe0001, 0xe0001], [0xe0020, 0xe007f],
+];
 
 class Rejection extends Error {
   constructor(status, reason) {
@@ -51,23 +83,23 @@ export function checkSecret(secret) {
   return secret.trim();
 }
 
-/** Returns null for a plain absolute path, otherwise a short reason that does not quote it. */
+/**
+ * Returns null for a path the wire grammar accepts, otherwise a short reason that does not quote it
+ * (WireContract.pathProblem's reason, word for word).
+ */
 export function pathProblem(path) {
   if (typeof path !== 'string' || path.length === 0 || path[0] !== '/') return 'path is not absolute';
-  if (path.length > NEXT_MAX_PATH_LENGTH) return 'path is too long';
+  if (path.length > WIRE.maxPathLength) return `path is longer than ${WIRE.maxPathLength} characters`;
   if (path.length > 1 && (path[1] === '/' || path[1] === '\\')) return 'path names a host';
-  let bad = badCharacter(path);
-  if (bad) return bad;
-  if (path.includes('?')) return 'path has a query';
-  let decoded;
-  try {
-    decoded = /%/.test(path) ? decodeStrict(path) : path;
-  } catch {
-    return 'path has a malformed percent escape';
-  }
-  if (decoded !== path) {
-    bad = badCharacter(decoded);
-    if (bad) return `encoded ${bad}`;
+  let bad = badPathCharacter(path);
+  if (bad) return `path has ${bad}`;
+  const q = path.indexOf('?');
+  const pathPart = q < 0 ? path : path.slice(0, q);
+  const decoded = percentDecode(pathPart);
+  if (decoded === null) return 'path has a malformed percent escape';
+  if (decoded !== pathPart) {
+    bad = badPathCharacter(decoded);
+    if (bad) return `path has an encoded ${bad.slice(bad.indexOf(' ') + 1)}`;
     if (decoded.length > 1 && decoded[1] === '/') return 'path names a host';
   }
   for (const segment of decoded.split('/')) {
@@ -78,25 +110,78 @@ export function pathProblem(path) {
   return null;
 }
 
-function decodeStrict(s) {
-  if (/%(?![0-9A-Fa-f]{2})/.test(s)) throw new Error('bad escape');
-  return decodeURIComponent(s); // throws URIError on invalid UTF-8
+/** Returns null for a tag (or entity key) the wire grammar accepts, otherwise a short reason. */
+export function tagProblem(tag) {
+  if (typeof tag !== 'string' || tag.length === 0) return 'tag is empty';
+  if (tag.length > WIRE.maxTagLength) return `tag is longer than ${WIRE.maxTagLength} characters`;
+  const bad = badCharacter(tag);
+  return bad ? `tag has ${bad}` : null;
 }
 
+/** Decodes %HH escapes as UTF-8, strictly; null for a malformed escape or invalid UTF-8. */
+function percentDecode(s) {
+  if (!s.includes('%')) return s;
+  const raw = Buffer.from(s, 'utf8');
+  const out = [];
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] === 0x25) {
+      if (i + 2 >= raw.length) return null;
+      const hi = hex(raw[i + 1]);
+      const lo = hex(raw[i + 2]);
+      if (hi < 0 || lo < 0) return null;
+      out.push((hi << 4) | lo);
+      i += 2;
+    } else {
+      out.push(raw[i]);
+    }
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(Uint8Array.from(out));
+  } catch {
+    return null;
+  }
+}
+
+function hex(b) {
+  if (b >= 0x30 && b <= 0x39) return b - 0x30;
+  if (b >= 0x61 && b <= 0x66) return b - 0x61 + 10;
+  if (b >= 0x41 && b <= 0x46) return b - 0x41 + 10;
+  return -1;
+}
+
+function inRanges(ranges, cp) {
+  for (const [from, to] of ranges) {
+    if (cp < from) return false;
+    if (cp <= to) return true;
+  }
+  return false;
+}
+
+/** The first forbidden character of s for a path ('#' and backslash too), described, or null. */
+function badPathCharacter(s) {
+  const bad = badCharacter(s);
+  if (bad) return bad;
+  if (s.includes('#')) return 'a fragment';
+  if (s.includes('\\')) return 'a backslash';
+  return null;
+}
+
+/** Describes the first forbidden character of s, by code point, or returns null. */
 function badCharacter(s) {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
+    let cp = c;
     if (c >= 0xd800 && c <= 0xdbff) {
       const next = s.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) { i++; continue; }
-      return 'path has an unpaired surrogate';
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return 'an unpaired surrogate';
+      cp = (c - 0xd800) * 0x400 + (next - 0xdc00) + 0x10000;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      return 'an unpaired surrogate';
     }
-    if (c >= 0xdc00 && c <= 0xdfff) return 'path has an unpaired surrogate';
-    if (c < 0x20 || c === 0x7f || (c >= 0x80 && c < 0xa0)) return 'path has a control character';
-    if (c === 0x5c) return 'path has a backslash';
-    if (c === 0x23) return 'path has a fragment';
-    if (/[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/.test(s[i])) return 'path has whitespace';
-    if (/\p{Cf}/u.test(s[i])) return 'path has a format character';
+    if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) return 'a control character';
+    if (inRanges(SPACE, cp)) return 'whitespace';
+    if (inRanges(FORMAT, cp)) return 'a format character';
   }
   return null;
 }
@@ -117,29 +202,52 @@ export function parseInvalidation(text, { maxPaths = DEFAULTS.maxPaths, maxTags 
   }
   const paths = strings(body, 'paths', maxPaths);
   const tags = strings(body, 'tags', maxTags);
-  if (paths.length === 0 && tags.length === 0) {
-    throw new Rejection(400, 'bad body: an invalidation needs at least one path or tag');
-  }
   for (const p of paths) {
     const problem = pathProblem(p);
     if (problem) throw new Rejection(400, problem);
   }
+  if (paths.length === 0 && tags.length === 0) {
+    throw new Rejection(400, 'bad body: an invalidation needs at least one path or tag');
+  }
   for (const t of tags) {
-    if (t.trim() === '' || t.length > NEXT_MAX_TAG_LENGTH || /[\u0000-\u001f\u007f]/.test(t)) {
-      throw new Rejection(400, `bad body: tags must be 1 to ${NEXT_MAX_TAG_LENGTH} printable characters`);
+    const problem = tagProblem(t);
+    if (problem) throw new Rejection(400, `bad body: ${problem}`);
+  }
+  if (body.entity != null) {
+    if (typeof body.entity !== 'string') throw new Rejection(400, "bad body: 'entity' must be a string");
+    const problem = tagProblem(body.entity);
+    if (problem) throw new Rejection(400, `bad body: entity key ${problem.slice('tag '.length)}`);
+  }
+  if (body.version != null) {
+    // Any non-negative integer: Java's versions are longs, beyond JavaScript's safe integers.
+    if (!(Number.isInteger(body.version) && body.version >= 0)) {
+      throw new Rejection(400, "bad body: 'version' must be an integer");
     }
-  }
-  if (body.entity != null && typeof body.entity !== 'string') {
-    throw new Rejection(400, "bad body: 'entity' must be a string");
-  }
-  if (body.version != null && !(Number.isSafeInteger(body.version) && body.version >= 0)) {
-    throw new Rejection(400, "bad body: 'version' must be an integer");
+    if (body.entity == null) throw new Rejection(400, "bad body: 'version' needs 'entity'");
   }
   const hop = body.hop ?? 0;
-  if (!Number.isInteger(hop) || hop < 0 || hop > MAX_HOP) {
-    throw new Rejection(400, `bad body: 'hop' must be an integer from 0 to ${MAX_HOP}`);
+  if (!Number.isInteger(hop) || hop < 0 || hop > WIRE.maxHop) {
+    throw new Rejection(400, `bad body: 'hop' must be an integer from 0 to ${WIRE.maxHop}`);
   }
-  return { id: body.id, paths: [...new Set(paths)], tags: [...new Set(tags)], hop };
+  let chunk = null;
+  if (body.chunk != null) {
+    const c = body.chunk;
+    if (typeof c !== 'object' || Array.isArray(c) || !Number.isSafeInteger(c.index)
+        || !Number.isSafeInteger(c.count) || c.index < 0 || c.index >= c.count || c.count > 0x7fffffff) {
+      throw new Rejection(400, "bad body: 'chunk' must be {\"index\":i,\"count\":n} with 0 <= i < n");
+    }
+    chunk = { index: c.index, count: c.count };
+  }
+  return { id: body.id, paths: [...new Set(paths)], tags: [...new Set(tags)], hop, chunk };
+}
+
+/**
+ * The path revalidatePath gets: the path without its query. Next.js caches a page by its pathname,
+ * so revalidating the pathname makes every query variant fresh.
+ */
+export function pathname(path) {
+  const q = path.indexOf('?');
+  return q < 0 ? path : path.slice(0, q);
 }
 
 function strings(body, field, max) {
@@ -282,7 +390,8 @@ export function createReceiver({
   }
 
   async function apply(invalidation) {
-    for (const path of invalidation.paths) await revalidatePath(path);
+    const paths = new Set(invalidation.paths.map(pathname));
+    for (const path of paths) await revalidatePath(path);
     for (const tag of invalidation.tags) await revalidateTag(tag);
   }
 
@@ -320,7 +429,8 @@ export function createReceiver({
     const { id, invalidation } = verified;
     try {
       const result = await applyOnce(id, invalidation);
-      log(`fanout: invalidation ${id}: 200 ${result} (${invalidation.paths.length} paths, ${invalidation.tags.length} tags)`);
+      const chunk = invalidation.chunk ? `chunk ${invalidation.chunk.index + 1}/${invalidation.chunk.count}, ` : '';
+      log(`fanout: invalidation ${id}: 200 ${result} (${chunk}${invalidation.paths.length} paths, ${invalidation.tags.length} tags)`);
       return json(200, { id, result });
     } catch (e) {
       log(`fanout: invalidation ${id}: 500 revalidation failed (${e?.name ?? 'error'})`);

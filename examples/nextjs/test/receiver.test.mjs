@@ -157,17 +157,25 @@ test('paths that are not plain absolute paths are 400 and never revalidated', as
   const { receiver, calls } = fixture();
   const bad = [
     'http://169.254.169.254/x', '//evil.example/x', '/\\evil', 'relative', '/a/../b', '/a/%2e%2e/b',
-    '/a%2F..%2Fb', '/a#f', '/a b', '/a%0d%0aX', '/%zz', '/%c0%ae', '/a\u202eb', '/a?q=1', '/' + 'a'.repeat(1024),
+    '/a%2F..%2Fb', '/a#f', '/a b', '/a%0d%0aX', '/%zz', '/%c0%ae', '/a\u202eb', '/sale/50%off',
+    '/' + 'a'.repeat(1024),
   ];
   for (const [i, p] of bad.entries()) {
     assert.notEqual(pathProblem(p), null, p);
     const r = await send(receiver, { id: `inv_p${i}`, body: JSON.stringify({ id: 'inv_p', paths: [p] }) });
     assert.equal(r.status, 400, p);
   }
-  for (const p of ['/', '/posts/1', '/blog/café', '/blog/caf%C3%A9', '/posts/*', '/.well-known/x']) {
+  for (const p of ['/', '/posts/1', '/blog/café', '/blog/caf%C3%A9', '/posts/*', '/.well-known/x', '/a?q=1']) {
     assert.equal(pathProblem(p), null, p);
   }
   assert.deepEqual(calls, []);
+});
+
+test('a path with a query revalidates its pathname', async () => {
+  const { receiver, calls } = fixture();
+  const r = await send(receiver, { body: JSON.stringify({ id: 'inv_q', paths: ['/search?q=1', '/search?q=2', '/a'] }) });
+  assert.equal(r.status, 200);
+  assert.deepEqual(calls, ['/search', '/a']);
 });
 
 test('log lines carry no secret and no signature', async () => {

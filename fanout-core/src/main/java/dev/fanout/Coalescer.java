@@ -30,6 +30,13 @@ final class Coalescer {
   /** How many entity keys the superseded check remembers, least recently submitted evicted first. */
   static final int ENTITY_MEMORY = 10_000;
 
+  /**
+   * Most runs spent isolating the submissions a target refused with a 400, per flush: enough to
+   * find a few bad submissions among 10,000 by halving (about 28 runs each), and a bound on the
+   * load when a receiver refuses everything.
+   */
+  static final int ISOLATION_RUNS = 64;
+
   private final Engine engine;
   private final BiFunction<Invalidation, Integer, CompletableFuture<InvalidationReport>> runner;
   private final Duration quietPeriod;
@@ -45,6 +52,8 @@ final class Coalescer {
   private boolean dueExplicitly;
   private boolean paused;
   private boolean closed;
+  /** Set by {@link #abort}: no run starts any more, isolation runs included. */
+  private volatile boolean aborted;
   private int superseded;
   private ScheduledFuture<?> timer;
   /** Identifies the armed timer; a timer task that lost a race with its cancellation sees a newer one. */
@@ -85,6 +94,10 @@ final class Coalescer {
   /** Submissions waiting for one flush, merged as they arrive. */
   private static final class Batch {
     final List<CompletableFuture<InvalidationReport>> futures = new ArrayList<>();
+    /** The submissions, in the order of {@link #futures}, for isolating a refused one. */
+    final List<Invalidation> submissions = new ArrayList<>();
+    /** Runs left for isolation; guarded by the coalescer. */
+    int isolationRuns = ISOLATION_RUNS;
     final LinkedHashSet<String> paths = new LinkedHashSet<>();
     final LinkedHashSet<String> tags = new LinkedHashSet<>();
     final CompletableFuture<Void> done = new CompletableFuture<>();
@@ -118,6 +131,7 @@ final class Coalescer {
         }
       }
       futures.add(f);
+      submissions.add(inv);
       paths.addAll(inv.paths());
       tags.addAll(inv.tags());
       load += inv.size();
@@ -128,6 +142,25 @@ final class Coalescer {
     Invalidation merge() {
       return new Invalidation(id, List.copyOf(paths), List.copyOf(tags), entity, version);
     }
+  }
+
+  /** Merges some submissions the way a batch merges all of them, under a fresh id. */
+  private static Invalidation merge(List<Invalidation> subs) {
+    LinkedHashSet<String> paths = new LinkedHashSet<>();
+    LinkedHashSet<String> tags = new LinkedHashSet<>();
+    String entity = subs.get(0).entity();
+    Long version = subs.get(0).version();
+    for (Invalidation inv : subs) {
+      paths.addAll(inv.paths());
+      tags.addAll(inv.tags());
+      if (entity != null && !entity.equals(inv.entity())) {
+        entity = null;
+        version = null;
+      } else if (entity != null && inv.version() != null && (version == null || inv.version() > version)) {
+        version = inv.version();
+      }
+    }
+    return new Invalidation(Invalidation.newId(), List.copyOf(paths), List.copyOf(tags), entity, version);
   }
 
   CompletableFuture<InvalidationReport> submit(Invalidation inv) {
@@ -270,6 +303,7 @@ final class Coalescer {
 
   /** Fails whatever close() could not finish in time; later completions are no-ops. */
   void abort(Duration timeout) {
+    aborted = true;
     List<Batch> left;
     synchronized (this) {
       left = new ArrayList<>(running);
@@ -391,19 +425,97 @@ final class Coalescer {
   }
 
   private void finished(Batch b, InvalidationReport report, Throwable error) {
-    if (error == null) {
-      for (CompletableFuture<InvalidationReport> f : b.futures) {
-        f.complete(report);
-      }
+    List<Integer> all = new ArrayList<>(b.futures.size());
+    for (int i = 0; i < b.futures.size(); i++) {
+      all.add(i);
+    }
+    settle(b, all, report, error).whenComplete((v, e) -> {
       b.done.complete(null);
-    } else {
+      next(b);
+    });
+  }
+
+  /**
+   * Completes the futures of these submissions with the outcome of the run that carried them;
+   * unless a target refused that run with a 400 and it carried more than one submission: then one
+   * submission may be what the receiver refuses (a path outside its allowed prefixes, say), so the
+   * two halves run again on their own, down to the refused one, within the batch's isolation runs.
+   */
+  private CompletableFuture<Void> settle(Batch b, List<Integer> members, InvalidationReport report,
+      Throwable error) {
+    if (error != null) {
       Throwable cause = unwrap(error);
       if (cause instanceof InvalidatorClosedException) {
         cause = new InvalidatorClosedException("flush " + b.id
             + ", which carried this submission, did not finish: " + cause.getMessage());
       }
-      fail(b, cause);
+      for (int i : members) {
+        b.futures.get(i).completeExceptionally(cause);
+      }
+      return CompletableFuture.completedFuture(null);
     }
+    boolean split = false;
+    if (members.size() > 1 && refusedByATarget(report) && !aborted) {
+      synchronized (this) {
+        if (b.isolationRuns >= 2) {
+          b.isolationRuns -= 2;
+          split = true;
+        }
+      }
+    }
+    if (!split) {
+      for (int i : members) {
+        b.futures.get(i).complete(report);
+      }
+      return CompletableFuture.completedFuture(null);
+    }
+    int half = members.size() / 2;
+    Engine.LOG.info("flush {} was refused with a 400 by a target; running its {} submissions again in"
+        + " two halves to isolate the refused one", report.id(), members.size());
+    List<Integer> first = members.subList(0, half);
+    List<Integer> second = members.subList(half, members.size());
+    // One half after the other: flushes of one invalidator never race each other.
+    return rerun(b, first).thenCompose(v -> rerun(b, second));
+  }
+
+  private CompletableFuture<Void> rerun(Batch b, List<Integer> members) {
+    if (aborted) {
+      for (int i : members) {
+        b.futures.get(i).completeExceptionally(new InvalidatorClosedException(
+            "invalidator closed before flush " + b.id + ", which carried this submission, finished"));
+      }
+      return CompletableFuture.completedFuture(null);
+    }
+    CompletableFuture<InvalidationReport> run;
+    try {
+      List<Invalidation> subs = new ArrayList<>(members.size());
+      for (int i : members) {
+        subs.add(b.submissions.get(i));
+      }
+      Invalidation merged = merge(subs);
+      engine.notify(l -> l.onFlush(merged, members.size(), 0));
+      run = runner.apply(merged, members.size());
+    } catch (RuntimeException e) {
+      run = CompletableFuture.failedFuture(e);
+    }
+    return run.handle((report, error) -> settle(b, members, report, error))
+        .thenCompose(java.util.function.Function.identity());
+  }
+
+  /** Whether a fan-out target refused the invalidation's content: HTTP 400, never retried. */
+  private static boolean refusedByATarget(InvalidationReport report) {
+    for (StageReport stage : report.stages()) {
+      for (TargetResult t : stage.targets()) {
+        if (t.outcome() == TargetResult.Outcome.FAILED && t.errorKind() == ErrorKind.REJECTED
+            && t.status() == 400) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private void next(Batch b) {
     Batch next;
     synchronized (this) {
       running.remove(b);

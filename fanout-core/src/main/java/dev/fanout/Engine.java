@@ -22,6 +22,11 @@ final class Engine {
   final Executor executor;
   final RandomGenerator random;
   final FanoutListener listener;
+  /** Set once {@link Invalidator#close(Duration)} gave up waiting: no call starts any more. */
+  private volatile boolean stopped;
+  /** Calls to a plug-in being started right now; {@link #stop} waits for them. */
+  private final java.util.concurrent.atomic.AtomicInteger starting =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   Engine(
       List<Stage> stages,
@@ -54,8 +59,48 @@ final class Engine {
     try {
       executor.execute(task);
     } catch (java.util.concurrent.RejectedExecutionException e) {
+      if (stopped) {
+        // Closed: whatever the task would do is refused at its gate anyway, and every future it
+        // could complete was failed by close().
+        return;
+      }
       LOG.debug("executor refused a task; running it on the calling thread");
       task.run();
+    }
+  }
+
+  /**
+   * Enters the gate in front of a call to a plug-in (a delivery, a discovery, a purge): false once
+   * the invalidator stopped, and then the call must not be made. Every {@code true} must be
+   * followed by {@link #exit()} once the call has been started.
+   */
+  boolean enter() {
+    starting.incrementAndGet();
+    if (stopped) {
+      starting.decrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  /** Leaves the gate entered with {@link #enter()}. */
+  void exit() {
+    starting.decrementAndGet();
+  }
+
+  boolean isStopped() {
+    return stopped;
+  }
+
+  /**
+   * Closes the gate, then waits up to {@code wait} for the calls passing it now to have started
+   * (plug-ins return at once by contract), so that none starts after this returns.
+   */
+  void stop(Duration wait) {
+    stopped = true;
+    long end = System.nanoTime() + wait.toNanos();
+    while (starting.get() > 0 && System.nanoTime() - end < 0) {
+      java.util.concurrent.locks.LockSupport.parkNanos(100_000);
     }
   }
 

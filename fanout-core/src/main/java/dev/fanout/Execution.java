@@ -46,6 +46,12 @@ final class Execution {
   }
 
   CompletableFuture<InvalidationReport> start() {
+    if (engine.isStopped()) {
+      // A coalesced flush that close() would otherwise let start after it gave up.
+      result.completeExceptionally(new InvalidatorClosedException(
+          "invalidator closed; invalidation " + invalidation.id() + " was not started"));
+      return result;
+    }
     try {
       // Every attempt, discovery and purge is bounded by the deadline already; the watchdog is
       // the backstop that guarantees a report even if a callback was lost (an executor or a plug-in
@@ -274,12 +280,17 @@ final class Execution {
     if (remaining.isNegative() || remaining.isZero()) {
       outcome = CompletableFuture.completedFuture(PurgeResult.failed(name, ErrorKind.DEADLINE,
           "not started: the invalidation's deadline had passed", everything()));
+    } else if (!engine.enter()) {
+      outcome = CompletableFuture.completedFuture(PurgeResult.failed(name, ErrorKind.CANCELLED,
+          "not started: the invalidator is closed", everything()));
     } else {
       CompletableFuture<PurgeResult> call;
       try {
         call = track(purger.purge(invalidation).toCompletableFuture());
       } catch (RuntimeException e) {
         call = CompletableFuture.failedFuture(e);
+      } finally {
+        engine.exit();
       }
       outcome = Timeouts.within(call, remaining, engine.scheduler, "purge by ", name)
           .handle((r, error) -> {

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -80,11 +81,19 @@ final class FanoutRun {
     if (remaining.isNegative() || remaining.isZero()) {
       return CompletableFuture.failedFuture(new DiscoveryException("the invalidation's deadline had passed"));
     }
+    if (!engine.enter()) {
+      return CompletableFuture.failedFuture(new CancellationException("the invalidator is closed"));
+    }
     CompletableFuture<List<Endpoint>> call;
     try {
-      call = ex.track(stage.discovery().discover().toCompletableFuture());
+      // The re-check must see who is there now: a cached answer from milliseconds ago would
+      // neither serve a replica that just joined nor excuse one that just left.
+      call = ex.track((recheck ? stage.discovery().discoverFresh() : stage.discovery().discover())
+          .toCompletableFuture());
     } catch (RuntimeException e) {
       call = CompletableFuture.failedFuture(e);
+    } finally {
+      engine.exit();
     }
     return Timeouts.within(call, remaining, engine.scheduler, "discovery for stage ", stage.name())
         .thenApply(list -> {
@@ -96,12 +105,20 @@ final class FanoutRun {
 
   /**
    * Adds endpoints not seen before; returns those to deliver to. Endpoints in a state the stage does
-   * not accept are recorded as skipped.
+   * not accept are recorded as skipped. At the re-check, an endpoint skipped for its state that is
+   * now in an accepted one (a starting replica that became ready) is admitted like a newcomer: it
+   * may hold the old content, so it must get the invalidation before the next stage runs.
    */
   private synchronized List<Target> admit(List<Endpoint> endpoints, boolean late) {
     List<Target> fresh = new ArrayList<>();
     for (Endpoint e : endpoints) {
-      if (e == null || targets.containsKey(e.authority())) {
+      if (e == null) {
+        continue;
+      }
+      Target known = targets.get(e.authority());
+      if (known != null && !(late && known.attempts == 0 && known.result != null
+          && known.result.outcome() == TargetResult.Outcome.SKIPPED
+          && stage.states().contains(e.state()))) {
         continue;
       }
       Target t = new Target(e, late);
@@ -152,11 +169,22 @@ final class FanoutRun {
       }
     }
     engine.notify(l -> l.onAttemptStart(ex.invalidation, stage.name(), t.endpoint, attempt));
+    // The last moment to refuse: a listener may have held this thread until after close().
+    if (!engine.enter()) {
+      limiter.release();
+      engine.notify(l -> l.onAttemptEnd(ex.invalidation, stage.name(), t.endpoint, attempt,
+          new CancellationException("not sent: the invalidator is closed"), Duration.ZERO));
+      settle(t, TargetResult.Outcome.FAILED,
+          new Failure(ErrorKind.CANCELLED, 0, null, "not sent: the invalidator is closed"));
+      return;
+    }
     CompletableFuture<Ack> call;
     try {
       call = ex.track(stage.notifier().deliver(t.endpoint, ex.invalidation).toCompletableFuture());
     } catch (RuntimeException e) {
       call = CompletableFuture.failedFuture(e);
+    } finally {
+      engine.exit();
     }
     Timeouts.within(call, timeout, engine.scheduler, "delivery to ", t.endpoint)
         .whenComplete((ack, error) -> {
@@ -192,7 +220,7 @@ final class FanoutRun {
     }
     Duration delay = f.retryAfter() != null ? f.retryAfter() : engine.backoff(stage.retry(), attempt);
     if (delay.compareTo(ex.remaining()) >= 0) {
-      Failure last = new Failure(f.kind(), f.status(), f.retryAfter(), f.message()
+      Failure last = f.withMessage(f.message()
           + (f.retryAfter() != null
               ? " (Retry-After " + f.retryAfter().toSeconds() + " s exceeds the deadline)"
               : " (no time left to retry)"));
@@ -203,8 +231,8 @@ final class FanoutRun {
     try {
       engine.scheduler.schedule(() -> limiter.acquire(() -> attempt(t)), delay.toNanos(), TimeUnit.NANOSECONDS);
     } catch (java.util.concurrent.RejectedExecutionException e) {
-      settle(t, TargetResult.Outcome.FAILED, new Failure(f.kind(), f.status(), f.retryAfter(),
-          f.message() + " (retry not scheduled: the scheduler refused it)"));
+      settle(t, TargetResult.Outcome.FAILED,
+          f.withMessage(f.message() + " (retry not scheduled: the scheduler refused it)"));
     }
   }
 
@@ -262,11 +290,12 @@ final class FanoutRun {
 
   /**
    * A failed target that left the tier took its cache with it. Left means: the re-check no longer
-   * lists it (or lists it as terminating) and its own failure says the process is gone (connection
-   * refused or reset). A replica that answered 401 or timed out is alive, whatever discovery says
-   * (DNS hides a pod that merely failed its readiness probe). And a re-check that found fewer than
-   * {@code minTargets} replicas is not believed at all: an empty or short answer (an intermittent
-   * NXDOMAIN, an API hiccup) must not turn every failure into an excuse.
+   * lists it (or lists it as terminating) and its own last failure says nothing listens at its
+   * address any more (connection refused, host or port unreachable). A replica that answered
+   * anything, even a reset, a malformed response, a 401 or a timeout, is alive, whatever discovery
+   * says (DNS hides a pod that merely failed its readiness probe). And a re-check that found fewer
+   * than {@code minTargets} replicas is not believed at all: an empty or short answer (an
+   * intermittent NXDOMAIN, an API hiccup) must not turn every failure into an excuse.
    */
   private void excuseDeparted(List<Endpoint> now) {
     Set<String> present = new HashSet<>();
@@ -284,7 +313,7 @@ final class FanoutRun {
       for (Target t : targets.values()) {
         TargetResult r = t.result;
         if (r != null && r.outcome() == TargetResult.Outcome.FAILED
-            && (r.errorKind() == ErrorKind.CONNECT || r.errorKind() == ErrorKind.IO)
+            && t.lastFailure != null && t.lastFailure.unreachable()
             && !present.contains(t.endpoint.authority())) {
           t.result = new TargetResult(r.endpoint(), TargetResult.Outcome.EXCUSED, r.attempts(),
               r.latency(), r.errorKind(), r.status(), r.error(), r.lateJoiner(), null);

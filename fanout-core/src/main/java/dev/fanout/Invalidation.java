@@ -13,9 +13,15 @@ import java.util.regex.Pattern;
  * key and version.
  *
  * <p>An invalidation is an immutable value. It is validated when it is built: it must name at least
- * one path or tag; every path starts with {@code /}; no path, tag or key contains a control
- * character (CR, LF and NUL included), so nothing built from it can split a header or a request
- * line. Paths and tags are deduplicated, keeping the order in which they were first given.
+ * one path or tag, and every path, tag and entity key must follow the {@linkplain WireContract wire
+ * contract's grammar}, which is exactly what fanout's receivers accept: a plain absolute path (no
+ * host, no {@code .} or {@code ..} segment, no malformed {@code %} escape, no whitespace, {@code #},
+ * {@code \}, control or format character) of at most {@value #MAX_PATH_LENGTH} characters; tags and
+ * entity keys of at most {@value #MAX_TAG_LENGTH} characters without whitespace, control or format
+ * characters. So nothing built from it can split a header or a request line, and nothing a receiver
+ * would refuse with a 400 gets as far as the wire: it is refused here with an {@link
+ * IllegalArgumentException} that names the value. Paths and tags are deduplicated, keeping the order
+ * in which they were first given.
  *
  * <pre>{@code
  * Invalidation inv = Invalidation.builder()
@@ -39,14 +45,20 @@ import java.util.regex.Pattern;
 public record Invalidation(
     String id, List<String> paths, List<String> tags, String entity, Long version) {
 
-  /** Longest accepted id. */
-  public static final int MAX_ID_LENGTH = 128;
+  /** Longest accepted id ({@link WireContract#MAX_ID_LENGTH}). */
+  public static final int MAX_ID_LENGTH = WireContract.MAX_ID_LENGTH;
 
-  /** Longest accepted path, in characters. Vendor modules may enforce lower limits. */
-  public static final int MAX_PATH_LENGTH = 8192;
+  /**
+   * Longest accepted path, in characters ({@link WireContract#MAX_PATH_LENGTH}, Next.js's {@code
+   * revalidatePath} limit). Vendor modules may enforce lower limits.
+   */
+  public static final int MAX_PATH_LENGTH = WireContract.MAX_PATH_LENGTH;
 
-  /** Longest accepted tag or entity key, in characters. Vendor modules may enforce lower limits. */
-  public static final int MAX_TAG_LENGTH = 1024;
+  /**
+   * Longest accepted tag or entity key, in characters ({@link WireContract#MAX_TAG_LENGTH}, Next.js's
+   * tag limit). Vendor modules may enforce lower limits.
+   */
+  public static final int MAX_TAG_LENGTH = WireContract.MAX_TAG_LENGTH;
 
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9_:\\-]{1," + MAX_ID_LENGTH + "}");
 
@@ -78,14 +90,14 @@ public record Invalidation(
       checkPath(p);
     }
     for (String t : tags) {
-      checkText(t, "tag", MAX_TAG_LENGTH);
+      checkKey(t, "tag");
     }
     if (paths.isEmpty() && tags.isEmpty()) {
       throw new IllegalArgumentException(
           "an invalidation needs at least one path or tag (id '" + id + "')");
     }
     if (entity != null) {
-      checkText(entity, "entity key", MAX_TAG_LENGTH);
+      checkKey(entity, "entity key");
     }
     if (version != null) {
       if (entity == null) {
@@ -196,40 +208,41 @@ public record Invalidation(
   }
 
   private static void checkPath(String p) {
-    checkText(p, "path", MAX_PATH_LENGTH);
-    if (p.charAt(0) != '/') {
-      throw new IllegalArgumentException("path must be absolute (start with '/'): '" + printable(p) + "'");
+    String problem = WireContract.pathProblem(p);
+    if (problem != null) {
+      throw new IllegalArgumentException(problem + ": '" + printable(p) + "'");
     }
   }
 
-  private static void checkText(String v, String what, int max) {
-    if (v.isBlank()) {
-      throw new IllegalArgumentException(what + " must not be blank");
-    }
-    if (v.length() > max) {
-      throw new IllegalArgumentException(
-          what + " longer than " + max + " characters: '" + printable(v.substring(0, 40)) + "...'");
-    }
-    for (int i = 0; i < v.length(); i++) {
-      char c = v.charAt(i);
-      if (c < 0x20 || c == 0x7f) {
-        throw new IllegalArgumentException(
-            what + " contains a control character (0x" + Integer.toHexString(c) + ") at index " + i
-                + ": '" + printable(v) + "'");
-      }
+  private static void checkKey(String v, String what) {
+    String problem = WireContract.tagProblem(v);
+    if (problem != null) {
+      String reason = v.strip().isEmpty() ? "must not be blank" : problem.substring("tag ".length());
+      throw new IllegalArgumentException(what + " " + reason + ": '" + printable(v) + "'");
     }
   }
 
-  /** Makes a value safe to put in an exception message: control characters are escaped. */
+  /**
+   * Makes a value safe to put in an exception message: at most 200 characters, and every character
+   * the wire grammar forbids, apart from the plain space, escaped, as {@code \x0d} or as a
+   * backslash, {@code u} and four hex digits.
+   */
   static String printable(String v) {
-    StringBuilder sb = new StringBuilder(Math.min(v.length(), 200));
+    StringBuilder sb = new StringBuilder(Math.min(v.length(), 200) + 8);
     for (int i = 0; i < v.length() && i < 200; i++) {
       char c = v.charAt(i);
-      if (c < 0x20 || c == 0x7f) {
-        sb.append(String.format("\\x%02x", (int) c));
-      } else {
-        sb.append(c);
+      int width = Character.isHighSurrogate(c) && i + 1 < v.length()
+          && Character.isLowSurrogate(v.charAt(i + 1)) ? 2 : 1;
+      boolean escape = c != ' ' && WireContract.kindAt(v, i) != null;
+      for (int k = i; k < i + width; k++) {
+        char x = v.charAt(k);
+        if (escape) {
+          sb.append(x < 0x100 ? String.format("\\x%02x", (int) x) : String.format("\\u%04x", (int) x));
+        } else {
+          sb.append(x);
+        }
       }
+      i += width - 1;
     }
     if (v.length() > 200) {
       sb.append("...");
@@ -263,8 +276,9 @@ public record Invalidation(
     }
 
     /**
-     * Adds an absolute path, e.g. {@code /blog/hello}. A trailing {@code *} is passed through to
-     * purgers that support wildcards.
+     * Adds an absolute path, e.g. {@code /blog/hello}, checked by {@link #build()} against {@link
+     * WireContract#pathProblem(String)}. A trailing {@code *} is passed through to purgers that
+     * support wildcards.
      *
      * @param path the path
      * @return this builder
@@ -288,7 +302,8 @@ public record Invalidation(
     }
 
     /**
-     * Adds a cache tag (a Next.js tag, a Varnish xkey, a Fastly surrogate key, a CloudFront tag).
+     * Adds a cache tag (a Next.js tag, a Varnish xkey, a Fastly surrogate key, a CloudFront tag),
+     * checked by {@link #build()} against {@link WireContract#tagProblem(String)}.
      *
      * @param tag the tag
      * @return this builder

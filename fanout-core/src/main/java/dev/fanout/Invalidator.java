@@ -52,9 +52,11 @@ import java.util.SplittableRandom;
  *       also bounds discovery and purgers.
  *   <li>Only retryable failures are retried, per target, with capped exponential backoff and full
  *       jitter, honouring {@code Retry-After}, inside the deadline.
- *   <li>After a fan-out, discovery runs again: replicas that appeared get the invalidation too;
- *       replicas that failed and then left are excused. Finding fewer than {@code minTargets} is a
- *       failure, never a silent success.
+ *   <li>After a fan-out, discovery runs again, uncached ({@link
+ *       dev.fanout.spi.Discovery#discoverFresh()}): replicas that appeared, or became eligible for
+ *       the stage's states, get the invalidation too; replicas whose connection was refused and
+ *       that then left are excused. Finding fewer than {@code minTargets} is a failure, never a
+ *       silent success.
  *   <li>{@link #invalidate} and {@link #submit} complete with a report whenever their input was
  *       valid, whatever failed; they complete exceptionally only when cancelled or when the
  *       invalidator closed before the work finished.
@@ -93,6 +95,9 @@ public final class Invalidator implements AutoCloseable {
   private final ScheduledExecutorService ownedScheduler;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Set<CompletableFuture<InvalidationReport>> running = ConcurrentHashMap.newKeySet();
+
+  /** How long close() waits for calls that are being started at that moment (they return at once). */
+  private static final Duration STOP_WAIT = Duration.ofSeconds(1);
 
   private Invalidator(Builder b) {
     ScheduledExecutorService scheduler = b.scheduler;
@@ -199,11 +204,12 @@ public final class Invalidator implements AutoCloseable {
    * {@link #pause()} holds everything back.
    *
    * <p><b>What runs.</b> One invalidation with a fresh id, the union of the paths and the union of
-   * the tags of every submission, duplicates removed, in the order first submitted. It keeps an
-   * entity key only if every merged submission has the same one, with the highest version among
-   * them. The report's {@link InvalidationReport#submissions()} says how many submissions it
-   * carried. The listener's {@link FanoutListener#onFlush} is called and one INFO line is logged
-   * per flush.
+   * the tags of every submission, duplicates removed, in the order first submitted. However large,
+   * it reaches each replica completely: {@code HttpNotifier} sends it in chunks within the
+   * receivers' limits ({@link WireContract}). It keeps an entity key only if every merged
+   * submission has the same one, with the highest version among them. The report's {@link
+   * InvalidationReport#submissions()} says how many submissions it carried. The listener's {@link
+   * FanoutListener#onFlush} is called and one INFO line is logged per flush.
    *
    * <p><b>Superseded versions.</b> A submission with an entity key and a version older than one
    * already accepted for that key (an out-of-order webhook retry) is not sent: its future
@@ -218,12 +224,24 @@ public final class Invalidator implements AutoCloseable {
    * fit is handled by the {@link Overflow} policy; while paused, it is refused whatever the policy.
    * A submission larger than the whole capacity is always refused.
    *
+   * <p><b>A submission a receiver refuses.</b> {@link Invalidation} already refuses what fanout's
+   * receivers would (see {@link WireContract}), but a receiver may refuse more (a path outside its
+   * allowed prefixes, say). When a fan-out target answers a flush with a 400 and the flush carried
+   * more than one submission, the flush's report goes to nobody: its submissions run again in two
+   * halves, one after the other, each half split again while it still gets a 400, until the refused
+   * submission runs alone. Every submission then gets the report of the smallest run that carried
+   * it: the innocent ones a complete report (unless something else failed), the refused one its
+   * own report with the 400. Isolating spends at most 64 runs per flush; past that, submissions get
+   * the report of the last run that carried them. Replicas that acknowledged a run get the
+   * submissions of a later run again; receivers treat that as any redelivery.
+   *
    * <p><b>The future.</b> It completes with the report of the flush that carried the submission
-   * (shared by every submission of that flush), or with a superseded report. It completes
-   * exceptionally only with an {@link InvalidatorClosedException} when the invalidator was closed
-   * before that flush finished. Dependent actions run on the invalidator's threads unless added
-   * with an {@code ...Async} method. Cancelling it only stops the caller from waiting: the flush
-   * still runs for the other submissions.
+   * (shared by every submission of that flush, or, after a 400, the report of the smallest run that
+   * carried it; see above), or with a superseded report. It completes exceptionally only with an
+   * {@link InvalidatorClosedException} when the invalidator was closed before that flush finished.
+   * Dependent actions run on the invalidator's threads unless added with an {@code ...Async}
+   * method. Cancelling it only stops the caller from waiting: the flush still runs for the other
+   * submissions.
    *
    * @param invalidation what to invalidate
    * @return the report of the flush that carried it
@@ -325,6 +343,9 @@ public final class Invalidator implements AutoCloseable {
    * earlier flush is still running. Work still running after the timeout is cancelled, and the
    * futures of {@link #invalidate} calls and submissions not yet reported complete exceptionally
    * with an {@link InvalidatorClosedException} that says what did not finish, rather than never.
+   * Once the timeout has run out nothing new starts: no delivery, retry, discovery or purge, not
+   * even one whose thread was held up at that moment (by a slow listener, say), and nothing is
+   * logged for what was refused.
    * Later calls to {@link #invalidate} and {@link #submit} throw {@link
    * InvalidatorClosedException}. Idempotent.
    *
@@ -348,6 +369,8 @@ public final class Invalidator implements AutoCloseable {
     } catch (Exception e) {
       // Timed out or failed: what is still running is cancelled below.
     }
+    // From here on no delivery, discovery or purge starts, wherever its thread was held up.
+    engine.stop(STOP_WAIT);
     for (CompletableFuture<InvalidationReport> f : new HashSet<>(running)) {
       f.completeExceptionally(new InvalidatorClosedException(
           "invalidator closed before the invalidation finished (close timeout " + timeout + ")"));

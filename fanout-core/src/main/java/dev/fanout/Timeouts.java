@@ -1,7 +1,9 @@
 package dev.fanout;
 
 import java.time.Duration;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -22,8 +24,9 @@ final class Timeouts {
   static <T> CompletableFuture<T> within(CompletableFuture<T> call, Duration timeout,
       ScheduledExecutorService scheduler, String what, Object subject) {
     CompletableFuture<T> result = new CompletableFuture<>();
-    ScheduledFuture<?> timer =
-        scheduler.schedule(
+    ScheduledFuture<?> timer;
+    try {
+      timer = scheduler.schedule(
             () -> {
               if (result.completeExceptionally(
                   new TimeoutException(what + (subject == null ? "" : subject)
@@ -33,6 +36,14 @@ final class Timeouts {
             },
             Math.max(0, timeout.toNanos()),
             TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // A closed invalidator's (or the caller's shut-down) scheduler: an unbounded call must not
+      // linger, and the refusal is an outcome, not an exception for whoever started the call.
+      call.cancel(true);
+      result.completeExceptionally(new CancellationException(
+          "the scheduler refused the timer of " + what + (subject == null ? "" : subject)));
+      return result;
+    }
     call.whenComplete(
         (value, error) -> {
           timer.cancel(false);

@@ -8,6 +8,7 @@ import dev.fanout.DeliveryException;
 import dev.fanout.Endpoint;
 import dev.fanout.ErrorKind;
 import dev.fanout.Invalidation;
+import dev.fanout.WireContract;
 import dev.fanout.internal.CappedBody;
 import dev.fanout.internal.DaemonThreads;
 import dev.fanout.internal.InvalidationJson;
@@ -51,9 +52,20 @@ import java.util.function.Predicate;
  * {"id":"inv_3f2a...","paths":["/blog/hello"],"tags":["post:42"]}
  * }</pre>
  *
+ * <p>An invalidation larger than one request may carry ({@link WireContract}: 1,000 paths, 1,000
+ * tags, 64 KiB of body) is sent as several requests, chunks, each within those limits and signed
+ * with its own {@code webhook-id} ({@link WireContract#chunkId(String, int, int)}); its body says
+ * which chunk it is, {@code "chunk":{"index":i,"count":n}}. The chunks of one invalidation are the
+ * same for every target and every attempt. A target acknowledges when every chunk did; an attempt
+ * that fails part-way is retried with only the chunks not yet acknowledged (the notifier remembers
+ * them per invalidation and target until the target acknowledged, the failure was final, the
+ * invalidation is no longer referenced, or 10 minutes passed; at most 65,536 such records, oldest
+ * dropped first, which only means resending). Requests to one target go at most 4 at a time.
+ *
  * <p>Presets cover the other common receivers: {@link #varnishPurge()} sends {@code PURGE <path>}
- * once per path, {@link #varnishXkey()} sends one {@code PURGE} with an {@code xkey-purge} header
- * listing the tags.
+ * once per path, {@link #varnishXkey()} sends {@code PURGE} requests with an {@code xkey-purge}
+ * header listing the tags, split so that no header value exceeds {@value #MAX_XKEY_HEADER_BYTES}
+ * bytes.
  *
  * <p>A 2xx answer acknowledges (optionally also checked by {@link Builder#ackWhen(Predicate)});
  * redirects are never followed; at most {@link Builder#maxResponseBytes(int)} of a response body is
@@ -70,7 +82,20 @@ import java.util.function.Predicate;
 public final class HttpNotifier implements Notifier, AutoCloseable {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final String USER_AGENT = "fanout/0.1";
-  private static final int PER_TARGET_WINDOW = 4;
+  /** Most requests of one attempt in flight to one target at once. */
+  static final int PER_TARGET_WINDOW = 4;
+
+  /**
+   * Largest {@code xkey-purge} header value: half of Varnish's default {@code http_req_hdr_len}
+   * (8 KiB per header line), leaving room for proxies in between.
+   */
+  public static final int MAX_XKEY_HEADER_BYTES = 4096;
+
+  /** How long partly acknowledged multi-request deliveries are remembered for a retry. */
+  static final int PROGRESS_RETENTION_MINUTES = 10;
+
+  /** Most partly acknowledged multi-request deliveries remembered at once. */
+  static final int PROGRESS_MAX_ENTRIES = 65_536;
 
   private final HttpClient givenClient;
   private final Duration connectTimeout;
@@ -91,6 +116,12 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
   private final Duration requestTimeout;
   private final Predicate<JsonNode> ackWhen;
   private final int relayHop;
+  private final PartProgress progress;
+  /** The last few invalidations' plans: a fan-out plans once and delivers to every target. */
+  private final java.util.concurrent.atomic.AtomicReferenceArray<Plan> plans =
+      new java.util.concurrent.atomic.AtomicReferenceArray<>(4);
+  private final java.util.concurrent.atomic.AtomicInteger nextPlanSlot =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   /**
    * How requests travel.
@@ -134,6 +165,8 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
     this.requestTimeout = b.requestTimeout;
     this.ackWhen = b.ackWhen;
     this.relayHop = b.relayHop;
+    this.progress = new PartProgress(PROGRESS_MAX_ENTRIES,
+        Duration.ofMinutes(PROGRESS_RETENTION_MINUTES), b.clock);
   }
 
   /**
@@ -163,9 +196,10 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
   }
 
   /**
-   * Returns a builder preset for a Varnish xkey purge: one {@code PURGE /} request with an {@code
+   * Returns a builder preset for a Varnish xkey purge: a {@code PURGE /} request with an {@code
    * xkey-purge} header holding the invalidation's tags separated by spaces, without a body,
-   * unsigned. An invalidation without tags is acknowledged without a request.
+   * unsigned; as many requests as it takes to keep each header within {@value
+   * #MAX_XKEY_HEADER_BYTES} bytes. An invalidation without tags is acknowledged without a request.
    *
    * @return the builder
    */
@@ -182,9 +216,11 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
 
   @Override
   public CompletionStage<Ack> deliver(Endpoint endpoint, Invalidation invalidation) {
+    Plan plan;
     List<Req> requests;
     try {
-      requests = requests(endpoint, invalidation);
+      plan = plan(invalidation);
+      requests = requests(endpoint, plan);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(
           new DeliveryException(ErrorKind.INTERNAL, 0, null, "cannot build request: " + e.getMessage(), null));
@@ -195,40 +231,89 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
     if (requests.size() == 1) {
       return send(requests.get(0));
     }
-    return sendWindowed(requests);
+    return sendParts(endpoint, plan, requests);
   }
 
   /**
-   * Requests of one attempt that go one per path (Varnish PURGE) are sent at most {@link
-   * #PER_TARGET_WINDOW} at a time: the stage's concurrency limit counts targets, and a flush of
-   * thousands of paths must not open thousands of sockets to one replica. The first failure fails
-   * the attempt and nothing more is sent.
+   * Sends the parts of a multi-request delivery that the target has not acknowledged yet, and
+   * records each acknowledgement as it arrives, so that the engine's retry (or a timed-out attempt's
+   * retry) sends only what is missing.
    */
-  private CompletableFuture<Ack> sendWindowed(List<Req> requests) {
+  private CompletableFuture<Ack> sendParts(Endpoint endpoint, Plan plan, List<Req> requests) {
+    int n = requests.size();
+    PartProgress.Entry entry = progress.open(plan.invalidation, endpoint.authority(), n);
+    java.util.BitSet acked = progress.acked(entry);
+    List<Integer> todo = new ArrayList<>(n - acked.cardinality());
+    for (int i = acked.nextClearBit(0); i < n; i = acked.nextClearBit(i + 1)) {
+      todo.add(i);
+    }
+    String unit = plan.chunked ? " chunks" : " requests";
+    if (todo.isEmpty()) {
+      progress.close(entry);
+      return CompletableFuture.completedFuture(new Ack(0, n + unit + ", all acknowledged before"));
+    }
+    CompletableFuture<Ack> sent = sendWindowed(requests, todo, plan.chunked, i -> progress.ack(entry, i));
+    CompletableFuture<Ack> result = new CompletableFuture<>();
+    sent.whenComplete((ack, error) -> {
+      Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+          ? error.getCause() : error;
+      // Done, or a failure the engine does not retry: nothing to resume. Forgotten before the
+      // outcome is known, so that nobody sees the target finished and the record still there.
+      if (error == null || (cause instanceof DeliveryException d && !d.kind().isRetryable())) {
+        progress.close(entry);
+      }
+      if (error != null) {
+        result.completeExceptionally(error);
+      } else {
+        result.complete(new Ack(ack.status(), n + unit
+            + (todo.size() < n ? " (" + todo.size() + " sent in this attempt)" : "")));
+      }
+    });
+    // The engine cancels the attempt on its timeout: that must abandon the requests in flight.
+    result.whenComplete((v, e) -> {
+      if (result.isCancelled()) {
+        sent.cancel(true);
+      }
+    });
+    return result;
+  }
+
+  /**
+   * Sends the requests at the given positions, at most {@link #PER_TARGET_WINDOW} at a time: the
+   * stage's concurrency limit counts targets, and a flush of thousands of paths must not open
+   * thousands of sockets to one replica. The first failure fails the attempt and nothing more is
+   * sent.
+   */
+  private CompletableFuture<Ack> sendWindowed(List<Req> requests, List<Integer> positions,
+      boolean chunked, java.util.function.IntConsumer onAck) {
     CompletableFuture<Ack> result = new CompletableFuture<>();
     java.util.Set<CompletableFuture<Ack>> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
     java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
     java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
     Runnable[] pump = new Runnable[1];
     pump[0] = () -> {
-      int i = next.getAndIncrement();
-      if (i >= requests.size() || result.isDone()) {
+      int k = next.getAndIncrement();
+      if (k >= positions.size() || result.isDone()) {
         return;
       }
-      CompletableFuture<Ack> f = send(requests.get(i));
+      int position = positions.get(k);
+      CompletableFuture<Ack> f = send(requests.get(position));
       inFlight.add(f);
       f.whenComplete((ack, error) -> {
         inFlight.remove(f);
         if (error != null) {
-          result.completeExceptionally(error);
-        } else if (done.incrementAndGet() == requests.size()) {
-          result.complete(new Ack(ack.status(), requests.size() + " requests"));
+          result.completeExceptionally(chunked ? inChunk(error, position, requests.size()) : error);
+          return;
+        }
+        onAck.accept(position);
+        if (done.incrementAndGet() == positions.size()) {
+          result.complete(ack);
         } else {
           pump[0].run();
         }
       });
     };
-    for (int k = 0; k < Math.min(PER_TARGET_WINDOW, requests.size()); k++) {
+    for (int k = 0; k < Math.min(PER_TARGET_WINDOW, positions.size()); k++) {
       pump[0].run();
     }
     // Cancelling or failing the attempt abandons every request of it still in flight.
@@ -238,6 +323,17 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
       }
     });
     return result;
+  }
+
+  /** Names the chunk in an HTTP failure, so that a report says which request was refused. */
+  private static Throwable inChunk(Throwable error, int index, int count) {
+    Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+        ? error.getCause() : error;
+    if (cause instanceof DeliveryException d) {
+      return new DeliveryException(d.kind(), d.status(), d.retryAfter().orElse(null),
+          "chunk " + (index + 1) + " of " + count + ": " + d.getMessage(), d);
+    }
+    return error;
   }
 
   private CompletableFuture<Ack> send(Req request) {
@@ -319,38 +415,101 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
     return sb.toString().trim();
   }
 
-  /** The body and signature of one invalidation at one second; shared by all its targets. */
-  private static final class Signed {
-    final Invalidation invalidation;
-    final long timestamp;
-    final byte[] payload;
-    final String signature;
+  /** One request of an invalidation: the part it carries, its target, body and webhook-id. */
+  private record Part(Invalidation invalidation, String target, byte[] body, String webhookId) {}
 
-    Signed(Invalidation invalidation, long timestamp, byte[] payload, String signature) {
+  /** Signatures of a plan's parts at one second. */
+  private record Signatures(long timestamp, String[] values) {}
+
+  /**
+   * The requests an invalidation becomes, the same for every target: encoded once per invalidation,
+   * signed once per second, not once per replica.
+   */
+  private static final class Plan {
+    final Invalidation invalidation;
+    final List<Part> parts;
+    final boolean chunked;
+    volatile Signatures signatures;
+
+    Plan(Invalidation invalidation, List<Part> parts, boolean chunked) {
       this.invalidation = invalidation;
-      this.timestamp = timestamp;
-      this.payload = payload;
-      this.signature = signature;
+      this.parts = parts;
+      this.chunked = chunked;
     }
   }
 
-  private volatile Signed lastSigned;
-
-  /**
-   * A fan-out sends the same body to every replica within the same second or so: encode and sign it
-   * once per invalidation and second, not once per replica.
-   */
-  private Signed signed(Invalidation invalidation) {
-    long ts = clock.instant().getEpochSecond();
-    Signed last = lastSigned;
-    if (last != null && last.invalidation == invalidation && last.timestamp == ts) {
-      return last;
+  private Plan plan(Invalidation invalidation) {
+    for (int i = 0; i < plans.length(); i++) {
+      Plan p = plans.get(i);
+      if (p != null && p.invalidation == invalidation) {
+        return p;
+      }
     }
-    byte[] payload = body == BodyMode.JSON ? InvalidationJson.encode(invalidation, relayHop) : new byte[0];
-    String signature = signer == null ? null : signer.sign(invalidation.id(), ts, payload);
-    Signed fresh = new Signed(invalidation, ts, payload, signature);
-    lastSigned = fresh;
+    Plan fresh = newPlan(invalidation);
+    plans.set(Math.floorMod(nextPlanSlot.getAndIncrement(), plans.length()), fresh);
     return fresh;
+  }
+
+  private Plan newPlan(Invalidation invalidation) {
+    List<Part> parts = new ArrayList<>();
+    boolean chunked = false;
+    if (body == BodyMode.JSON) {
+      List<InvalidationJson.Encoded> encoded = InvalidationJson.split(invalidation, relayHop,
+          WireContract.MAX_PATHS_PER_REQUEST, WireContract.MAX_TAGS_PER_REQUEST, WireContract.MAX_BODY_BYTES);
+      for (InvalidationJson.Encoded e : encoded) {
+        parts.add(new Part(e.invalidation(), path, e.body(), e.webhookId()));
+      }
+      chunked = encoded.size() > 1;
+    } else if (perPath) {
+      for (String p : invalidation.paths()) {
+        parts.add(new Part(invalidation, p, new byte[0], invalidation.id()));
+      }
+    } else if (needsTags) {
+      for (List<String> group : xkeyGroups(invalidation.tags())) {
+        Invalidation part = group.size() == invalidation.tags().size() ? invalidation
+            : new Invalidation(invalidation.id(), List.of(), group, invalidation.entity(), invalidation.version());
+        parts.add(new Part(part, path, new byte[0], invalidation.id()));
+      }
+    } else {
+      parts.add(new Part(invalidation, path, new byte[0], invalidation.id()));
+    }
+    return new Plan(invalidation, List.copyOf(parts), chunked);
+  }
+
+  /** Tags in order, grouped so that each group joined by spaces fits one {@code xkey-purge} header. */
+  private static List<List<String>> xkeyGroups(List<String> tags) {
+    List<List<String>> groups = new ArrayList<>();
+    List<String> current = new ArrayList<>();
+    int length = 0;
+    for (String tag : tags) {
+      int add = tag.getBytes(StandardCharsets.UTF_8).length + (current.isEmpty() ? 0 : 1);
+      if (!current.isEmpty() && length + add > MAX_XKEY_HEADER_BYTES) {
+        groups.add(current);
+        current = new ArrayList<>();
+        length = 0;
+        add = tag.getBytes(StandardCharsets.UTF_8).length;
+      }
+      current.add(tag);
+      length += add;
+    }
+    if (!current.isEmpty()) {
+      groups.add(current);
+    }
+    return groups;
+  }
+
+  private String[] signatures(Plan plan, long ts) {
+    Signatures s = plan.signatures;
+    if (s != null && s.timestamp == ts) {
+      return s.values;
+    }
+    String[] values = new String[plan.parts.size()];
+    for (int i = 0; i < values.length; i++) {
+      Part part = plan.parts.get(i);
+      values[i] = signer.sign(part.webhookId, ts, part.body);
+    }
+    plan.signatures = new Signatures(ts, values);
+    return values;
   }
 
   /** A request in transport-neutral form. */
@@ -384,30 +543,30 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
   }
 
   List<Req> requests(Endpoint endpoint, Invalidation invalidation) {
-    List<String> targets;
-    if (perPath) {
-      targets = invalidation.paths();
-    } else if (needsTags && invalidation.tags().isEmpty()) {
-      targets = List.of();
-    } else {
-      targets = List.of(path);
+    return requests(endpoint, plan(invalidation));
+  }
+
+  private List<Req> requests(Endpoint endpoint, Plan plan) {
+    List<Req> out = new ArrayList<>(plan.parts.size());
+    if (plan.parts.isEmpty()) {
+      return out;
     }
-    List<Req> out = new ArrayList<>(targets.size());
-    Signed signed = signed(invalidation);
-    byte[] payload = signed.payload;
+    long ts = clock.instant().getEpochSecond();
+    String[] signatures = signer == null ? null : signatures(plan, ts);
     String host = endpoint.isIpv6() ? "[" + endpoint.address() + "]" : endpoint.address();
     int p = port > 0 ? port : endpoint.port();
     InetSocketAddress address = isLiteral(endpoint)
         ? new InetSocketAddress(literal(endpoint.address()), p)
         : InetSocketAddress.createUnresolved(endpoint.address(), p);
-    for (String target : targets) {
+    for (int i = 0; i < plan.parts.size(); i++) {
+      Part part = plan.parts.get(i);
       List<Map.Entry<String, String>> hs = new ArrayList<>();
       hs.add(Map.entry("user-agent", USER_AGENT));
-      if (payload.length > 0) {
+      if (part.body.length > 0) {
         hs.add(Map.entry("content-type", "application/json"));
       }
       for (Map.Entry<String, Function<Invalidation, String>> h : headers.entrySet()) {
-        String value = h.getValue().apply(invalidation);
+        String value = h.getValue().apply(part.invalidation);
         if (value != null && !value.isEmpty()) {
           // Header values are ASCII on the wire: a tag such as "caf\u00e9" would reach Varnish
           // mangled, be acknowledged, and purge nothing. Refuse it so the report says so.
@@ -418,12 +577,12 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
           hs.add(Map.entry(h.getKey(), value));
         }
       }
-      if (signer != null) {
-        hs.add(Map.entry("webhook-id", invalidation.id()));
-        hs.add(Map.entry("webhook-timestamp", Long.toString(signed.timestamp)));
-        hs.add(Map.entry("webhook-signature", signed.signature));
+      if (signatures != null) {
+        hs.add(Map.entry("webhook-id", part.webhookId));
+        hs.add(Map.entry("webhook-timestamp", Long.toString(ts)));
+        hs.add(Map.entry("webhook-signature", signatures[i]));
       }
-      out.add(new Req(method, scheme, host + ":" + p, Paths.encode(target), hs, payload, address));
+      out.add(new Req(method, scheme, host + ":" + p, Paths.encode(part.target), hs, part.body, address));
     }
     return out;
   }
@@ -477,6 +636,16 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
     } catch (java.net.UnknownHostException e) {
       throw new IllegalArgumentException("not an IP literal: " + address);
     }
+  }
+
+  /** How many partly acknowledged multi-request deliveries are remembered (tests). */
+  int rememberedDeliveries() {
+    return progress.size();
+  }
+
+  /** How many requests of this invalidation the endpoint acknowledged so far (tests). */
+  int acknowledgedParts(Invalidation invalidation, Endpoint endpoint) {
+    return progress.acknowledged(invalidation, endpoint.authority());
   }
 
   /**

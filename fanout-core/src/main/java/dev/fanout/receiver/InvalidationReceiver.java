@@ -11,6 +11,7 @@ import dev.fanout.InvalidationReport;
 import dev.fanout.Invalidator;
 import dev.fanout.RetryPolicy;
 import dev.fanout.Stage;
+import dev.fanout.WireContract;
 import dev.fanout.http.HttpNotifier;
 import dev.fanout.http.WebhookSigner;
 import dev.fanout.internal.InvalidationJson;
@@ -69,9 +70,11 @@ import org.slf4j.LoggerFactory;
  *   <li>The <em>raw bytes</em> must carry a matching {@code v1} signature for one of the configured
  *       secrets (401). Only then is the body parsed.
  *   <li>The body must be the invalidation JSON with the right types, at most {@link
- *       Builder#maxPaths(int)} paths and {@link Builder#maxTags(int)} tags, and every path a plain
- *       absolute path: no scheme or host, no {@code ..} or {@code .} segment (also percent-encoded),
- *       no backslash, fragment, whitespace or control character (400).
+ *       Builder#maxPaths(int)} paths and {@link Builder#maxTags(int)} tags, every path and tag as
+ *       {@link WireContract}'s grammar says (a plain absolute path: no scheme or host, no {@code ..}
+ *       or {@code .} segment (also percent-encoded), no backslash, fragment, whitespace or control
+ *       character), and an optional {@code "chunk":{"index":i,"count":n}} (400). A chunk's
+ *       invalidation reaches the handler, and a relay, under the chunk's own id.
  *   <li>A {@code webhook-id} whose handler already succeeded answers 2xx without running the
  *       handler again. An id whose handler is running right now waits for that run and shares its
  *       outcome; the handler never runs twice at once for one id. An id is recorded only after its
@@ -95,8 +98,8 @@ import org.slf4j.LoggerFactory;
  * @since 0.1
  */
 public final class InvalidationReceiver implements AutoCloseable {
-  /** Default {@link Builder#maxBodyBytes(int)}: 64 KiB. */
-  public static final int DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+  /** Default {@link Builder#maxBodyBytes(int)}: 64 KiB, {@link WireContract#MAX_BODY_BYTES}. */
+  public static final int DEFAULT_MAX_BODY_BYTES = WireContract.MAX_BODY_BYTES;
 
   /** Default {@link Builder#tolerance(Duration)}: 5 minutes. */
   public static final Duration DEFAULT_TOLERANCE = Duration.ofMinutes(5);
@@ -104,14 +107,17 @@ public final class InvalidationReceiver implements AutoCloseable {
   /** Default {@link Builder#replayCacheSize(int)}: 10,000 ids. */
   public static final int DEFAULT_REPLAY_CACHE_SIZE = 10_000;
 
-  /** Default {@link Builder#maxPaths(int)} and {@link Builder#maxTags(int)}: 1,000 each. */
-  public static final int DEFAULT_MAX_ENTRIES = 1_000;
+  /**
+   * Default {@link Builder#maxPaths(int)} and {@link Builder#maxTags(int)}: 1,000 each, {@link
+   * WireContract#MAX_PATHS_PER_REQUEST} and {@link WireContract#MAX_TAGS_PER_REQUEST}.
+   */
+  public static final int DEFAULT_MAX_ENTRIES = WireContract.MAX_PATHS_PER_REQUEST;
 
   /** Default {@link Builder#handlerTimeout(Duration)}: 30 seconds. */
   public static final Duration DEFAULT_HANDLER_TIMEOUT = Duration.ofSeconds(30);
 
-  /** Longest accepted {@code webhook-id}. */
-  public static final int MAX_ID_LENGTH = 256;
+  /** Longest accepted {@code webhook-id}, {@link WireContract#MAX_WEBHOOK_ID_LENGTH}. */
+  public static final int MAX_ID_LENGTH = WireContract.MAX_WEBHOOK_ID_LENGTH;
 
   private static final Pattern WEBHOOK_ID = Pattern.compile("[\\x21-\\x2d\\x2f-\\x7e]{1," + MAX_ID_LENGTH + "}");
   private static final Pattern TIMESTAMP = Pattern.compile("[0-9]{1,15}");
@@ -399,14 +405,12 @@ public final class InvalidationReceiver implements AutoCloseable {
     InvalidationJson.Wire wire;
     try {
       wire = InvalidationJson.decodeWire(body, maxPaths, maxTags);
+    } catch (InvalidationJson.BadPath e) {
+      throw new Rejection(400, e.getMessage());
     } catch (IllegalArgumentException | NullPointerException e) {
       throw new Rejection(400, "bad body: " + shorten(e.getMessage()));
     }
     for (String path : wire.invalidation().paths()) {
-      String problem = PlainPaths.problem(path);
-      if (problem != null) {
-        throw new Rejection(400, problem);
-      }
       if (!allowedPrefixes.isEmpty() && allowedPrefixes.stream().noneMatch(path::startsWith)) {
         throw new Rejection(400, "path not allowed");
       }
@@ -822,8 +826,8 @@ public final class InvalidationReceiver implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private Duration tolerance = DEFAULT_TOLERANCE;
     private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
-    private int maxPaths = DEFAULT_MAX_ENTRIES;
-    private int maxTags = DEFAULT_MAX_ENTRIES;
+    private int maxPaths = WireContract.MAX_PATHS_PER_REQUEST;
+    private int maxTags = WireContract.MAX_TAGS_PER_REQUEST;
     private int replayCacheSize = DEFAULT_REPLAY_CACHE_SIZE;
     private Duration handlerTimeout = DEFAULT_HANDLER_TIMEOUT;
     private final List<String> allowedPrefixes = new ArrayList<>();
@@ -931,7 +935,9 @@ public final class InvalidationReceiver implements AutoCloseable {
     }
 
     /**
-     * Sets the largest body accepted; reading stops past it and the answer is 413. Default 64 KiB.
+     * Sets the largest body accepted; reading stops past it and the answer is 413. Default 64 KiB
+     * ({@link WireContract#MAX_BODY_BYTES}); a receiver of {@code HttpNotifier}'s requests must not
+     * go below it, since the sender splits invalidations into requests of up to that size.
      *
      * @param bytes 256 bytes to 16 MiB
      * @return this builder
@@ -946,7 +952,8 @@ public final class InvalidationReceiver implements AutoCloseable {
     }
 
     /**
-     * Sets the most paths one invalidation may carry. Default 1,000.
+     * Sets the most paths one request may carry. Default 1,000 ({@link
+     * WireContract#MAX_PATHS_PER_REQUEST}); not below it for {@code HttpNotifier}'s requests.
      *
      * @param n 1 to 100,000
      * @return this builder
@@ -958,7 +965,8 @@ public final class InvalidationReceiver implements AutoCloseable {
     }
 
     /**
-     * Sets the most tags one invalidation may carry. Default 1,000.
+     * Sets the most tags one request may carry. Default 1,000 ({@link
+     * WireContract#MAX_TAGS_PER_REQUEST}); not below it for {@code HttpNotifier}'s requests.
      *
      * @param n 1 to 100,000
      * @return this builder
@@ -1011,7 +1019,7 @@ public final class InvalidationReceiver implements AutoCloseable {
      */
     public Builder allowedPathPrefix(String prefix) {
       Objects.requireNonNull(prefix, "prefix");
-      String problem = PlainPaths.problem(prefix);
+      String problem = WireContract.pathProblem(prefix);
       if (problem != null) {
         throw new IllegalArgumentException("prefix: " + problem);
       }

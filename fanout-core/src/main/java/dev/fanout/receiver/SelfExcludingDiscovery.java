@@ -19,9 +19,19 @@ final class SelfExcludingDiscovery implements Discovery {
 
   @Override
   public CompletionStage<List<Endpoint>> discover() {
+    return without(false);
+  }
+
+  /** The relay's re-check must not be answered from the peers' discovery cache either. */
+  @Override
+  public CompletionStage<List<Endpoint>> discoverFresh() {
+    return without(true);
+  }
+
+  private CompletionStage<List<Endpoint>> without(boolean fresh) {
     CompletionStage<List<Endpoint>> found;
     try {
-      found = peers.discover();
+      found = fresh ? peers.discoverFresh() : peers.discover();
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }

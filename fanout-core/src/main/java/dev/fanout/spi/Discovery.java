@@ -13,7 +13,13 @@ import java.util.concurrent.CompletionStage;
  *
  * <ul>
  *   <li>Safe for concurrent use: the engine may call {@link #discover()} from several invalidations
- *       at once, and calls it again after a fan-out to re-check membership.
+ *       at once, and calls {@link #discoverFresh()} after a fan-out to re-check membership.
+ *   <li>Fresh means fresh: {@code discover()} may answer from a cache (a DNS answer within its TTL),
+ *       {@code discoverFresh()} must not. It asks the source again (DNS, the API server), or
+ *       answers from a view that the source keeps current (a watch). The re-check runs
+ *       milliseconds after the first lookup; a cached answer would neither serve a replica that
+ *       joined meanwhile nor excuse one that left. A discovery that caches must override it; the
+ *       default calls {@code discover()}, which is right for one that does not.
  *   <li>Non-blocking: {@code discover()} returns promptly; slow work completes the stage later.
  *   <li>Fails by completing exceptionally (preferably with a {@link dev.fanout.DiscoveryException}
  *       that names what was looked up), never by throwing. If it throws anyway, the engine treats the
@@ -34,6 +40,19 @@ public interface Discovery {
    * @return a stage that completes with the replicas, possibly empty, or exceptionally
    */
   CompletionStage<List<Endpoint>> discover();
+
+  /**
+   * Discovers the current replicas without answering from a cache: the engine's membership
+   * re-check after a fan-out calls this. Same contract as {@link #discover()} otherwise
+   * (non-blocking, fails by completing exceptionally). The default calls {@code discover()}; a
+   * discovery that caches answers overrides it.
+   *
+   * @return a stage that completes with the replicas, possibly empty, or exceptionally
+   * @since 0.1
+   */
+  default CompletionStage<List<Endpoint>> discoverFresh() {
+    return discover();
+  }
 
   /**
    * Returns a discovery that always answers the given endpoints.

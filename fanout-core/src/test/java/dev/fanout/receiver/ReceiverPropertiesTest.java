@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.standardwebhooks.Webhook;
 import dev.fanout.Invalidation;
+import dev.fanout.WireContract;
 import dev.fanout.http.WebhookSigner;
 import dev.fanout.internal.InvalidationJson;
 import dev.fanout.receiver.Fixtures.Req;
@@ -70,7 +71,7 @@ class ReceiverPropertiesTest {
     }
     for (Invalidation inv : handled.subList(before, handled.size())) {
       for (String path : inv.paths()) {
-        assertThat(PlainPaths.problem(path)).as(path).isNull();
+        assertThat(WireContract.pathProblem(path)).as(path).isNull();
       }
     }
     return r.status();
@@ -111,7 +112,7 @@ class ReceiverPropertiesTest {
 
     int status = send(Fixtures.signedJson(id, json.toString(), clock));
 
-    boolean allPlain = paths.stream().allMatch(p -> PlainPaths.problem(p) == null);
+    boolean allPlain = paths.stream().allMatch(p -> WireContract.pathProblem(p) == null);
     assertThat(status).isEqualTo(allPlain ? 200 : 400);
     Statistics.collect(status);
     Statistics.coverage(c -> {

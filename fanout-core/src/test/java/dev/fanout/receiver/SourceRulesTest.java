@@ -43,7 +43,7 @@ class SourceRulesTest {
   @Test
   void sourcesAreWhereThisTestExpectsThem() throws IOException {
     assertThat(receiverSources()).extracting(p -> p.getFileName().toString())
-        .contains("InvalidationReceiver.java", "PlainPaths.java");
+        .contains("InvalidationReceiver.java", "ReplayCache.java");
     assertThat(MAIN.resolve("http/WebhookSigner.java")).exists();
   }
 

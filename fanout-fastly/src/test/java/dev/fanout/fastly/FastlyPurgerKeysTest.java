@@ -114,11 +114,12 @@ class FastlyPurgerKeysTest {
 
   @Test
   void longKeysShouldBeSplitToKeepTheHeaderWithin16KiB() {
-    // Given: 40 keys of 1,000 bytes: 16 fit in 16,384 bytes with their separators
+    // Given: 150 keys of 256 bytes, the longest tag an invalidation carries: 63 fit in 16,384
+    // bytes with their separators
     FastlyPurger purger = h.purger().purgePaths(false).concurrency(1).build();
     List<String> tags = new ArrayList<>();
-    for (int i = 0; i < 40; i++) {
-      tags.add(String.format("%04d", i) + "k".repeat(996));
+    for (int i = 0; i < 150; i++) {
+      tags.add(String.format("%04d", i) + "k".repeat(252));
     }
 
     // When
@@ -127,12 +128,12 @@ class FastlyPurgerKeysTest {
     // Then
     assertThat(result.isSuccess()).isTrue();
     assertThat(h.server.requests()).extracting(r -> r.surrogateKeys().size())
-        .containsExactly(16, 16, 8);
+        .containsExactly(63, 63, 24);
     assertThat(h.server.allKeys()).isEqualTo(tags);
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"has space", "caf\u00e9", "\u00ff", "post:\u2028", "emoji:\uD83D\uDE00"})
+  @ValueSource(strings = {"caf\u00e9", "\u00ff", "post:\u4e2d", "emoji:\uD83D\uDE00"})
   void anInvalidKeyShouldRejectTheWholeInvalidationBeforeAnyRequest(String bad) {
     // Given: valid keys around an invalid one
     FastlyPurger purger = h.purger().purgePaths(false).build();
@@ -157,22 +158,22 @@ class FastlyPurgerKeysTest {
   void manyInvalidKeysShouldBeCountedAndTheFirstFewNamed() {
     // Given
     FastlyPurger purger = h.purger().purgePaths(false).build();
-    List<String> bad = IntStream.range(0, 8).mapToObj(i -> "bad key " + i).toList();
+    List<String> bad = IntStream.range(0, 8).mapToObj(i -> "bad-\u00e9-" + i).toList();
 
     // When
     PurgeException e = Harness.failure(purger.purge(Invalidation.builder().tags(bad).build()));
 
     // Then
-    assertThat(e.getMessage()).contains("8 problems").contains("'bad key 0'")
-        .contains("'bad key 4'").doesNotContain("'bad key 5'").contains("and 3 more");
+    assertThat(e.getMessage()).contains("8 problems").contains("'bad-\\xe9-0'")
+        .contains("'bad-\\xe9-4'").doesNotContain("'bad-\\xe9-5'").contains("and 3 more");
     assertThat(h.server.requests()).isEmpty();
   }
 
   @Test
-  void aKeyOfExactly1024BytesShouldBeSent() {
-    // Given
+  void theLongestKeyAnInvalidationCarriesShouldBeSent() {
+    // Given: the wire grammar's longest tag, well within Fastly's 1,024 bytes
     FastlyPurger purger = h.purger().purgePaths(false).build();
-    String key = "k".repeat(SurrogateKeys.MAX_KEY_BYTES);
+    String key = "k".repeat(dev.fanout.WireContract.MAX_TAG_LENGTH);
 
     // When
     PurgeResult result = Harness.join(purger.purge(Invalidation.ofTags(key)));

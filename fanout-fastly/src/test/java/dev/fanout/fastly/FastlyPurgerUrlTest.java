@@ -1,6 +1,7 @@
 package dev.fanout.fastly;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.fanout.ErrorKind;
 import dev.fanout.Invalidation;
@@ -70,12 +71,12 @@ class FastlyPurgerUrlTest {
   static Stream<Arguments> encodings() {
     return Stream.of(
         Arguments.of("/caf\u00e9", "/purge/www.example.com/caf%C3%A9", null),
-        Arguments.of("/a b", "/purge/www.example.com/a%20b", null),
-        Arguments.of("/already%20encoded", "/purge/www.example.com/already%20encoded", null),
-        Arguments.of("/100%", "/purge/www.example.com/100%25", null),
-        Arguments.of("/x[1]\"<>\\^`{|}",
-            "/purge/www.example.com/x%5B1%5D%22%3C%3E%5C%5E%60%7B%7C%7D", null),
-        Arguments.of("/search?q=a b&p=1", "/purge/www.example.com/search", "q=a%20b&p=1"),
+        Arguments.of("/a|b", "/purge/www.example.com/a%7Cb", null),
+        Arguments.of("/already%7Cencoded", "/purge/www.example.com/already%7Cencoded", null),
+        Arguments.of("/100%25", "/purge/www.example.com/100%25", null),
+        Arguments.of("/x[1]\"<>^`{|}",
+            "/purge/www.example.com/x%5B1%5D%22%3C%3E%5E%60%7B%7C%7D", null),
+        Arguments.of("/search?q=a|b&p=1", "/purge/www.example.com/search", "q=a%7Cb&p=1"),
         Arguments.of("/keep/:@!$&'()*+,;=", "/purge/www.example.com/keep/:@!$&'()*+,;=", null));
   }
 
@@ -144,11 +145,9 @@ class FastlyPurgerUrlTest {
 
   @Test
   void aFragmentShouldBeRejected() {
-    FastlyPurger purger = h.purger().build();
-
-    PurgeException e = Harness.failure(purger.purge(Invalidation.ofPaths("/a#top")));
-
-    assertThat(e.getMessage()).contains("fragment");
+    // The wire grammar refuses it before any purger sees it; the purger's own check stays as a
+    // second line.
+    assertThatThrownBy(() -> Invalidation.ofPaths("/a#top")).hasMessageContaining("fragment");
     assertThat(h.server.requests()).isEmpty();
   }
 

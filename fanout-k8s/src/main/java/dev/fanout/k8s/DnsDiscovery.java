@@ -63,9 +63,11 @@ import org.xbill.DNS.Type;
  *   <li><b>Large Services</b>: a UDP answer with the TC bit is asked again over TCP, so every record
  *       arrives (a TCP answer holds about 4,000 A records). More targets than {@code maxTargets} is
  *       a failure, not a silent cut: a replica left out would stay stale.
- *   <li><b>Caching</b>: an answer is reused for its TTL, but never longer than {@code maxTtl}
- *       (default 5 s), so pods that come and go are seen quickly. Empty answers are not cached. The
- *       JVM's {@code InetAddress} cache and the hosts file are never used.
+ *   <li><b>Caching</b>: {@link #discover()} reuses an answer for its TTL, but never longer than
+ *       {@code maxTtl} (default 5 s), so pods that come and go are seen quickly. Empty answers are
+ *       not cached (and clear the cache). {@link #discoverFresh()}, which the engine's membership
+ *       re-check calls, always asks DNS again and refreshes the cache with what it hears. The JVM's
+ *       {@code InetAddress} cache and the hosts file are never used.
  *   <li><b>SSRF guard</b>: loopback, link-local (including 169.254.169.254), other cloud metadata
  *       addresses, unspecified and multicast addresses are dropped unless {@link
  *       Builder#allowCidr(String)} re-opens them; with an allowlist, every address outside it is
@@ -195,6 +197,27 @@ public final class DnsDiscovery implements Discovery {
       f = new CompletableFuture<>();
       inFlight = f;
     }
+    lookup(f);
+    return f.copy();
+  }
+
+  /**
+   * Looks the Service up now, bypassing the answer cache and any lookup already in flight (it may
+   * have been asked before a change), and refreshes the cache with the answer. The engine calls this
+   * for the membership re-check after a fan-out, so that a pod that became ready meanwhile is
+   * served and one that left is excused. Never throws.
+   *
+   * @return a stage with the endpoints, possibly empty
+   */
+  @Override
+  public CompletionStage<List<Endpoint>> discoverFresh() {
+    CompletableFuture<List<Endpoint>> f = new CompletableFuture<>();
+    lookup(f);
+    return f.copy();
+  }
+
+  /** Runs one lookup into {@code f}; clears the shared in-flight slot if {@code f} holds it. */
+  private void lookup(CompletableFuture<List<Endpoint>> f) {
     CompletableFuture<Lookup> lookup;
     try {
       lookup = srvService == null ? lookupAddresses() : lookupSrv();
@@ -219,7 +242,6 @@ public final class DnsDiscovery implements Discovery {
         f.completeExceptionally(e);
       }
     });
-    return f.copy();
   }
 
   /** The addresses and ports found, and the smallest TTL seen, before filtering. */
@@ -243,6 +265,8 @@ public final class DnsDiscovery implements Discovery {
     }
     List<Endpoint> endpoints = List.copyOf(unique.values());
     if (endpoints.isEmpty()) {
+      // The newest word is "none": an older non-empty answer must not be served from the cache.
+      cached = null;
       if (warnedNotReady.compareAndSet(false, true)) {
         DnsClient.log.warn("DNS discovery of {} found no replica{}; note that DNS lists only ready"
             + " pods (not-ready pods that hold cached content are not reached)", name,

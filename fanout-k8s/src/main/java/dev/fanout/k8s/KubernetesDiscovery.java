@@ -72,7 +72,9 @@ import javax.net.ssl.TrustManagerFactory;
  * <p>In list mode (the builder's default) every {@link #discover()} lists the slices. In watch mode
  * ({@link Builder#watch(boolean)}, and {@link #inCluster(String, String)}) the instance lists once,
  * then watches from the list's resource version with bookmarks and keeps a live view; {@code
- * discover()} answers from it without an API call. The watch:
+ * discover()} answers from it without an API call, and so does the engine's membership re-check
+ * ({@link #discoverFresh()}) while the watch is healthy; while the watch is failing the re-check
+ * lists. The watch:
  *
  * <ul>
  *   <li>re-watches from the last resource version seen when the server ends a stream;
@@ -248,6 +250,30 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
           + last.getMessage()), last));
     }
     return CompletableFuture.completedFuture(view);
+  }
+
+  /**
+   * Discovers the current targets for the engine's membership re-check, without a stale answer.
+   * In list mode this lists, as {@link #discover()} does (list mode keeps no cache). In watch mode
+   * the view is live: the watch applies every change as the API server streams it, so while the
+   * watch is healthy this answers from the view without an API call, like {@code discover()}; while
+   * it is failing (reconnecting with backoff, {@link #lastError()} present) or before the first
+   * view, it lists once instead, leaving the view to the watch.
+   *
+   * @return a stage with the endpoints, possibly empty
+   */
+  @Override
+  public CompletionStage<List<Endpoint>> discoverFresh() {
+    if (closed || watcher == null
+        || (watcher.view() != null && watcher.lastError() == null)) {
+      return discover();
+    }
+    return listAll().handle((listing, error) -> {
+      if (error != null) {
+        throw toDiscovery(error, "list");
+      }
+      return parser.merge(listing.slices().values(), states);
+    });
   }
 
   /**

@@ -99,6 +99,22 @@ final class FakeDnsServer implements AutoCloseable {
     }
   }
 
+  /** Replaces every record of the name with these ({@code "<name> <ttl> <type> <rdata>"} each). */
+  FakeDnsServer replace(String n, String... records) {
+    List<Record> fresh = new CopyOnWriteArrayList<>();
+    for (String text : records) {
+      String[] p = text.trim().split("\\s+", 4);
+      try {
+        fresh.add(Record.fromString(name(p[0]), Type.value(p[2]), DClass.IN, Long.parseLong(p[1]),
+            p[3], Name.root));
+      } catch (IOException e) {
+        throw new IllegalArgumentException(text, e);
+      }
+    }
+    zone.put(name(n), fresh);
+    return this;
+  }
+
   /** Declares the name as existing (NODATA for types it has no records of). */
   FakeDnsServer exists(String n) {
     zone.computeIfAbsent(name(n), x -> new CopyOnWriteArrayList<>());

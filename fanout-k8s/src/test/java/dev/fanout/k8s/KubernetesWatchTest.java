@@ -197,6 +197,35 @@ class KubernetesWatchTest {
   }
 
   @Test
+  void theMembershipRecheckAnswersFromTheLiveViewAndListsWhileTheWatchIsFailing() throws Exception {
+    api.onList(list("10", null, a("9")));
+    FakeApiServer.WatchStream stream = api.nextWatch();
+    KubernetesDiscovery discovery = build(builder());
+    eventually().until(stream::isOpen);
+
+    // A healthy watch: the view is live, no API call
+    assertThat(fresh(discovery)).containsExactly("web-1");
+    assertThat(api.listRequests()).hasSize(1);
+
+    // The watch breaks, the API server refuses the next one, the watch waits out its backoff;
+    // meanwhile web-2 joins
+    api.onList(list("20", null, a("9"), b("19")));
+    api.onWatch(status(503, "ServiceUnavailable", "apiserver is restarting"));
+    stream.cut();
+    eventually().until(() -> discovery.lastError().isPresent());
+
+    // discover() keeps serving the last good view; the re-check lists instead
+    assertThat(names(discovery)).containsExactly("web-1");
+    assertThat(fresh(discovery)).containsExactlyInAnyOrder("web-1", "web-2");
+    assertThat(api.listRequests()).hasSize(2);
+  }
+
+  private static List<String> fresh(KubernetesDiscovery d) throws Exception {
+    return d.discoverFresh().toCompletableFuture().get(10, TimeUnit.SECONDS).stream()
+        .map(Endpoint::name).toList();
+  }
+
+  @Test
   void aSilentStreamIsDroppedAtTheIdleDeadlineAndNotBefore() throws Exception {
     api.onList(list("10", null, a("9")));
     FakeApiServer.WatchStream first = api.nextWatch();
