@@ -125,7 +125,10 @@ public final class InvalidationReceiver implements AutoCloseable {
   private final int maxTags;
   private final List<String> allowedPrefixes;
   private final Duration handlerTimeout;
-  private final ReplayCache replay;
+  private final ReplayCache<Boolean> replay;
+  /** Each relayed id's record; null without a relay. Compound updates hold {@link #relayLock}. */
+  private final ReplayCache<RelayRecord> relays;
+  private final Object relayLock = new Object();
   private final Map<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
   private final Relay relay;
   private final Invalidator relayInvalidator;
@@ -145,11 +148,12 @@ public final class InvalidationReceiver implements AutoCloseable {
     this.handlerTimeout = b.handlerTimeout;
     // A signed request is accepted for at most 2 x tolerance after it was first applied (its
     // timestamp may lie up to one tolerance ahead); past that the timestamp check rejects it.
-    this.replay = new ReplayCache(b.replayCacheSize, tolerance.multipliedBy(2), clock);
+    this.replay = new ReplayCache<>(b.replayCacheSize, tolerance.multipliedBy(2), clock);
     this.relay = b.relay;
     this.log = b.log != null ? b.log : LoggerFactory.getLogger(InvalidationReceiver.class);
+    this.relays = relay == null ? null : new ReplayCache<>(b.replayCacheSize, tolerance.multipliedBy(2), clock);
     this.relayNotifier = relay == null ? null : relay.notifier(b.relaySecret, clock);
-    this.relayInvalidator = relay == null ? null : relay.invalidator(relayNotifier);
+    this.relayInvalidator = relay == null ? null : relay.invalidator(this::relayOnce);
   }
 
   /**
@@ -467,7 +471,7 @@ public final class InvalidationReceiver implements AutoCloseable {
     }
     call.whenComplete((v, e) -> {
       if (e == null) {
-        replay.record(id);
+        replay.put(id, Boolean.TRUE);
       }
       inFlight.remove(id, mine);
       if (e == null) {
@@ -484,24 +488,72 @@ public final class InvalidationReceiver implements AutoCloseable {
     return run.copy().orTimeout(handlerTimeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
+  /**
+   * Relays a direct request, once per id: a request whose id has a relay in flight shares its
+   * answer; one whose last relay succeeded gets that answer again (a replay must not make every
+   * peer a target again); one whose last relay failed starts a new relay, which skips the peers
+   * that acknowledged before (the sender's retry reaches only the peers that missed it).
+   */
   private CompletableFuture<Response> relay(Verified request, String local) {
+    RelayRecord record;
+    CompletableFuture<Response> mine = new CompletableFuture<>();
+    synchronized (relayLock) {
+      record = relays.get(request.id);
+      if (record != null && record.inFlight != null) {
+        return record.inFlight.copy();
+      }
+      if (record != null && record.last != null && record.last.isSuccess()) {
+        return CompletableFuture.completedFuture(answer(request, record.last));
+      }
+      if (record == null) {
+        record = new RelayRecord();
+      }
+      record.inFlight = mine;
+      relays.put(request.id, record);
+    }
+    RelayRecord rec = record;
     CompletableFuture<InvalidationReport> report;
     try {
       report = relayInvalidator.invalidate(request.invalidation);
     } catch (RuntimeException e) {
-      return CompletableFuture.completedFuture(answer(request, error(503, "relay closed")));
+      report = CompletableFuture.failedFuture(e);
     }
-    return report.handle((r, e) -> {
-      if (e != null) {
+    report.handle((r, e) -> {
+      Response response;
+      if (e != null && unwrap(e) instanceof dev.fanout.InvalidatorClosedException) {
+        response = error(503, "relay closed");
+      } else if (e != null) {
         log.warn("invalidation {}: relay did not finish: {}", request.id, unwrap(e).toString());
-        return answer(request, new Response(502, Answers.relayFailed(request.id, local)));
+        response = new Response(502, Answers.relayFailed(request.id, local));
+      } else {
+        for (dev.fanout.TargetResult t : r.stages().get(0).targets()) {
+          if (t.outcome() == dev.fanout.TargetResult.Outcome.ACKED) {
+            rec.acked.add(t.endpoint().authority());
+          }
+        }
+        response = new Response(r.isComplete() ? 200 : 502, Answers.relayed(request.id, local, r));
+        if (!r.isComplete()) {
+          log.warn("invalidation {}: relay incomplete: {}", request.id, r.stages().get(0).summary());
+        }
       }
-      Response response = new Response(r.isComplete() ? 200 : 502, Answers.relayed(request.id, local, r));
-      if (!r.isComplete()) {
-        log.warn("invalidation {}: relay incomplete: {}", request.id, r.stages().get(0).summary());
+      synchronized (relayLock) {
+        rec.inFlight = null;
+        rec.last = response;
+        relays.put(request.id, rec);
       }
-      return answer(request, response);
+      mine.complete(response);
+      return null;
     });
+    return mine.thenApply(response -> answer(request, response));
+  }
+
+  /** The relay's notifier: a peer that acknowledged this id in an earlier relay is not sent it again. */
+  private CompletionStage<dev.fanout.spi.Ack> relayOnce(Endpoint peer, Invalidation invalidation) {
+    RelayRecord record = relays.get(invalidation.id());
+    if (record != null && record.acked.contains(peer.authority())) {
+      return CompletableFuture.completedFuture(new dev.fanout.spi.Ack(0, "acknowledged an earlier relay"));
+    }
+    return relayNotifier.deliver(peer, invalidation);
   }
 
   private Response answer(Verified request, Response response) {
@@ -599,9 +651,11 @@ public final class InvalidationReceiver implements AutoCloseable {
    * failed or ran out of time (502), with a JSON body listing each peer's outcome, so the sender
    * knows whether every replica is fresh before it purges the CDN.
    *
-   * <p>A direct request whose id was already applied is still relayed: a sender that retries
-   * after a 502 reaches the peers that missed the first relay, and the peers that had it answer
-   * at once as duplicates.
+   * <p>Each id is relayed once: a request whose id has a relay in flight waits for it and gets its
+   * answer, and a replay of an id whose relay succeeded gets that relay's answer again, without a
+   * request to any peer. Only when the last relay of an id failed does a new request with that id
+   * (the sender's retry after a 502) relay again, and then only to the peers that did not
+   * acknowledge it before.
    *
    * <p>The relay's {@link #deadline(Duration)} (default 4 s) must be shorter than the sender's
    * per-attempt timeout ({@code Stage.attemptTimeout}, default 5 s).
@@ -780,7 +834,7 @@ public final class InvalidationReceiver implements AutoCloseable {
       return nb.build();
     }
 
-    Invalidator invalidator(HttpNotifier notifier) {
+    Invalidator invalidator(dev.fanout.spi.Notifier notifier) {
       Discovery others = new SelfExcludingDiscovery(peers, self);
       return Invalidator.builder()
           .stage(Stage.fanout("peers", others, notifier)
