@@ -18,6 +18,7 @@ import dev.fanout.spi.Discovery;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -51,9 +52,7 @@ import org.slf4j.LoggerFactory;
  *     })
  *     .build();
  *
- * HttpServer server = HttpServer.create(new InetSocketAddress(podIp, 8081), 64);
- * server.createContext("/api/revalidate", receiver.httpHandler());
- * server.start();
+ * ReceiverServer server = receiver.serve(new InetSocketAddress(podIp, 8081), "/api/revalidate");
  * }</pre>
  *
  * <h2>What a request goes through</h2>
@@ -85,9 +84,11 @@ import org.slf4j.LoggerFactory;
  * anything named in a request; a {@linkplain Relay relay} contacts only the peers its discovery
  * finds.
  *
- * <p>Adapters: {@link #httpHandler()} for the JDK's {@code com.sun.net.httpserver}, and {@link
- * #handle(String, Map, byte[])} / {@link #handleAsync(String, Map, byte[])} for any framework
- * (servlet, Spring controller) that hands over the method, headers and raw body.
+ * <p>Serving: {@link #serve(InetSocketAddress, String)} runs a {@link ReceiverServer}, which slow
+ * clients cannot stall. Adapters: {@link #httpHandler()} for a JDK {@code com.sun.net.httpserver}
+ * you already run, and {@link #handle(String, Map, byte[])} / {@link #handleAsync(String, Map,
+ * byte[])} for any framework (servlet, Spring controller) that hands over the method, headers and
+ * raw body.
  *
  * <p>Instances are thread-safe. Secrets never appear in {@link #toString()}, logs or exception
  * messages; requests are logged at DEBUG without their signature.
@@ -294,12 +295,37 @@ public final class InvalidationReceiver implements AutoCloseable {
   }
 
   /**
-   * Returns a handler for the JDK's {@code com.sun.net.httpserver.HttpServer}. It refuses a
-   * declared {@code Content-Length} above the limit without reading the body, stops reading a
-   * chunked body at the limit, and answers from the thread that finishes the work, so a slow
-   * handler or relay does not hold a server thread. Give the server an executor with enough
-   * threads for concurrent uploads; set {@code sun.net.httpserver.maxReqTime} to bound slow
-   * uploads.
+   * Serves this receiver over HTTP at {@code path} on {@code address}: a {@link ReceiverServer}
+   * with its defaults (4 handler threads, 10 s to send a request, 1,024 connections). Slow or
+   * stalled clients hold no thread and are disconnected after the read timeout, so they cannot keep
+   * invalidations from being applied. Use {@link ReceiverServer#builder(InvalidationReceiver)} for
+   * other settings.
+   *
+   * @param address where to listen, e.g. {@code new InetSocketAddress(System.getenv("POD_IP"), 8081)}
+   * @param path the path to serve, e.g. {@code /api/revalidate}
+   * @return the running server; close it to stop
+   * @throws IOException if the address cannot be bound
+   * @throws IllegalArgumentException if the path is not a plain absolute path
+   */
+  public ReceiverServer serve(InetSocketAddress address, String path) throws IOException {
+    return ReceiverServer.builder(this).address(address).path(path).start();
+  }
+
+  /** The body limit, for a server that refuses larger bodies before reading them. */
+  int maxBodyBytes() {
+    return maxBodyBytes;
+  }
+
+  /**
+   * Returns a handler for a JDK {@code com.sun.net.httpserver.HttpServer} you already run. It
+   * refuses a declared {@code Content-Length} above the limit without reading the body, stops
+   * reading a chunked body at the limit, and answers from the thread that finishes the work, so a
+   * slow handler or relay does not hold a server thread.
+   *
+   * <p>The JDK server reads each request's head and body on its executor's threads with blocking
+   * reads: one client that sends slowly holds one thread for as long as it likes (with the
+   * default executor, the whole server), and the only deadline is the JVM-wide {@code
+   * sun.net.httpserver.maxReqTime}. Prefer {@link #serve(InetSocketAddress, String)}.
    *
    * @return the handler
    */
