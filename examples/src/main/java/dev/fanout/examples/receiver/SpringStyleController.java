@@ -51,7 +51,7 @@ public final class SpringStyleController {
    * {@code spring.servlet.multipart.max-request-size} or the server's own body limit as well, since
    * Spring reads {@code byte[]} bodies in full before the receiver sees them; or take the body as an
    * {@code InputStream} (see {@link #doPost}). Bound slow clients in the server too (Spring Boot:
-   * {@code server.tomcat.connection-timeout}, default 20 s): a servlet reads the body on a request
+   * {@code server.tomcat.connection-timeout}): a servlet reads the body on a request
    * thread, so clients that send slowly hold those threads. Without a framework, {@code
    * receiver.serve(address, path)} runs a server that slow clients cannot stall.
    *
