@@ -1,28 +1,26 @@
 package dev.fanout.examples;
 
-import com.sun.net.httpserver.HttpHandler;
-import com.sun.net.httpserver.HttpServer;
 import dev.fanout.Endpoint;
 import dev.fanout.receiver.InvalidationReceiver;
+import dev.fanout.receiver.ReceiverServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A stand-in replica for the demo: an HTTP server on its own loopback address with an in-memory
  * page cache, behind an {@link InvalidationReceiver} that verifies the Standard Webhooks signature
  * on the raw body, evicts the invalidated paths, and only then answers 200. It can be told to answer
- * 503 to its first requests, as a replica that is still warming up would.
+ * 503 to its first requests, as a replica that is still warming up would ({@link
+ * ReceiverServer.Builder#ready}).
  */
 final class DemoPod implements AutoCloseable {
   final String name;
   final Map<String, String> cache = new ConcurrentHashMap<>();
-  private final HttpServer server;
+  private final ReceiverServer server;
   private final InvalidationReceiver receiver;
   private final AtomicInteger failuresLeft;
   volatile long lastAckNanos;
@@ -37,35 +35,23 @@ final class DemoPod implements AutoCloseable {
           lastAckNanos = System.nanoTime();
         })
         .build();
-    HttpHandler verified = receiver.httpHandler();
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getByName(ip), 0), 64);
-    server.setExecutor(Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "demo-" + name);
-      t.setDaemon(true);
-      return t;
-    }));
-    server.createContext("/api/revalidate", ex -> {
-      if (failuresLeft.getAndDecrement() > 0) {
-        try (ex) {
-          byte[] body = "{\"error\":\"warming up\"}".getBytes(StandardCharsets.UTF_8);
-          ex.sendResponseHeaders(503, body.length);
-          ex.getResponseBody().write(body);
-        }
-        return;
-      }
-      verified.handle(ex);
-    });
-    server.start();
+    // Served the safe way (slow clients hold no thread); "not ready" answers 503 with Retry-After.
+    server = ReceiverServer.builder(receiver)
+        .address(new InetSocketAddress(InetAddress.getByName(ip), 0))
+        .path("/api/revalidate")
+        .threads(2)
+        .ready(() -> failuresLeft.getAndDecrement() <= 0)
+        .start();
   }
 
   Endpoint endpoint() {
-    InetSocketAddress a = server.getAddress();
+    InetSocketAddress a = server.address();
     return new Endpoint(a.getAddress().getHostAddress(), a.getPort(), name, Endpoint.State.READY);
   }
 
   @Override
   public void close() {
-    server.stop(0);
+    server.close();
     receiver.close();
   }
 }

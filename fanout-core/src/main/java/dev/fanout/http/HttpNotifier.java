@@ -356,6 +356,13 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
         if (error != null) {
           throw wrap(error);
         }
+        // The JDK client is lenient about framing; refuse what the NIO transport refuses.
+        String framing = ResponseParser.framingProblem(response.statusCode(),
+            joined(response.headers().allValues("content-length")),
+            joined(response.headers().allValues("transfer-encoding")));
+        if (framing != null) {
+          throw wrap(new java.net.ProtocolException(framing));
+        }
         return toAck(response.statusCode(), response.body(),
             response.headers().firstValue("retry-after").orElse(null));
       });
@@ -366,6 +373,10 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
       }
     });
     return result;
+  }
+
+  private static String joined(List<String> values) {
+    return values.isEmpty() ? null : String.join(", ", values);
   }
 
   private Ack toAck(int status, byte[] body, String retryAfterHeader) {

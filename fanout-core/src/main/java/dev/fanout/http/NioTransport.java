@@ -1,7 +1,6 @@
 package dev.fanout.http;
 
 import dev.fanout.internal.DaemonThreads;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -10,20 +9,23 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * A minimal HTTP/1.1 client for plain-text pod-to-pod requests: one selector thread for every
- * connection, kept-alive connections pooled per address, responses parsed incrementally
- * (content-length, chunked, or until close) with the body read up to a cap.
+ * connection, kept-alive connections pooled per address, responses parsed incrementally by a {@link
+ * ResponseParser} (content-length, chunked, or until close) with the body read up to a cap.
+ *
+ * <p>It reads while it writes: a receiver may answer before it read the body (a 413 or 400 decided
+ * from the head) and then close, and that answer, not the reset that follows, is what the caller
+ * gets. A connection whose request was not completely written when its answer arrived is closed,
+ * never pooled: the peer would read the unsent rest as the start of the next request.
  *
  * <p>Why it exists: {@code java.net.http} costs on the order of 150 µs of CPU per request and funnels
  * every connection through one selector thread, which dominates a fan-out to thousands of replicas
@@ -32,10 +34,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * TLS, HTTP/2, redirects or proxies; {@link HttpNotifier} uses {@code java.net.http} for those.
  */
 final class NioTransport implements AutoCloseable {
-  private static final int MAX_HEAD = 16 * 1024;
   private static final int MAX_IDLE_PER_ADDRESS = 4;
   private static final long IDLE_NANOS = Duration.ofSeconds(30).toNanos();
   private static final DaemonThreads NIO_THREADS = new DaemonThreads("fanout-nio");
+  private static final int READ_WRITE = SelectionKey.OP_READ | SelectionKey.OP_WRITE;
 
   /** A parsed response. */
   record Response(int status, Map<String, String> headers, byte[] body) {}
@@ -118,7 +120,7 @@ final class NioTransport implements AutoCloseable {
     }
   }
 
-  /** One TCP connection and the parser state of its current response. */
+  /** One TCP connection and the parser of its current response. */
   private final class Conn {
     final InetSocketAddress address;
     final SocketChannel channel;
@@ -127,21 +129,7 @@ final class NioTransport implements AutoCloseable {
     ByteBuffer out;
     long connectDeadline;
     long idleSince;
-    boolean received;
-    // Parser state.
-    byte[] head = new byte[512];
-    int headLength;
-    int tail;
-    int status;
-    Map<String, String> headers;
-    long remaining;
-    boolean chunked;
-    boolean untilClose;
-    boolean keepAlive;
-    int chunkState;
-    final StringBuilder chunkLine = new StringBuilder();
-    final ByteArrayOutputStream body = new ByteArrayOutputStream();
-    boolean truncated;
+    ResponseParser parser;
 
     Conn(InetSocketAddress address, SocketChannel channel) {
       this.address = address;
@@ -164,20 +152,19 @@ final class NioTransport implements AutoCloseable {
       }
     }
 
-    void reset() {
-      headLength = 0;
-      tail = 0;
-      status = 0;
-      headers = null;
-      remaining = 0;
-      chunked = false;
-      untilClose = false;
-      keepAlive = true;
-      chunkState = 0;
-      chunkLine.setLength(0);
-      body.reset();
-      truncated = false;
-      received = false;
+    void begin(Exchange ex) {
+      if (parser == null || parser.maxBody() != ex.maxBody) {
+        parser = new ResponseParser(ex.maxBody);
+      } else {
+        parser.reset();
+      }
+      exchange = ex;
+      out = ByteBuffer.wrap(ex.request);
+    }
+
+    /** Whether bytes of the current request are still unsent. */
+    boolean writing() {
+      return out != null && out.hasRemaining();
     }
   }
 
@@ -199,7 +186,7 @@ final class NioTransport implements AutoCloseable {
         ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
         conn = new Conn(ex.address, ch);
         boolean connected = ch.connect(ex.address);
-        conn.key = ch.register(selector, connected ? SelectionKey.OP_WRITE : SelectionKey.OP_CONNECT, conn);
+        conn.key = ch.register(selector, connected ? READ_WRITE : SelectionKey.OP_CONNECT, conn);
         conn.connectDeadline = System.nanoTime() + connectTimeoutNanos;
         if (!connected) {
           connecting.add(conn);
@@ -222,20 +209,14 @@ final class NioTransport implements AutoCloseable {
       ex.future.completeExceptionally(e);
       return;
     }
-    conn.reset();
-    conn.exchange = ex;
-    conn.out = ByteBuffer.wrap(ex.request);
+    conn.begin(ex);
     ex.conn = conn;
     if (ex.reused) {
       // A pooled connection is connected and already waits for reads: write now, no extra
       // select round and no interest change unless the socket buffer is full.
-      try {
-        conn.channel.write(conn.out);
-        if (conn.out.hasRemaining()) {
-          conn.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
-        }
-      } catch (IOException e) {
-        fail(conn, e);
+      write(conn);
+      if (conn.writing()) {
+        conn.key.interestOps(READ_WRITE);
       }
     }
   }
@@ -273,7 +254,8 @@ final class NioTransport implements AutoCloseable {
             if (key.isConnectable()) {
               connecting.remove(conn);
               conn.channel.finishConnect();
-              key.interestOps(SelectionKey.OP_WRITE);
+              // Reading from the start: an answer may come before the whole request was written.
+              key.interestOps(READ_WRITE);
             }
             if (key.isValid() && key.isWritable()) {
               write(conn);
@@ -362,12 +344,30 @@ final class NioTransport implements AutoCloseable {
     }
   }
 
-  private void write(Conn conn) throws IOException {
-    if (conn.out == null) {
+  /**
+   * Writes what the socket takes. A write that fails (the peer reset the connection after it
+   * answered early) first reads whatever answer already arrived; only without one does the
+   * exchange fail.
+   */
+  private void write(Conn conn) {
+    if (!conn.writing()) {
       return;
     }
-    conn.channel.write(conn.out);
-    if (!conn.out.hasRemaining()) {
+    try {
+      conn.channel.write(conn.out);
+    } catch (IOException e) {
+      conn.out = null;
+      try {
+        read(conn);
+      } catch (IOException | RuntimeException ignored) {
+        // the write error below is the better report
+      }
+      if (conn.exchange != null) {
+        fail(conn, e);
+      }
+      return;
+    }
+    if (!conn.writing() && conn.exchange != null && conn.key.isValid()) {
       conn.key.interestOps(SelectionKey.OP_READ);
     }
   }
@@ -379,7 +379,7 @@ final class NioTransport implements AutoCloseable {
     if (ex == null || ex.future.isDone()) {
       return;
     }
-    if (ex.reused && !conn.received) {
+    if (ex.reused && (conn.parser == null || !conn.parser.started())) {
       // A pooled connection the server had already closed: try once more on a fresh one.
       ex.reused = false;
       start(ex, false);
@@ -389,234 +389,35 @@ final class NioTransport implements AutoCloseable {
   }
 
   private void read(Conn conn) throws IOException {
-    ByteBuffer buf = readBuffer;
-    buf.clear();
-    int n = conn.channel.read(buf);
-    if (n < 0) {
-      if (conn.exchange != null && conn.untilClose && conn.headers != null) {
-        complete(conn, false);
+    while (true) {
+      ByteBuffer buf = readBuffer;
+      buf.clear();
+      int n = conn.channel.read(buf);
+      if (n == 0) {
+        return;
+      }
+      if (n < 0) {
+        if (conn.exchange == null) {
+          conn.close();
+        } else if (conn.parser.endOfInput()) {
+          complete(conn, false);
+        }
         return;
       }
       if (conn.exchange == null) {
+        // Data on an idle connection is a protocol error; do not reuse it.
         conn.close();
         return;
       }
-      throw new IOException("connection closed before the response was complete");
-    }
-    if (conn.exchange == null) {
-      // Data on an idle connection is a protocol error; do not reuse it.
-      conn.close();
-      return;
-    }
-    conn.received = true;
-    buf.flip();
-    while (buf.hasRemaining() && conn.exchange != null) {
-      if (conn.headers == null) {
-        readHead(conn, buf);
-      } else {
-        readBody(conn, buf);
-      }
-    }
-  }
-
-  private void readHead(Conn conn, ByteBuffer buf) throws IOException {
-    while (buf.hasRemaining()) {
-      byte b = buf.get();
-      if (conn.headLength == conn.head.length) {
-        if (conn.headLength >= MAX_HEAD) {
-          throw new IOException("response head larger than " + MAX_HEAD + " bytes");
-        }
-        conn.head = java.util.Arrays.copyOf(conn.head, conn.head.length * 2);
-      }
-      conn.head[conn.headLength++] = b;
-      conn.tail = (conn.tail << 8) | (b & 0xff);
-      if (conn.tail == 0x0d0a0d0a) {
-        int size = conn.headLength;
-        parseHead(conn, conn.head, size - 4);
-        if (conn.headers != null && conn.exchange != null && !conn.chunked && !conn.untilClose
-            && conn.remaining == 0) {
-          complete(conn, true);
-        }
+      buf.flip();
+      if (conn.parser.feed(buf)) {
+        // Bytes past the answer, or an answer before the request was fully sent: the connection's
+        // framing is no longer known, so it is not reused.
+        complete(conn, !buf.hasRemaining() && !conn.writing());
         return;
       }
-    }
-  }
-
-  /** Headers the transport and its callers look at; others are skipped without a copy. */
-  private static final String[] KEPT = {"content-length", "transfer-encoding", "connection", "retry-after"};
-
-  private void parseHead(Conn conn, byte[] head, int length) throws IOException {
-    int eol = indexOfCrlf(head, 0, length);
-    String statusLine = new String(head, 0, eol < 0 ? length : eol, StandardCharsets.ISO_8859_1);
-    String[] parts = statusLine.split(" ", 3);
-    if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {
-      throw new IOException("not an HTTP/1.x response");
-    }
-    try {
-      conn.status = Integer.parseInt(parts[1]);
-    } catch (NumberFormatException e) {
-      throw new IOException("bad status line");
-    }
-    if (conn.status < 200) {
-      // 1xx: skip it and wait for the real answer.
-      conn.headLength = 0;
-      conn.tail = 0;
-      return;
-    }
-    Map<String, String> headers = new HashMap<>(8);
-    int line = eol < 0 ? length : eol + 2;
-    while (line < length) {
-      int end = indexOfCrlf(head, line, length);
-      if (end < 0) {
-        end = length;
-      }
-      int colon = -1;
-      for (int i = line; i < end; i++) {
-        if (head[i] == ':') {
-          colon = i;
-          break;
-        }
-      }
-      if (colon > line) {
-        for (String name : KEPT) {
-          if (nameEquals(head, line, colon, name)) {
-            headers.putIfAbsent(name, new String(head, colon + 1, end - colon - 1, StandardCharsets.ISO_8859_1).trim());
-          }
-        }
-      }
-      line = end + 2;
-    }
-    conn.headers = headers;
-    conn.keepAlive = parts[0].equals("HTTP/1.1")
-        ? !"close".equalsIgnoreCase(headers.get("connection"))
-        : "keep-alive".equalsIgnoreCase(headers.get("connection"));
-    String te = headers.get("transfer-encoding");
-    String cl = headers.get("content-length");
-    if (te != null && te.toLowerCase(Locale.ROOT).contains("chunked")) {
-      conn.chunked = true;
-    } else if (cl != null) {
-      try {
-        conn.remaining = Long.parseLong(cl);
-      } catch (NumberFormatException e) {
-        throw new IOException("bad content-length");
-      }
-      if (conn.remaining < 0) {
-        throw new IOException("bad content-length");
-      }
-    } else if (conn.status == 204 || conn.status == 304) {
-      conn.remaining = 0;
-    } else {
-      conn.untilClose = true;
-      conn.keepAlive = false;
-    }
-  }
-
-  private static int indexOfCrlf(byte[] b, int from, int to) {
-    for (int i = from; i + 1 < to; i++) {
-      if (b[i] == '\r' && b[i + 1] == '\n') {
-        return i;
-      }
-    }
-    return -1;
-  }
-
-  private static boolean nameEquals(byte[] b, int from, int to, String name) {
-    int end = to;
-    while (end > from && (b[end - 1] == ' ' || b[end - 1] == '\t')) {
-      end--;
-    }
-    if (end - from != name.length()) {
-      return false;
-    }
-    for (int i = 0; i < name.length(); i++) {
-      int c = b[from + i];
-      if (c >= 'A' && c <= 'Z') {
-        c += 'a' - 'A';
-      }
-      if (c != name.charAt(i)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private void readBody(Conn conn, ByteBuffer buf) throws IOException {
-    if (conn.chunked) {
-      readChunked(conn, buf);
-      return;
-    }
-    int take = conn.untilClose ? buf.remaining() : (int) Math.min(buf.remaining(), conn.remaining);
-    keep(conn, buf, take);
-    if (!conn.untilClose) {
-      conn.remaining -= take;
-      if (conn.remaining == 0) {
-        complete(conn, true);
-      }
-    }
-  }
-
-  private void keep(Conn conn, ByteBuffer buf, int take) {
-    int room = conn.exchange.maxBody - conn.body.size();
-    int kept = Math.max(0, Math.min(room, take));
-    if (kept > 0) {
-      byte[] chunk = new byte[kept];
-      buf.get(buf.position(), chunk);
-      conn.body.write(chunk, 0, kept);
-    }
-    if (take > kept) {
-      conn.truncated = true;
-    }
-    buf.position(buf.position() + take);
-    if (conn.truncated && conn.body.size() >= conn.exchange.maxBody) {
-      // Enough read: answer now and drop the connection rather than drain an endless body.
-      complete(conn, false);
-    }
-  }
-
-  /** States: 0 size line, 1 data, 2 CRLF after data, 3 trailers. */
-  private void readChunked(Conn conn, ByteBuffer buf) throws IOException {
-    while (buf.hasRemaining() && conn.exchange != null) {
-      if (conn.chunkState == 1) {
-        int take = (int) Math.min(buf.remaining(), conn.remaining);
-        keep(conn, buf, take);
-        conn.remaining -= take;
-        if (conn.remaining == 0) {
-          conn.chunkState = 2;
-        }
-        continue;
-      }
-      char c = (char) buf.get();
-      if (c != '\n') {
-        if (c != '\r') {
-          if (conn.chunkLine.length() > 1024) {
-            throw new IOException("chunk line too long");
-          }
-          conn.chunkLine.append(c);
-        }
-        continue;
-      }
-      String line = conn.chunkLine.toString();
-      conn.chunkLine.setLength(0);
-      if (conn.chunkState == 2) {
-        conn.chunkState = 0;
-      } else if (conn.chunkState == 3) {
-        if (line.isEmpty()) {
-          complete(conn, true);
-        }
-      } else {
-        int semi = line.indexOf(';');
-        long size;
-        try {
-          size = Long.parseLong((semi >= 0 ? line.substring(0, semi) : line).trim(), 16);
-        } catch (NumberFormatException e) {
-          throw new IOException("bad chunk size");
-        }
-        if (size == 0) {
-          conn.chunkState = 3;
-        } else {
-          conn.remaining = size;
-          conn.chunkState = 1;
-        }
+      if (n < buf.capacity()) {
+        return;
       }
     }
   }
@@ -624,8 +425,10 @@ final class NioTransport implements AutoCloseable {
   private void complete(Conn conn, boolean reusable) {
     Exchange ex = conn.exchange;
     conn.exchange = null;
-    Response r = new Response(conn.status, conn.headers, conn.body.toByteArray());
-    if (reusable && conn.keepAlive && !conn.truncated && !ex.future.isDone()) {
+    ResponseParser p = conn.parser;
+    Response r = new Response(p.status(), p.headers(), p.body());
+    conn.out = null;
+    if (reusable && p.reusable() && !ex.future.isDone()) {
       conn.idleSince = System.nanoTime();
       conn.key.interestOps(SelectionKey.OP_READ);
       ArrayDeque<Conn> pool = idle.computeIfAbsent(conn.address, a -> new ArrayDeque<>());

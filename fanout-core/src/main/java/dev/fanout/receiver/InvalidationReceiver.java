@@ -19,6 +19,7 @@ import dev.fanout.spi.Discovery;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -52,9 +53,7 @@ import org.slf4j.LoggerFactory;
  *     })
  *     .build();
  *
- * HttpServer server = HttpServer.create(new InetSocketAddress(podIp, 8081), 64);
- * server.createContext("/api/revalidate", receiver.httpHandler());
- * server.start();
+ * ReceiverServer server = receiver.serve(new InetSocketAddress(podIp, 8081), "/api/revalidate");
  * }</pre>
  *
  * <h2>What a request goes through</h2>
@@ -88,9 +87,11 @@ import org.slf4j.LoggerFactory;
  * anything named in a request; a {@linkplain Relay relay} contacts only the peers its discovery
  * finds.
  *
- * <p>Adapters: {@link #httpHandler()} for the JDK's {@code com.sun.net.httpserver}, and {@link
- * #handle(String, Map, byte[])} / {@link #handleAsync(String, Map, byte[])} for any framework
- * (servlet, Spring controller) that hands over the method, headers and raw body.
+ * <p>Serving: {@link #serve(InetSocketAddress, String)} runs a {@link ReceiverServer}, which slow
+ * clients cannot stall. Adapters: {@link #httpHandler()} for a JDK {@code com.sun.net.httpserver}
+ * you already run, and {@link #handle(String, Map, byte[])} / {@link #handleAsync(String, Map,
+ * byte[])} for any framework (servlet, Spring controller) that hands over the method, headers and
+ * raw body.
  *
  * <p>Instances are thread-safe. Secrets never appear in {@link #toString()}, logs or exception
  * messages; requests are logged at DEBUG without their signature.
@@ -131,7 +132,10 @@ public final class InvalidationReceiver implements AutoCloseable {
   private final int maxTags;
   private final List<String> allowedPrefixes;
   private final Duration handlerTimeout;
-  private final ReplayCache replay;
+  private final ReplayCache<Boolean> replay;
+  /** Each relayed id's record; null without a relay. Compound updates hold {@link #relayLock}. */
+  private final ReplayCache<RelayRecord> relays;
+  private final Object relayLock = new Object();
   private final Map<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
   private final Relay relay;
   private final Invalidator relayInvalidator;
@@ -151,11 +155,12 @@ public final class InvalidationReceiver implements AutoCloseable {
     this.handlerTimeout = b.handlerTimeout;
     // A signed request is accepted for at most 2 x tolerance after it was first applied (its
     // timestamp may lie up to one tolerance ahead); past that the timestamp check rejects it.
-    this.replay = new ReplayCache(b.replayCacheSize, tolerance.multipliedBy(2), clock);
+    this.replay = new ReplayCache<>(b.replayCacheSize, tolerance.multipliedBy(2), clock);
     this.relay = b.relay;
     this.log = b.log != null ? b.log : LoggerFactory.getLogger(InvalidationReceiver.class);
+    this.relays = relay == null ? null : new ReplayCache<>(b.replayCacheSize, tolerance.multipliedBy(2), clock);
     this.relayNotifier = relay == null ? null : relay.notifier(b.relaySecret, clock);
-    this.relayInvalidator = relay == null ? null : relay.invalidator(relayNotifier);
+    this.relayInvalidator = relay == null ? null : relay.invalidator(this::relayOnce);
   }
 
   /**
@@ -296,12 +301,37 @@ public final class InvalidationReceiver implements AutoCloseable {
   }
 
   /**
-   * Returns a handler for the JDK's {@code com.sun.net.httpserver.HttpServer}. It refuses a
-   * declared {@code Content-Length} above the limit without reading the body, stops reading a
-   * chunked body at the limit, and answers from the thread that finishes the work, so a slow
-   * handler or relay does not hold a server thread. Give the server an executor with enough
-   * threads for concurrent uploads; set {@code sun.net.httpserver.maxReqTime} to bound slow
-   * uploads.
+   * Serves this receiver over HTTP at {@code path} on {@code address}: a {@link ReceiverServer}
+   * with its defaults (4 handler threads, 10 s to send a request, 1,024 connections). Slow or
+   * stalled clients hold no thread and are disconnected after the read timeout, so they cannot keep
+   * invalidations from being applied. Use {@link ReceiverServer#builder(InvalidationReceiver)} for
+   * other settings.
+   *
+   * @param address where to listen, e.g. {@code new InetSocketAddress(System.getenv("POD_IP"), 8081)}
+   * @param path the path to serve, e.g. {@code /api/revalidate}
+   * @return the running server; close it to stop
+   * @throws IOException if the address cannot be bound
+   * @throws IllegalArgumentException if the path is not a plain absolute path
+   */
+  public ReceiverServer serve(InetSocketAddress address, String path) throws IOException {
+    return ReceiverServer.builder(this).address(address).path(path).start();
+  }
+
+  /** The body limit, for a server that refuses larger bodies before reading them. */
+  int maxBodyBytes() {
+    return maxBodyBytes;
+  }
+
+  /**
+   * Returns a handler for a JDK {@code com.sun.net.httpserver.HttpServer} you already run. It
+   * refuses a declared {@code Content-Length} above the limit without reading the body, stops
+   * reading a chunked body at the limit, and answers from the thread that finishes the work, so a
+   * slow handler or relay does not hold a server thread.
+   *
+   * <p>The JDK server reads each request's head and body on its executor's threads with blocking
+   * reads: one client that sends slowly holds one thread for as long as it likes (with the
+   * default executor, the whole server), and the only deadline is the JVM-wide {@code
+   * sun.net.httpserver.maxReqTime}. Prefer {@link #serve(InetSocketAddress, String)}.
    *
    * @return the handler
    */
@@ -471,7 +501,7 @@ public final class InvalidationReceiver implements AutoCloseable {
     }
     call.whenComplete((v, e) -> {
       if (e == null) {
-        replay.record(id);
+        replay.put(id, Boolean.TRUE);
       }
       inFlight.remove(id, mine);
       if (e == null) {
@@ -488,24 +518,72 @@ public final class InvalidationReceiver implements AutoCloseable {
     return run.copy().orTimeout(handlerTimeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
+  /**
+   * Relays a direct request, once per id: a request whose id has a relay in flight shares its
+   * answer; one whose last relay succeeded gets that answer again (a replay must not make every
+   * peer a target again); one whose last relay failed starts a new relay, which skips the peers
+   * that acknowledged before (the sender's retry reaches only the peers that missed it).
+   */
   private CompletableFuture<Response> relay(Verified request, String local) {
+    RelayRecord record;
+    CompletableFuture<Response> mine = new CompletableFuture<>();
+    synchronized (relayLock) {
+      record = relays.get(request.id);
+      if (record != null && record.inFlight != null) {
+        return record.inFlight.copy();
+      }
+      if (record != null && record.last != null && record.last.isSuccess()) {
+        return CompletableFuture.completedFuture(answer(request, record.last));
+      }
+      if (record == null) {
+        record = new RelayRecord();
+      }
+      record.inFlight = mine;
+      relays.put(request.id, record);
+    }
+    RelayRecord rec = record;
     CompletableFuture<InvalidationReport> report;
     try {
       report = relayInvalidator.invalidate(request.invalidation);
     } catch (RuntimeException e) {
-      return CompletableFuture.completedFuture(answer(request, error(503, "relay closed")));
+      report = CompletableFuture.failedFuture(e);
     }
-    return report.handle((r, e) -> {
-      if (e != null) {
+    report.handle((r, e) -> {
+      Response response;
+      if (e != null && unwrap(e) instanceof dev.fanout.InvalidatorClosedException) {
+        response = error(503, "relay closed");
+      } else if (e != null) {
         log.warn("invalidation {}: relay did not finish: {}", request.id, unwrap(e).toString());
-        return answer(request, new Response(502, Answers.relayFailed(request.id, local)));
+        response = new Response(502, Answers.relayFailed(request.id, local));
+      } else {
+        for (dev.fanout.TargetResult t : r.stages().get(0).targets()) {
+          if (t.outcome() == dev.fanout.TargetResult.Outcome.ACKED) {
+            rec.acked.add(t.endpoint().authority());
+          }
+        }
+        response = new Response(r.isComplete() ? 200 : 502, Answers.relayed(request.id, local, r));
+        if (!r.isComplete()) {
+          log.warn("invalidation {}: relay incomplete: {}", request.id, r.stages().get(0).summary());
+        }
       }
-      Response response = new Response(r.isComplete() ? 200 : 502, Answers.relayed(request.id, local, r));
-      if (!r.isComplete()) {
-        log.warn("invalidation {}: relay incomplete: {}", request.id, r.stages().get(0).summary());
+      synchronized (relayLock) {
+        rec.inFlight = null;
+        rec.last = response;
+        relays.put(request.id, rec);
       }
-      return answer(request, response);
+      mine.complete(response);
+      return null;
     });
+    return mine.thenApply(response -> answer(request, response));
+  }
+
+  /** The relay's notifier: a peer that acknowledged this id in an earlier relay is not sent it again. */
+  private CompletionStage<dev.fanout.spi.Ack> relayOnce(Endpoint peer, Invalidation invalidation) {
+    RelayRecord record = relays.get(invalidation.id());
+    if (record != null && record.acked.contains(peer.authority())) {
+      return CompletableFuture.completedFuture(new dev.fanout.spi.Ack(0, "acknowledged an earlier relay"));
+    }
+    return relayNotifier.deliver(peer, invalidation);
   }
 
   private Response answer(Verified request, Response response) {
@@ -603,9 +681,11 @@ public final class InvalidationReceiver implements AutoCloseable {
    * failed or ran out of time (502), with a JSON body listing each peer's outcome, so the sender
    * knows whether every replica is fresh before it purges the CDN.
    *
-   * <p>A direct request whose id was already applied is still relayed: a sender that retries
-   * after a 502 reaches the peers that missed the first relay, and the peers that had it answer
-   * at once as duplicates.
+   * <p>Each id is relayed once: a request whose id has a relay in flight waits for it and gets its
+   * answer, and a replay of an id whose relay succeeded gets that relay's answer again, without a
+   * request to any peer. Only when the last relay of an id failed does a new request with that id
+   * (the sender's retry after a 502) relay again, and then only to the peers that did not
+   * acknowledge it before.
    *
    * <p>The relay's {@link #deadline(Duration)} (default 4 s) must be shorter than the sender's
    * per-attempt timeout ({@code Stage.attemptTimeout}, default 5 s).
@@ -784,7 +864,7 @@ public final class InvalidationReceiver implements AutoCloseable {
       return nb.build();
     }
 
-    Invalidator invalidator(HttpNotifier notifier) {
+    Invalidator invalidator(dev.fanout.spi.Notifier notifier) {
       Discovery others = new SelfExcludingDiscovery(peers, self);
       return Invalidator.builder()
           .stage(Stage.fanout("peers", others, notifier)

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
 abstract class HttpNotifierContractTest {
   private static final String SECRET = WebhookSigner.generateSecret();
   private final List<LoopbackPod> pods = new ArrayList<>();
+  private final List<RawPod> rawPods = new ArrayList<>();
   private final Invalidation inv =
       Invalidation.builder().path("/blog/hello").tag("post:42").tag("home").entity("post:42", 7).build();
 
@@ -45,8 +46,11 @@ abstract class HttpNotifierContractTest {
   }
 
   @AfterEach
-  void stop() {
+  void stop() throws Exception {
     pods.forEach(LoopbackPod::close);
+    for (RawPod p : rawPods) {
+      p.close();
+    }
   }
 
   private LoopbackPod pod(String ip, LoopbackPod.Behaviour b) throws Exception {
@@ -326,6 +330,79 @@ abstract class HttpNotifierContractTest {
     assertThat(f.get(10, TimeUnit.SECONDS).detail()).isEqualTo("10 requests");
     assertThat(max.get()).isEqualTo(4);
     assertThat(varnish.requests()).hasSize(10);
+  }
+
+  // ---- Response framing: each case decided once, the same on both transports
+
+  private RawPod raw(String response) throws Exception {
+    RawPod p = RawPod.start("127.0.0.2", RawPod.answering(response));
+    rawPods.add(p);
+    return p;
+  }
+
+  /** Delivers and returns the IO failure; a transport that waits instead of deciding fails the test. */
+  private static Throwable ioFailure(HttpNotifier n, Endpoint e) {
+    Throwable t = org.assertj.core.api.Assertions.catchThrowable(
+        () -> n.deliver(e, Invalidation.ofPaths("/x")).toCompletableFuture().get(5, TimeUnit.SECONDS));
+    assertThat(t).isInstanceOf(java.util.concurrent.ExecutionException.class);
+    return t.getCause();
+  }
+
+  @Test
+  void aResponseHeadOfTwentyKilobytesIsRead() throws Exception {
+    // A framework's cookies or debug headers can make a head large; the status decides the ack.
+    RawPod pod = raw("HTTP/1.1 200 OK\r\nx-big: " + "a".repeat(20_000) + "\r\ncontent-length: 2\r\n\r\nok");
+
+    Ack ack = builder().unsigned().build().deliver(pod.endpoint(), inv).toCompletableFuture()
+        .get(5, TimeUnit.SECONDS);
+
+    assertThat(ack.status()).isEqualTo(200);
+    assertThat(ack.detail()).isEqualTo("ok");
+  }
+
+  @Test
+  void aResponseHeadOverTheLimitIsAProtocolError() throws Exception {
+    RawPod pod = raw("HTTP/1.1 200 OK\r\n" + ("x-big: " + "a".repeat(10_000) + "\r\n").repeat(50)
+        + "content-length: 2\r\n\r\nok");
+
+    assertThat(ioFailure(builder().unsigned().build(), pod.endpoint())).isInstanceOf(java.io.IOException.class);
+  }
+
+  @Test
+  void bareLineFeedsEndLinesAsCarriageReturnLineFeedDoes() throws Exception {
+    RawPod pod = raw("HTTP/1.1 200 OK\ncontent-length: 2\n\nok");
+
+    Ack ack = builder().unsigned().build().deliver(pod.endpoint(), inv).toCompletableFuture()
+        .get(5, TimeUnit.SECONDS);
+
+    assertThat(ack.status()).isEqualTo(200);
+    assertThat(ack.detail()).isEqualTo("ok");
+  }
+
+  @Test
+  void a204ThatDeclaresABodyIsAProtocolErrorAtOnce() throws Exception {
+    RawPod bad = raw("HTTP/1.1 204 No Content\r\ncontent-length: 5\r\n\r\n");
+    RawPod fine = RawPod.start("127.0.0.3", RawPod.answering("HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n"));
+    rawPods.add(fine);
+    HttpNotifier n = builder().unsigned().build();
+
+    assertThat(ioFailure(n, bad.endpoint())).isInstanceOf(java.io.IOException.class);
+    assertThat(n.deliver(fine.endpoint(), inv).toCompletableFuture().get(5, TimeUnit.SECONDS).status())
+        .isEqualTo(204);
+  }
+
+  @Test
+  void conflictingFramingHeadersAreAProtocolError() throws Exception {
+    // Content-Length next to Transfer-Encoding, or two different lengths: the body's end is
+    // ambiguous, the classic request-smuggling shape. Neither transport guesses.
+    RawPod both = raw("HTTP/1.1 200 OK\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+    RawPod twoLengths = RawPod.start("127.0.0.3",
+        RawPod.answering("HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nokk"));
+    rawPods.add(twoLengths);
+    HttpNotifier n = builder().unsigned().build();
+
+    assertThat(ioFailure(n, both.endpoint())).isInstanceOf(java.io.IOException.class);
+    assertThat(ioFailure(n, twoLengths.endpoint())).isInstanceOf(java.io.IOException.class);
   }
 
   @Test

@@ -241,6 +241,64 @@ class RelayTest {
     assertThat(p.get(1).recorder.seen).hasSize(1);
     assertThat(p.get(2).recorder.seen).hasSize(1);
     assertThat(attempts).hasValue(2);
+    // The retry went only to the peer that had not acknowledged.
+    assertThat(p.get(1).requests).hasValue(1);
+    assertThat(p.get(2).requests).hasValue(2);
+  }
+
+  @Test
+  void replaysAreAnsweredFromTheRecordedOutcomeWithoutRelayingAgain() throws Exception {
+    List<Pod> p = threePods(r -> r);
+    Invalidation inv = Invalidation.builder().id("inv_replayed").path("/r").build();
+    Req req = signedNow(inv, 0);
+
+    HttpResponse<String> first = post(p.get(0).endpoint(), req);
+    List<HttpResponse<String>> replays = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      replays.add(post(p.get(0).endpoint(), req));
+    }
+
+    assertThat(first.statusCode()).isEqualTo(200);
+    for (HttpResponse<String> replay : replays) {
+      assertThat(replay.statusCode()).isEqualTo(200);
+      assertThat(replay.body()).isEqualTo(first.body());
+    }
+    // One relayed request per peer, from the first request; none from the five replays.
+    assertThat(p.get(1).requests).hasValue(1);
+    assertThat(p.get(2).requests).hasValue(1);
+    assertThat(p.get(0).recorder.seen).hasSize(1);
+  }
+
+  @Test
+  void concurrentReplaysShareTheRelayInFlight() throws Exception {
+    List<Pod> p = threePods(r -> r);
+    java.util.concurrent.CountDownLatch slowPeer = new java.util.concurrent.CountDownLatch(1);
+    p.get(2).behaviour = inv -> {
+      try {
+        slowPeer.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    };
+    Invalidation inv = Invalidation.builder().id("inv_concurrent").path("/c").build();
+    Req req = signedNow(inv, 0);
+    ExecutorService senders = Executors.newFixedThreadPool(5);
+    try {
+      List<java.util.concurrent.Future<HttpResponse<String>>> answers = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        answers.add(senders.submit(() -> post(p.get(0).endpoint(), req)));
+      }
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> p.get(0).requests.get() == 5);
+      slowPeer.countDown();
+
+      for (java.util.concurrent.Future<HttpResponse<String>> a : answers) {
+        assertThat(a.get(10, java.util.concurrent.TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+      }
+    } finally {
+      senders.shutdownNow();
+    }
+    assertThat(p.get(1).requests).hasValue(1);
+    assertThat(p.get(2).requests).hasValue(1);
   }
 
   @Test

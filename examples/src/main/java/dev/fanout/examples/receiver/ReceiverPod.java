@@ -1,9 +1,9 @@
 package dev.fanout.examples.receiver;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.fanout.Endpoint;
 import dev.fanout.Invalidation;
 import dev.fanout.receiver.InvalidationReceiver;
+import dev.fanout.receiver.ReceiverServer;
 import dev.fanout.spi.Discovery;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -13,11 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 
 /**
- * A Java service replica that receives invalidations: a JDK {@code HttpServer} with an
- * {@link InvalidationReceiver} in front of an in-memory page cache.
+ * A Java service replica that receives invalidations: an {@link InvalidationReceiver} served by
+ * a {@link ReceiverServer}, in front of an in-memory page cache.
  *
  * <p>Configuration, as a Kubernetes Deployment would pass it:
  *
@@ -93,12 +92,12 @@ public final class ReceiverPod {
     }
     InvalidationReceiver receiver = builder.build();
 
-    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getByName(podIp), port), 64);
-    server.setExecutor(Executors.newFixedThreadPool(4));
-    server.createContext("/api/revalidate", receiver.httpHandler());
-    server.start();
+    // A ReceiverServer: slow or stalled clients hold no thread and are cut off after 10 s, so they
+    // cannot keep invalidations from being applied.
+    ReceiverServer server = receiver.serve(
+        new InetSocketAddress(InetAddress.getByName(podIp), port), "/api/revalidate");
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      server.stop(1);
+      server.close();
       receiver.close();
     }));
     System.out.println("receiving invalidations on http://" + podIp + ":" + port + "/api/revalidate; "

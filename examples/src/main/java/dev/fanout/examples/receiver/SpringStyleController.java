@@ -50,7 +50,10 @@ public final class SpringStyleController {
    * <p>Spring's {@code HttpHeaders} is a {@code Map<String, List<String>>}. Set
    * {@code spring.servlet.multipart.max-request-size} or the server's own body limit as well, since
    * Spring reads {@code byte[]} bodies in full before the receiver sees them; or take the body as an
-   * {@code InputStream} (see {@link #doPost}).
+   * {@code InputStream} (see {@link #doPost}). Bound slow clients in the server too (Spring Boot:
+   * {@code server.tomcat.connection-timeout}): a servlet reads the body on a request
+   * thread, so clients that send slowly hold those threads. Without a framework, {@code
+   * receiver.serve(address, path)} runs a server that slow clients cannot stall.
    *
    * @param headers the request headers
    * @param body the raw body
