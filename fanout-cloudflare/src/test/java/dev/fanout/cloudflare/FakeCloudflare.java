@@ -175,6 +175,11 @@ final class FakeCloudflare implements AutoCloseable {
     return (ex, s, json) -> send(ex, status, body, headerPairs);
   }
 
+  /** Answers as Cloudflare does (for a script that scripts a later request). */
+  static Answer asCloudflare() {
+    return (ex, s, json) -> s.answer(ex, json);
+  }
+
   /** An error in the v4 envelope. */
   static Answer error(int status, int code, String message, String... headerPairs) {
     return (ex, s, json) -> send(ex, status, envelopeError(code, message), headerPairs);

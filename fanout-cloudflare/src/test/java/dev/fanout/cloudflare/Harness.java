@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -71,6 +72,30 @@ final class Harness implements AutoCloseable {
   static void settle(CloudflarePurger purger) {
     await().atMost(AWAIT).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
         .until(() -> purger.inFlight.get() == 0);
+  }
+
+  /**
+   * Runs the purges to their end on the manual clock: lets every request in flight be answered,
+   * then moves the clock to the next scheduled wait, retry or timeout, and so on.
+   */
+  void drive(CloudflarePurger purger, CompletableFuture<?> purge) {
+    drive(List.of(purger), List.of(purge));
+  }
+
+  /** Like {@link #drive(CloudflarePurger, CompletableFuture)} for several purgers and purges. */
+  void drive(List<CloudflarePurger> purgers, List<? extends CompletableFuture<?>> purges) {
+    for (int steps = 0; steps < 100_000; steps++) {
+      purgers.forEach(Harness::settle);
+      if (purges.stream().allMatch(CompletableFuture::isDone)) {
+        return;
+      }
+      Duration next = scheduler.nextDelay();
+      if (next == null) {
+        throw new AssertionError("nothing in flight, nothing scheduled, yet not done: " + purges);
+      }
+      scheduler.advance(next);
+    }
+    throw new AssertionError("purges did not end");
   }
 
   /** Waits until the next pending scheduled task is due in exactly {@code delay}. */
