@@ -397,7 +397,7 @@ final class FakeCloudflare implements AutoCloseable {
    * A token bucket in exact integer arithmetic: {@code scaled} is tokens times {@code perNanos};
    * every elapsed nanosecond adds {@code count}. Independent of the purger's limiter on purpose.
    */
-  private static final class Bucket {
+  static final class Bucket {
     private final long count;
     private final long perNanos;
     private final long capacityScaled;
