@@ -535,7 +535,9 @@ public final class CloudflarePurger implements Purger {
      * retry may still start, waits for the rate limit and {@code Retry-After} included: a request
      * whose wait would end later fails at once ({@link ErrorKind#THROTTLED}). Default {@link
      * #DEFAULT_DEADLINE}. On the Free plan (a token every 12 s) raise it, and the invalidator's
-     * deadline with it, to a few minutes. The engine's overall deadline still applies on top.
+     * deadline with it (e.g. 90 s here, 2 minutes there). Keep it below what the engine leaves for
+     * the purge stage, which cancels the purge at the invalidation's overall deadline: a request
+     * sent just before that is cancelled in flight.
      *
      * @param deadline the limit, {@code > 0}
      * @return this builder

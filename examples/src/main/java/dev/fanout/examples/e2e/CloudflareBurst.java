@@ -50,7 +50,7 @@ final class CloudflareBurst {
     try (CloudflareStandIn free = new CloudflareStandIn(ip, 0, Plan.FREE.limits())) {
       CloudflarePurger purger = CloudflarePurger.builder().zoneId(CloudflareStandIn.ZONE)
           .accountId(ACCOUNT).apiToken(CloudflareStandIn.TOKEN).plan(Plan.FREE)
-          .host("www.example.test").baseUri(free.baseUri()).deadline(Duration.ofMinutes(2))
+          .host("www.example.test").baseUri(free.baseUri()).deadline(Duration.ofSeconds(90))
           .build();
       List<CompletableFuture<InvalidationReport>> reports = new ArrayList<>();
       Set<String> tags = new LinkedHashSet<>();
