@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # End-to-end proof of fanout on a real stack, on loopback: three Next.js replicas, a headless-Service
 # DNS stand-in (dnsmasq), two Varnish replicas with xkey, a content source, a round-robin load
-# balancer and the CloudFront and Fastly API stand-ins; a Java backend (EndToEnd) updates a post
-# and invalidates it through fanout, checks what every tier serves, prints a table and exits
-# non-zero if any check failed. See examples/README.md.
+# balancer and the CloudFront, Fastly and Cloudflare API stand-ins; a Java backend (EndToEnd)
+# updates a post and invalidates it through fanout, checks what every tier serves, prints a table
+# and exits non-zero if any check failed. See examples/README.md.
 #
 #   examples/e2e/run.sh                  # everything: install what is missing, build, run, clean up
 #   E2E_UPDATES=10 examples/e2e/run.sh   # fewer updates for check 2 (default 50)
 #   E2E_DNS=builtin examples/e2e/run.sh  # the in-process DNS stand-in instead of dnsmasq
+#   E2E_CLOUDFLARE=off examples/e2e/run.sh  # without the Cloudflare stand-in and check 5
 #   examples/e2e/run.sh --serve          # keep the stack up to look at; Enter = update + invalidate
 #
 # Needs JDK 17+, Maven, Node.js 20.11+. As root it installs varnish, varnish-modules and
@@ -20,6 +21,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 NEXT="$ROOT/examples/nextjs"
 WORK="$HERE/work"
 UPDATES="${E2E_UPDATES:-50}"
+CLOUDFLARE="${E2E_CLOUDFLARE:-on}"     # on: purge the Cloudflare stand-in too (cheap, so the default)
 SERVE=0
 case "${1:-}" in
   --serve) SERVE=1 ;;
@@ -167,7 +169,7 @@ CP="$ROOT/examples/target/classes:$(cat "$ROOT/examples/target/e2e-classpath")"
 if [ "$SERVE" = 1 ]; then say "starting the stack"; else
   say "starting the stack and running the checks (timeout ${TIMEOUT}s)"; fi
 args=(--work "$WORK" --vcl "$HERE/varnish.vcl" --node "$NODE" --varnishd "$VARNISHD"
-  --dnsmasq "$DNSMASQ" --updates "$UPDATES" --timeout "$TIMEOUT")
+  --dnsmasq "$DNSMASQ" --updates "$UPDATES" --timeout "$TIMEOUT" --cloudflare "$CLOUDFLARE")
 logging=(-Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.dev.fanout=error)
 if [ "$SERVE" = 1 ]; then
   # Keeps the terminal as standard input: each Enter updates the post and invalidates it.

@@ -9,6 +9,8 @@ import dev.fanout.RetryPolicy;
 import dev.fanout.Stage;
 import dev.fanout.StageReport;
 import dev.fanout.TargetResult;
+import dev.fanout.cloudflare.CloudflarePurger;
+import dev.fanout.cloudflare.Plan;
 import dev.fanout.cloudfront.CloudFrontPurger;
 import dev.fanout.fastly.FastlyPurger;
 import dev.fanout.http.HttpNotifier;
@@ -31,7 +33,8 @@ import software.amazon.awssdk.services.cloudfront.CloudFrontAsyncClient;
  * The end-to-end proof on a real stack (see {@link Stack}): a backend updates a post in the content
  * source and invalidates it with an {@link Invalidator} whose stages are the Next.js replicas
  * (found through headless-Service DNS), the Varnish replicas (found through SRV records) and the
- * CDN (CloudFront and Fastly purgers against their local API stand-ins). It reproduces the bug
+ * CDN (CloudFront, Fastly and Cloudflare purgers against their local API stand-ins; Cloudflare
+ * unless {@code --cloudflare off}). It reproduces the bug
  * fanout exists to fix, proves the fix over many updates, shows why the stage order matters, and
  * crashes a replica mid-run. It prints a table and exits 1 if any check failed, 2 if the stack
  * could not start, 3 on its own timeout.
@@ -176,7 +179,22 @@ public final class EndToEnd {
     FastlyPurger fastly = FastlyPurger.builder().serviceId(FastlyStandIn.SERVICE_ID)
         .apiToken(FastlyStandIn.TOKEN).host("www.example.test")
         .baseUri(stack.fastly.baseUri()).build();
-    return Stage.purge(CDN, cloudFront, fastly);
+    if (stack.cloudflare == null) {
+      return Stage.purge(CDN, cloudFront, fastly);
+    }
+    CloudflarePurger cloudflare = CloudflarePurger.builder().zoneId(CloudflareStandIn.ZONE)
+        .accountId(CloudflareStandIn.ACCOUNT).apiToken(CloudflareStandIn.TOKEN)
+        .plan(Plan.ENTERPRISE).host("www.example.test").baseUri(stack.cloudflare.baseUri())
+        .build();
+    return Stage.purge(CDN, cloudFront, fastly, cloudflare);
+  }
+
+  private int cloudflareCalls() {
+    return stack.cloudflare == null ? 0 : stack.cloudflare.calls().size();
+  }
+
+  private String cdns() {
+    return stack.cloudflare == null ? "CloudFront and Fastly" : "CloudFront, Fastly and Cloudflare";
   }
 
   /** The real AWS SDK client, signing with static test credentials, pointed at the stand-in. */
@@ -212,6 +230,11 @@ public final class EndToEnd {
       v = withFanout(fanout);
       v = reversedOrder(reversed, fanout, v);
       crashedReplica(fanout, v);
+      if (stack.cloudflare != null) {
+        CloudflareBurst.Outcome o = CloudflareBurst.run(Stack.CLOUDFLARE_IP);
+        rows.add(new Row("5", "Cloudflare Free plan: a burst of " + o.webhooks()
+            + " webhooks through submit()", o.describe(), o.passed()));
+      }
     } finally {
       fanout.close();
       reversed.close();
@@ -294,6 +317,7 @@ public final class EndToEnd {
       Invalidation inv = invalidation(v);
       int cfBefore = stack.cloudFront.calls().size();
       int fastlyBefore = stack.fastly.calls().size();
+      int cloudflareBefore = cloudflareCalls();
       long t0 = System.nanoTime();
       InvalidationReport report = fanout.invalidate(inv).get(60, TimeUnit.SECONDS);
       long took = System.nanoTime() - t0 - listener.readerNanos(inv);
@@ -303,7 +327,7 @@ public final class EndToEnd {
       final long version = v;
       boolean webOk = web.stream().allMatch(p -> p.is(version));
       boolean varnishOk = varnish.stream().allMatch(p -> p.is(version));
-      long gap = cdnGap(inv, cfBefore, fastlyBefore);
+      long gap = cdnGap(inv, cfBefore, fastlyBefore, cloudflareBefore);
       complete += report.isComplete() ? 1 : 0;
       webFresh += (int) web.stream().filter(p -> p.is(version)).count();
       varnishFresh += (int) varnish.stream().filter(p -> p.is(version)).count();
@@ -325,16 +349,21 @@ public final class EndToEnd {
     int reads = n * Stack.WEB_IPS.size();
     int varnishReads = n * Stack.VARNISH_IPS.size();
     int rejected = stack.cloudFront.rejected() - rejectedBefore;
+    String cloudflare = stack.cloudflare == null ? ""
+        : String.format(Locale.ROOT, "; Cloudflare: %d tag and %d URL purges, %d refused",
+            stack.cloudflare.purged("tags").size(), stack.cloudflare.purged("files").size(),
+            stack.cloudflare.refused());
     rows.add(new Row("2a", "with fanout: " + n + " consecutive updates, invalidate() each",
         "COMPLETE " + complete + "/" + n, complete == n));
     rows.add(new Row("2b", "every replica serves the new version on the first read",
         webFresh + "/" + reads + " reads fresh", webFresh == reads));
     rows.add(new Row("2c", "every Varnish replica serves the new version on the first read",
         varnishFresh + "/" + varnishReads + " reads fresh", varnishFresh == varnishReads));
-    rows.add(new Row("2d", "CloudFront and Fastly purged after the last Next.js/Varnish ack",
+    rows.add(new Row("2d", cdns() + " purged after the last Next.js/Varnish ack",
         String.format(Locale.ROOT, "%d/%d updates; gap min %.2f ms, median %.2f ms; %d bad SigV4",
-            cdnAfter, n, min(cdnGapMs), percentile(cdnGapMs, 50), rejected),
-        cdnAfter == n && rejected == 0));
+            cdnAfter, n, min(cdnGapMs), percentile(cdnGapMs, 50), rejected) + cloudflare,
+        cdnAfter == n && rejected == 0
+            && (stack.cloudflare == null || stack.cloudflare.refused() == 0)));
     rows.add(new Row("3b", "default order, reader through Varnish between every two stages",
         String.format(Locale.ROOT, "stale re-cached in Varnish: %d/%d updates (reader fetched "
             + "%d/%d fresh right after the Varnish purge)", recached, n, readerFresh, readerMisses),
@@ -344,12 +373,15 @@ public final class EndToEnd {
 
   /**
    * Milliseconds from the last acknowledgement to the first purge that reached a CDN stand-in
-   * during this invalidation; {@code Long.MIN_VALUE} unless both CloudFront and Fastly were called.
+   * during this invalidation; {@code Long.MIN_VALUE} unless every CDN stand-in was called.
    */
-  private long cdnGap(Invalidation inv, int cfBefore, int fastlyBefore) {
+  private long cdnGap(Invalidation inv, int cfBefore, int fastlyBefore, int cloudflareBefore) {
     List<CloudFrontStandIn.Call> cf = stack.cloudFront.calls();
     List<FastlyStandIn.Call> fastly = stack.fastly.calls();
-    if (cf.size() <= cfBefore || fastly.size() <= fastlyBefore) {
+    List<CloudflareStandIn.Call> cloudflare =
+        stack.cloudflare == null ? List.of() : stack.cloudflare.calls();
+    if (cf.size() <= cfBefore || fastly.size() <= fastlyBefore
+        || (stack.cloudflare != null && cloudflare.size() <= cloudflareBefore)) {
       return Long.MIN_VALUE;
     }
     long first = Long.MAX_VALUE;
@@ -357,6 +389,10 @@ public final class EndToEnd {
       first = Math.min(first, c.arrivalNanos());
     }
     for (FastlyStandIn.Call c : fastly.subList(fastlyBefore, fastly.size())) {
+      first = Math.min(first, c.arrivalNanos());
+    }
+    for (CloudflareStandIn.Call c : cloudflare.subList(
+        Math.min(cloudflareBefore, cloudflare.size()), cloudflare.size())) {
       first = Math.min(first, c.arrivalNanos());
     }
     long gap = first - listener.lastAckNanos(inv);
@@ -423,6 +459,7 @@ public final class EndToEnd {
     Invalidation inv = invalidation(missed);
     int cfBefore = stack.cloudFront.calls().size();
     int fastlyBefore = stack.fastly.calls().size();
+    int cloudflareBefore = cloudflareCalls();
     InvalidationReport report = fanout.invalidate(inv).get(60, TimeUnit.SECONDS);
     System.out.println();
     System.out.println("The report when web-" + victim + " (" + victimIp
@@ -437,7 +474,7 @@ public final class EndToEnd {
         "report " + (report.isComplete() ? "COMPLETE" : "INCOMPLETE") + ", failed: " + failure,
         !report.isComplete() && failed.equals(List.of(victimIp + ":" + Stack.WEB_PORT))));
     int cdnCalls = stack.cloudFront.calls().size() - cfBefore
-        + stack.fastly.calls().size() - fastlyBefore;
+        + stack.fastly.calls().size() - fastlyBefore + cloudflareCalls() - cloudflareBefore;
     StageReport varnishReport = report.stage(VARNISH);
     StageReport cdnReport = report.stage(CDN);
     rows.add(new Row("4b", "the gate holds back Varnish and the CDN",
@@ -456,12 +493,13 @@ public final class EndToEnd {
     Invalidation again = invalidation(next);
     cfBefore = stack.cloudFront.calls().size();
     fastlyBefore = stack.fastly.calls().size();
+    cloudflareBefore = cloudflareCalls();
     report = fanout.invalidate(again).get(60, TimeUnit.SECONDS);
     boolean reached = report.stage(NEXTJS).targets(TargetResult.Outcome.ACKED).stream()
         .anyMatch(t -> t.endpoint().address().equals(victimIp));
     List<Pages.Page> web = readWeb();
     List<Pages.Page> varnish = readVarnish();
-    long gap = cdnGap(again, cfBefore, fastlyBefore);
+    long gap = cdnGap(again, cfBefore, fastlyBefore, cloudflareBefore);
     boolean fresh = web.stream().allMatch(p -> p.is(next)) && varnish.stream().allMatch(p -> p.is(next));
     rows.add(new Row("4d", "the next invalidation (v" + next + ") reaches it",
         String.format(Locale.ROOT, "report %s, web-%d %s; replicas %s; Varnish %s; CDN purged "
@@ -541,8 +579,8 @@ public final class EndToEnd {
     }
     System.out.println();
     System.out.printf(Locale.ROOT, "invalidate() per update over %d updates (3 Next.js replicas, "
-            + "2 Varnish, CloudFront + Fastly; reader time excluded): median %.1f ms, p95 %.1f ms, "
-            + "max %.1f ms%n", invalidateMs.size(), percentile(invalidateMs, 50),
+            + "2 Varnish, %s; reader time excluded): median %.1f ms, p95 %.1f ms, "
+            + "max %.1f ms%n", invalidateMs.size(), cdns(), percentile(invalidateMs, 50),
         percentile(invalidateMs, 95), percentile(invalidateMs, 100));
     System.out.println();
     System.out.println("e2e: " + passed + " passed, " + failed + " failed");

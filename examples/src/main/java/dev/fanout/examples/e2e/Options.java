@@ -16,6 +16,8 @@ final class Options {
   Duration timeout = Duration.ofMinutes(10);
   /** Keep the stack up for manual use instead of running the checks. */
   boolean serve;
+  /** Purge the Cloudflare stand-in alongside CloudFront and Fastly. */
+  boolean cloudflare = true;
 
   static Options parse(String[] args) {
     Options o = new Options();
@@ -38,13 +40,19 @@ final class Options {
         case "--updates" -> o.updates = Integer.parseInt(v);
         case "--reversed-updates" -> o.reversedUpdates = Integer.parseInt(v);
         case "--timeout" -> o.timeout = Duration.ofSeconds(Long.parseLong(v));
+        case "--cloudflare" -> o.cloudflare = switch (v) {
+          case "on" -> true;
+          case "off" -> false;
+          default -> throw new IllegalArgumentException("--cloudflare must be on or off: " + v);
+        };
         default -> throw new IllegalArgumentException("unknown option " + a);
       }
     }
     if (o.work == null || o.vcl == null) {
       throw new IllegalArgumentException(
           "usage: EndToEnd --work DIR --vcl FILE [--serve] [--node BIN] [--varnishd BIN]"
-              + " [--dnsmasq BIN|builtin] [--updates N] [--reversed-updates N] [--timeout SECONDS]");
+              + " [--dnsmasq BIN|builtin] [--updates N] [--reversed-updates N] [--timeout SECONDS]"
+              + " [--cloudflare on|off]");
     }
     if (o.updates < 1 || o.reversedUpdates < 1) {
       throw new IllegalArgumentException("--updates and --reversed-updates must be at least 1");

@@ -31,6 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   load balancer       127.0.0.30:3000   (in this JVM, round robin per connection)
  *   CloudFront API      127.0.0.40:8040   (in this JVM, checks SigV4)
  *   Fastly API          127.0.0.41:8041   (in this JVM)
+ *   Cloudflare API      127.0.0.42:8042   (in this JVM; unless --cloudflare off)
  * </pre>
  */
 final class Stack implements AutoCloseable {
@@ -48,6 +49,8 @@ final class Stack implements AutoCloseable {
   static final int CLOUDFRONT_PORT = 8040;
   static final String FASTLY_IP = "127.0.0.41";
   static final int FASTLY_PORT = 8041;
+  static final String CLOUDFLARE_IP = "127.0.0.42";
+  static final int CLOUDFLARE_PORT = 8042;
   static final String WEB_SERVICE = "web-headless.shop.svc.cluster.local.";
   static final String VARNISH_SERVICE = "varnish.shop.svc.cluster.local.";
   static final String VARNISH_SRV = "_http._tcp." + VARNISH_SERVICE;
@@ -60,6 +63,8 @@ final class Stack implements AutoCloseable {
   ContentSource content;
   CloudFrontStandIn cloudFront;
   FastlyStandIn fastly;
+  /** Null with {@code --cloudflare off}. */
+  CloudflareStandIn cloudflare;
   RoundRobinFront front;
   final List<Proc> web = new ArrayList<>();
   final List<Proc> varnish = new ArrayList<>();
@@ -101,10 +106,15 @@ final class Stack implements AutoCloseable {
   void start() throws IOException, InterruptedException {
     Files.writeString(pidFile, ProcessHandle.current().pid() + " backend\n",
         StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
-    checkFree();
+    checkFree(options.cloudflare);
     content = new ContentSource(CONTENT_IP, CONTENT_PORT);
     cloudFront = new CloudFrontStandIn(CLOUDFRONT_IP, CLOUDFRONT_PORT);
     fastly = new FastlyStandIn(FASTLY_IP, FASTLY_PORT);
+    if (options.cloudflare) {
+      // Enterprise limits: the 50 updates of check 2 purge twice each within seconds.
+      cloudflare = new CloudflareStandIn(CLOUDFLARE_IP, CLOUDFLARE_PORT,
+          dev.fanout.cloudflare.Plan.ENTERPRISE.limits());
+    }
     startDns();
     for (int i = 0; i < WEB_IPS.size(); i++) {
       Path dir = options.work.resolve("web-" + i);
@@ -216,7 +226,7 @@ final class Stack implements AutoCloseable {
   }
 
   /** Fails early, naming the address, if another program holds one of the stack's ports. */
-  private static void checkFree() throws IOException {
+  private static void checkFree(boolean cloudflare) throws IOException {
     List<String> tcp = new ArrayList<>();
     WEB_IPS.forEach(ip -> tcp.add(ip + ":" + WEB_PORT));
     VARNISH_IPS.forEach(ip -> tcp.add(ip + ":" + VARNISH_PORT));
@@ -224,6 +234,9 @@ final class Stack implements AutoCloseable {
     tcp.add(FRONT_IP + ":" + FRONT_PORT);
     tcp.add(CLOUDFRONT_IP + ":" + CLOUDFRONT_PORT);
     tcp.add(FASTLY_IP + ":" + FASTLY_PORT);
+    if (cloudflare) {
+      tcp.add(CLOUDFLARE_IP + ":" + CLOUDFLARE_PORT);
+    }
     for (String a : tcp) {
       String[] hp = a.split(":");
       try (ServerSocket s = new ServerSocket()) {
@@ -257,7 +270,7 @@ final class Stack implements AutoCloseable {
     if (builtinDns != null) {
       builtinDns.close();
     }
-    for (AutoCloseable c : new AutoCloseable[] {content, cloudFront, fastly}) {
+    for (AutoCloseable c : new AutoCloseable[] {content, cloudFront, fastly, cloudflare}) {
       try {
         if (c != null) {
           c.close();

@@ -4,10 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.fanout.Endpoint;
+import dev.fanout.Invalidation;
+import dev.fanout.cloudflare.CloudflarePurger;
+import dev.fanout.cloudflare.Plan;
 import dev.fanout.k8s.DnsDiscovery;
+import dev.fanout.spi.PurgeResult;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -22,8 +30,9 @@ import software.amazon.awssdk.services.cloudfront.model.CloudFrontException;
 
 /**
  * The pieces of the end-to-end stack that run inside the JVM, checked without the stack: the
- * CloudFront stand-in accepts what the real SDK signs and refuses a wrong signature, the DNS
- * stand-in answers DnsDiscovery, and the load balancer relays a request.
+ * CloudFront stand-in accepts what the real SDK signs and refuses a wrong signature, the
+ * Cloudflare stand-in accepts what the real purger sends and enforces the token, the zone and the
+ * plan's limits, the DNS stand-in answers DnsDiscovery, and the load balancer relays a request.
  */
 class StandInsTest {
 
@@ -114,6 +123,52 @@ class StandInsTest {
         assertThat(front.connections(0)).isEqualTo(1);
         assertThat(front.connections(1)).isEqualTo(1);
       }
+    }
+  }
+
+  private static HttpResponse<String> post(URI base, String zone, String token, String body)
+      throws Exception {
+    HttpRequest r = HttpRequest.newBuilder(base.resolve("/client/v4/zones/" + zone + "/purge_cache"))
+        .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    return HttpClient.newHttpClient().send(r, HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void cloudflareStandInAcceptsThePurgerAndEnforcesTokenZoneAndLimits() throws Exception {
+    try (CloudflareStandIn cf = new CloudflareStandIn("127.0.0.1", 0, Plan.FREE.limits())) {
+      CloudflarePurger purger = CloudflarePurger.builder().zoneId(CloudflareStandIn.ZONE)
+          .accountId("ac0e2eac0e2eac0e2eac0e2eac0e2e77").apiToken(CloudflareStandIn.TOKEN)
+          .plan(Plan.FREE).host("www.example.test").baseUri(cf.baseUri()).build();
+      PurgeResult result = purger.purge(Invalidation.builder().tag("post:1").path("/posts/1")
+          .build()).toCompletableFuture().get(10, TimeUnit.SECONDS);
+      assertThat(result.isSuccess()).isTrue();
+      assertThat(result.requestIds()).hasSize(2);
+      assertThat(cf.purged("tags")).containsExactly("post:1");
+      assertThat(cf.purged("files")).containsExactly("https://www.example.test/posts/1");
+
+      URI base = cf.baseUri();
+      HttpResponse<String> badToken = post(base, CloudflareStandIn.ZONE, "nope", "{\"tags\":[\"a\"]}");
+      assertThat(badToken.statusCode()).isEqualTo(403);
+      assertThat(badToken.body()).contains("\"success\":false").contains("\"code\":10000");
+      HttpResponse<String> badZone = post(base, "1".repeat(32), CloudflareStandIn.TOKEN, "{\"tags\":[\"a\"]}");
+      assertThat(badZone.statusCode()).isEqualTo(400);
+      assertThat(badZone.body()).contains("\"code\":7003").contains("Could not route to");
+      String tooMany = "{\"tags\":[" + "\"t\",".repeat(100) + "\"t\"]}";
+      assertThat(post(base, CloudflareStandIn.ZONE, CloudflareStandIn.TOKEN, tooMany).statusCode())
+          .isEqualTo(400);
+      // The purger spent 2 of the bucket's 25 tokens; 23 more go, the next is refused
+      for (int i = 0; i < 23; i++) {
+        assertThat(post(base, CloudflareStandIn.ZONE, CloudflareStandIn.TOKEN, "{\"tags\":[\"a\"]}")
+            .statusCode()).isEqualTo(200);
+      }
+      HttpResponse<String> limited =
+          post(base, CloudflareStandIn.ZONE, CloudflareStandIn.TOKEN, "{\"tags\":[\"a\"]}");
+      assertThat(limited.statusCode()).isEqualTo(429);
+      assertThat(limited.body()).contains("\"code\":971");
+      assertThat(limited.headers().firstValue("Retry-After")).hasValueSatisfying(
+          v -> assertThat(Integer.parseInt(v)).isBetween(1, 12));
+      assertThat(cf.refused()).isEqualTo(4);
     }
   }
 }
