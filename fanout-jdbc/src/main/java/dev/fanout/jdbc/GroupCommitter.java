@@ -1,0 +1,133 @@
+package dev.fanout.jdbc;
+
+import dev.fanout.Invalidation;
+import dev.fanout.JournalException;
+import dev.fanout.internal.DaemonThreads;
+import dev.fanout.spi.Appended;
+import dev.fanout.spi.Lease;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Group commit: concurrent appends wait in a queue; one thread takes everything queued (up to the
+ * batch size) and writes it in one transaction, so that N waiting callers cost one commit, not N.
+ * A caller returns when its batch committed; when a batch fails, every caller in it gets the
+ * failure and nothing of the batch was committed.
+ *
+ * <p>No waiting happens to fill a batch: the thread takes what arrived while the previous batch
+ * was committing, so at low load a batch is one append and adds no latency.
+ */
+final class GroupCommitter {
+  /** Writes one batch in one transaction; results in request order. */
+  interface Writer {
+    List<Appended> write(List<Request> batch);
+  }
+
+  record Request(Invalidation invalidation, Lease claimAs, CompletableFuture<Appended> done) {}
+
+  private final LinkedBlockingQueue<Request> queue = new LinkedBlockingQueue<>();
+  private final Writer writer;
+  private final int maxBatch;
+  private final Duration timeout;
+  private final Thread thread;
+  private volatile boolean closing;
+  private volatile boolean stopped;
+
+  GroupCommitter(Writer writer, int maxBatch, Duration timeout, String threadName) {
+    this.writer = writer;
+    this.maxBatch = maxBatch;
+    this.timeout = timeout;
+    this.thread = new DaemonThreads(threadName).newThread(this::run);
+    thread.start();
+  }
+
+  Appended append(Invalidation inv, Lease claimAs) {
+    if (closing) {
+      throw closed();
+    }
+    Request r = new Request(inv, claimAs, new CompletableFuture<>());
+    queue.add(r);
+    if (stopped && queue.remove(r)) {
+      throw closed();
+    }
+    try {
+      return r.done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof JournalException je) {
+        // A fresh exception, so the caller's own stack is in the trace.
+        throw new JournalException(je.getMessage(), je.isRetryable(), je);
+      }
+      throw new JournalException("journal append failed: " + c, false, c);
+    } catch (TimeoutException e) {
+      throw new JournalException("journal append did not finish within " + timeout
+          + "; it may or may not be committed: append it again with the same id (appends are"
+          + " idempotent by id)", true, null);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new JournalException("interrupted while waiting for a journal append; it may or may"
+          + " not be committed: append it again with the same id", true, e);
+    }
+  }
+
+  private void run() {
+    List<Request> batch = new ArrayList<>(maxBatch);
+    try {
+      while (!closing || !queue.isEmpty()) {
+        Request first;
+        try {
+          first = queue.poll(100, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          // close() interrupts only to wake the thread; the loop condition decides.
+          continue;
+        }
+        if (first == null) {
+          continue;
+        }
+        batch.clear();
+        batch.add(first);
+        queue.drainTo(batch, maxBatch - 1);
+        write(batch);
+      }
+    } finally {
+      stopped = true;
+      List<Request> left = new ArrayList<>();
+      queue.drainTo(left);
+      left.forEach(r -> r.done.completeExceptionally(closed()));
+    }
+  }
+
+  private void write(List<Request> batch) {
+    try {
+      List<Appended> results = writer.write(batch);
+      for (int i = 0; i < batch.size(); i++) {
+        batch.get(i).done.complete(results.get(i));
+      }
+    } catch (RuntimeException | Error e) {
+      JournalException failure = e instanceof JournalException je ? je
+          : new JournalException("journal append failed: " + e, false, e);
+      batch.forEach(r -> r.done.completeExceptionally(failure));
+    }
+  }
+
+  /** Commits or fails what is queued, then stops the thread. */
+  void close() {
+    closing = true;
+    thread.interrupt();
+    try {
+      thread.join(timeout.toMillis() + 1_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static JournalException closed() {
+    return new JournalException("the JDBC journal is closed; nothing was appended", false, null);
+  }
+}
