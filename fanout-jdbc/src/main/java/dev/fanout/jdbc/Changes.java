@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
  */
 final class Changes {
   private static final Logger LOG = LoggerFactory.getLogger(Changes.class);
+  /** The longest a read for notifications blocks, so that close() is noticed soon. */
+  private static final Duration MAX_READ = Duration.ofMillis(500);
 
   private final DataSource dataSource;
   private final Function<Connection, Dialect> dialect;
@@ -37,7 +39,6 @@ final class Changes {
   private final RetryPolicy reconnect;
   private final SplittableRandom random = new SplittableRandom();
   private Thread thread;
-  private volatile Connection listening;
   private volatile boolean closed;
 
   Changes(DataSource dataSource, Function<Connection, Dialect> dialect, String channel,
@@ -62,16 +63,10 @@ final class Changes {
   }
 
   synchronized void close() {
+    // The listening thread notices within one read (at most MAX_READ) and gives its connection
+    // back; closing a connection another thread is reading from would block in the driver.
     closed = true;
     subscribers.clear();
-    Connection c = listening;
-    if (c != null) {
-      try {
-        c.close();
-      } catch (SQLException | RuntimeException e) {
-        LOG.debug("closing the journal's LISTEN connection failed", e);
-      }
-    }
     if (thread != null) {
       LockSupport.unpark(thread);
     }
@@ -94,20 +89,22 @@ final class Changes {
         try (Statement s = c.createStatement()) {
           s.execute("LISTEN " + channel);
         }
-        listening = c;
         if (failures > 0) {
           LOG.info("journal notifications: listening again on '{}'", channel);
         }
         failures = 0;
         fire(); // anything appended while nobody listened
-        int waitMillis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, pollInterval.toMillis()));
+        int waitMillis = (int) Math.max(1, Math.min(MAX_READ.toMillis(), pollInterval.toMillis()));
         while (!closed) {
           if (PgListen.await(c, waitMillis)) {
             fire();
           }
         }
+        try (Statement s = c.createStatement()) {
+          // The connection may go back to the application's pool: it must not keep listening.
+          s.execute("UNLISTEN *");
+        }
       } catch (SQLException | RuntimeException e) {
-        listening = null;
         if (closed) {
           return;
         }

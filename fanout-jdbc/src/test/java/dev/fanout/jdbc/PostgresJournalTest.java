@@ -13,7 +13,7 @@ class PostgresJournalTest extends JournalContract {
   @Override
   protected Journal createJournal(Clock clock) {
     return JdbcJournal.builder()
-        .dataSource(TestPostgres.shared().dataSource())
+        .dataSource(TestPostgres.shared().pool())
         .table("contract_" + TABLES.incrementAndGet())
         .createSchema(true)
         .clock(clock)

@@ -19,6 +19,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -45,6 +47,7 @@ public final class TestPostgres implements AutoCloseable {
   private final int port;
   private final Map<String, String> settings;
   private boolean running;
+  private HikariDataSource pool;
 
   private TestPostgres(Path bin, Map<String, String> settings) throws IOException {
     this.bin = bin;
@@ -119,6 +122,26 @@ public final class TestPostgres implements AutoCloseable {
   }
 
   /**
+   * Returns this server's connection pool (HikariCP, up to 20 connections, 2 s connection timeout,
+   * closed with the server), as an application would configure one.
+   *
+   * @return the pool
+   */
+  public synchronized DataSource pool() {
+    if (pool == null) {
+      HikariConfig config = new HikariConfig();
+      config.setDataSource(dataSource());
+      config.setMaximumPoolSize(20);
+      config.setConnectionTimeout(2_000);
+      config.setValidationTimeout(1_000);
+      config.setInitializationFailTimeout(-1);
+      config.setPoolName("test-postgres-" + port);
+      pool = new HikariDataSource(config);
+    }
+    return pool;
+  }
+
+  /**
    * Returns the port.
    *
    * @return the TCP port on 127.0.0.1
@@ -149,6 +172,9 @@ public final class TestPostgres implements AutoCloseable {
   /** Stops the server and deletes its data. */
   @Override
   public synchronized void close() {
+    if (pool != null) {
+      pool.close();
+    }
     try {
       stop();
     } catch (RuntimeException e) {
