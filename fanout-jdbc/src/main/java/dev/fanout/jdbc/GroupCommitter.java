@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Group commit: concurrent appends wait in a queue; one thread takes everything queued (up to the
@@ -20,8 +21,10 @@ import java.util.concurrent.TimeoutException;
  * A caller returns when its batch committed; when a batch fails, every caller in it gets the
  * failure and nothing of the batch was committed.
  *
- * <p>No waiting happens to fill a batch: the thread takes what arrived while the previous batch
- * was committing, so at low load a batch is one append and adds no latency.
+ * <p>No waiting happens to fill a batch: a thread takes what arrived while the previous batch
+ * was committing, so at low load a batch is one append and adds no latency. With more than one
+ * committer thread, a batch is written while another is waiting for its commit to reach the disk,
+ * and PostgreSQL flushes both commits' WAL together.
  */
 final class GroupCommitter {
   /** Writes one batch in one transaction; results in request order. */
@@ -35,16 +38,21 @@ final class GroupCommitter {
   private final Writer writer;
   private final int maxBatch;
   private final Duration timeout;
-  private final Thread thread;
+  private final List<Thread> threads = new ArrayList<>();
+  private final AtomicInteger running;
   private volatile boolean closing;
   private volatile boolean stopped;
 
-  GroupCommitter(Writer writer, int maxBatch, Duration timeout, String threadName) {
+  GroupCommitter(Writer writer, int maxBatch, int committers, Duration timeout, String threadName) {
     this.writer = writer;
     this.maxBatch = maxBatch;
     this.timeout = timeout;
-    this.thread = new DaemonThreads(threadName).newThread(this::run);
-    thread.start();
+    this.running = new AtomicInteger(committers);
+    DaemonThreads factory = new DaemonThreads(threadName);
+    for (int i = 0; i < committers; i++) {
+      threads.add(factory.newThread(this::run));
+    }
+    threads.forEach(Thread::start);
   }
 
   Appended append(Invalidation inv, Lease claimAs) {
@@ -77,7 +85,7 @@ final class GroupCommitter {
   }
 
   private void run() {
-    List<Request> batch = new ArrayList<>(maxBatch);
+    List<Request> batch = new ArrayList<>();
     try {
       while (!closing || !queue.isEmpty()) {
         Request first;
@@ -96,10 +104,12 @@ final class GroupCommitter {
         write(batch);
       }
     } finally {
-      stopped = true;
-      List<Request> left = new ArrayList<>();
-      queue.drainTo(left);
-      left.forEach(r -> r.done.completeExceptionally(closed()));
+      if (running.decrementAndGet() == 0) {
+        stopped = true;
+        List<Request> left = new ArrayList<>();
+        queue.drainTo(left);
+        left.forEach(r -> r.done.completeExceptionally(closed()));
+      }
     }
   }
 
@@ -119,9 +129,11 @@ final class GroupCommitter {
   /** Commits or fails what is queued, then stops the thread. */
   void close() {
     closing = true;
-    thread.interrupt();
+    threads.forEach(Thread::interrupt);
     try {
-      thread.join(timeout.toMillis() + 1_000);
+      for (Thread t : threads) {
+        t.join(timeout.toMillis() + 1_000);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -114,7 +114,7 @@ public final class JdbcJournal implements Journal {
       createSchema();
     }
     this.committer = new GroupCommitter(
-        this::writeBatch, b.maxBatchSize, b.appendTimeout, "fanout-journal-commit");
+        this::writeBatch, b.maxBatchSize, b.committers, b.appendTimeout, "fanout-journal-commit");
     this.changes = new Changes(
         dataSource, this::dialect, channel, b.pollInterval, b.listen, "fanout-journal-listen");
   }
@@ -858,6 +858,7 @@ public final class JdbcJournal implements Journal {
     private Duration pollInterval = Duration.ofSeconds(1);
     private boolean listen = true;
     private int maxBatchSize = 256;
+    private int committers = 2;
     private Duration appendTimeout = Duration.ofSeconds(30);
 
     private Builder() {}
@@ -960,6 +961,18 @@ public final class JdbcJournal implements Journal {
     }
 
     /**
+     * Sets how many threads write group commits (default 2): while one batch waits for its commit
+     * to reach the disk, the next is written. Each holds a connection while it writes.
+     *
+     * @param committers 1 to 16
+     * @return this builder
+     */
+    public Builder committers(int committers) {
+      this.committers = committers;
+      return this;
+    }
+
+    /**
      * Sets how long {@code append} waits for its group commit before failing with a retryable
      * {@link JournalException} that says the outcome is unknown (default 30 s). Appending the same
      * id again is safe.
@@ -995,6 +1008,9 @@ public final class JdbcJournal implements Journal {
       }
       Checks.positive(pollInterval, "pollInterval");
       Checks.positive(appendTimeout, "appendTimeout");
+      if (committers < 1 || committers > 16) {
+        throw new IllegalArgumentException("committers must be 1 to 16: " + committers);
+      }
       if (maxBatchSize < 1 || maxBatchSize > 10_000) {
         throw new IllegalArgumentException("maxBatchSize must be 1 to 10000: " + maxBatchSize);
       }
