@@ -389,8 +389,13 @@ public final class FanoutObservability implements FanoutListener, AutoCloseable 
         stageConvention, DEFAULT_STAGE, () -> context, observations);
     observation.parentObservation(run.observation);
     StageRun s = new StageRun(context, observation, carrier);
+    // A stage starts once per run; a second start comes from a second run of the same id, whose
+    // events cannot be told apart, and is not observed (its observation never starts).
+    StageRun earlier = run.stages.putIfAbsent(stage, s);
+    if (earlier != null) {
+      return earlier;
+    }
     observation.start();
-    run.stages.put(stage, s);
     run.current = s;
     return s;
   }
