@@ -583,6 +583,10 @@ public final class FanoutObservability implements FanoutListener, AutoCloseable 
     }
   }
 
+  /**
+   * The result of a purger call that had no end event, from the stage's report; a call the report
+   * does not name ends as failed, so that every {@code fanout.purge} carries the same tag keys.
+   */
   private static PurgeResult findPurge(StageReport report, String purger) {
     if (report != null) {
       for (PurgeResult r : report.purges()) {
@@ -591,7 +595,7 @@ public final class FanoutObservability implements FanoutListener, AutoCloseable 
         }
       }
     }
-    return null;
+    return PurgeResult.failed(purger, ErrorKind.INTERNAL, "ended without a result", List.of());
   }
 
   /**

@@ -38,6 +38,9 @@ import org.slf4j.LoggerFactory;
 public final class ObservedReceiver {
   private static final Logger LOG = LoggerFactory.getLogger(ObservedReceiver.class);
   private static final ReceiveObservationConvention DEFAULT = new DefaultReceiveObservationConvention();
+  /** The receiver's own answer to a failure it did not expect. */
+  private static final InvalidationReceiver.Response INTERNAL_ERROR =
+      new InvalidationReceiver.Response(500, "{\"error\":\"internal error\"}");
 
   private final InvalidationReceiver receiver;
   private final ObservationRegistry registry;
@@ -140,14 +143,16 @@ public final class ObservedReceiver {
       return handleAsync(method, headers, body).join();
     } catch (CompletionException e) {
       LOG.warn("receiver failed unexpectedly", e);
-      return new InvalidationReceiver.Response(500, "{\"error\":\"internal error\"}");
+      return INTERNAL_ERROR;
     }
   }
 
   private static void stop(Observation observation, ReceiveContext context,
       InvalidationReceiver.Response response, Throwable error) {
     try {
-      context.response(response);
+      // Only a receiver bug ends without an answer; tag it as the 500 a caller would get.
+      context.response(response != null ? response
+          : INTERNAL_ERROR);
       if (error != null) {
         observation.error(error);
       }

@@ -21,6 +21,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -120,6 +121,14 @@ class BoundedTagsTest {
         assertThat(v).doesNotContain("127.0.0", "web-", "/p-", "tag-", "inv_", SECRET);
       }
     }
+    // Prometheus needs every meter of one name to have the same tag keys
+    Map<String, Set<Set<String>>> keysByName = new TreeMap<>();
+    for (Meter m : meters.getMeters()) {
+      Set<String> keys = new TreeSet<>();
+      m.getId().getTags().forEach(t -> keys.add(t.getKey()));
+      keysByName.computeIfAbsent(m.getId().getName(), k -> new HashSet<>()).add(keys);
+    }
+    assertThat(keysByName).allSatisfy((name, keySets) -> assertThat(keySets).as(name).hasSize(1));
     assertThat(recorder.started("fanout.invalidation")).hasSize(PODS);
     // 41 replicas acknowledge each time: five answer 401, four answer 500
     assertThat(meters.get("fanout.targets").tags("outcome", "acked").counters().stream()
