@@ -79,8 +79,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Cost and safety</h2>
  *
- * <p>Every method returns quickly and never throws: a failure inside Micrometer or a convention is
- * caught and logged at DEBUG. Per attempt the listener does one map lookup and one counter
+ * <p>The listener methods and the header functions return quickly and never throw: a failure
+ * inside Micrometer, a handler or a convention is caught and logged at DEBUG. Per attempt the listener does one map lookup and one counter
  * increment. State is kept per running invalidation and dropped when it ends; at most {@value
  * #MAX_TRACKED} invalidations are observed at once (later ones still count in the meters). No tag
  * value is a path, a tag, an id or an address.
