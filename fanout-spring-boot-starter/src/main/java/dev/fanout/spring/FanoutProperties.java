@@ -22,8 +22,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param shutdown How the invalidator is closed when the application stops.
  * @param journal The durable journal (fanout-jdbc) in the application's 'DataSource'.
  * @param health What the Actuator health indicator checks.
- * @param recentReports How many recent reports are kept for the health indicator and the {@code
- *     fanout} Actuator endpoint (1 to 10000).
+ * @param recentReports How many recent reports are kept for the health indicator and the 'fanout' Actuator endpoint (1 to 10000).
  * @since 0.1
  */
 @ConfigurationProperties("fanout")

@@ -13,19 +13,15 @@ import java.util.Set;
  * purger-beans}), never both. Unset values take the library's defaults ({@link
  * dev.fanout.Stage#fanout}).
  *
- * @param name The stage's name in reports, logs and metrics: 1 to 64 characters of {@code
- *     [A-Za-z0-9._-]}, unique.
- * @param discovery How a fan-out stage finds its replicas: exactly one of 'endpoints', {@code
- *     dns}, 'kubernetes'.
+ * @param name The stage's name in reports, logs and metrics: 1 to 64 characters of '[A-Za-z0-9._-]', unique.
+ * @param discovery How a fan-out stage finds its replicas: exactly one of 'endpoints', 'dns', 'kubernetes'.
  * @param notifier How a fan-out stage delivers to one replica.
- * @param gate When later stages may start: 'all' (default), 'proceed', {@code
- *     quorum(0.9)} or 'at-least(2)'.
+ * @param gate When later stages may start: 'all' (default), 'proceed', 'quorum(0.9)' or 'at-least(2)'.
  * @param minTargets The fewest replicas discovery must find (default 1).
  * @param concurrency The most attempts in flight at once (default 1024).
  * @param attemptTimeout The timeout of one attempt, response body included (default 5s).
  * @param retry How a failed replica is retried.
- * @param states The endpoint states that receive the invalidation (default: all but {@code
- *     terminating}).
+ * @param states The endpoint states that receive the invalidation (default: all but 'terminating').
  * @param recheck Whether membership is re-checked after the fan-out (default true).
  * @param cloudfront An Amazon CloudFront purger (needs fanout-cloudfront).
  * @param fastly A Fastly purger (needs fanout-fastly).
@@ -122,13 +118,11 @@ public record StageProperties(
    * The HTTP notifier ({@code HttpNotifier}) of a fan-out stage.
    *
    * @param preset 'signed-post' (default: the signed JSON POST that Next.js routes and
-   *     fanout's receivers verify), 'varnish-purge' ('PURGE <path>' per path) or {@code
-   *     varnish-xkey} ('PURGE' with 'xkey-purge: <tags>').
+   *     fanout's receivers verify), 'varnish-purge' ('PURGE <path>' per path) or 'varnish-xkey' ('PURGE' with 'xkey-purge: <tags>').
    * @param path The request path (default '/api/revalidate').
    * @param port A port to send to instead of each endpoint's.
    * @param https Whether to use HTTPS (default false).
-   * @param signingSecret The Standard Webhooks secret ('whsec_<base64>'); required for {@code
-   *     signed-post} unless 'unsigned' is true.
+   * @param signingSecret The Standard Webhooks secret ('whsec_<base64>'); required for 'signed-post' unless 'unsigned' is true.
    * @param unsigned Send 'signed-post' requests without a signature, explicitly (default
    *     false).
    * @param headers Static headers added to every request.

@@ -18,8 +18,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param secrets The Standard Webhooks secrets ('whsec_<base64>'); a request passes with any
  *     of them, so a secret can be rotated. Required when enabled.
  * @param tolerance How far 'webhook-timestamp' may be from the clock (default 5m).
- * @param maxBodyBytes The largest body accepted (default 65536; not below it for {@code
- *     HttpNotifier}'s requests).
+ * @param maxBodyBytes The largest body accepted (default 65536; not below it for 'HttpNotifier''s requests).
  * @param maxPaths The most paths one request may carry (default 1000).
  * @param maxTags The most tags one request may carry (default 1000).
  * @param replayCacheSize How many applied 'webhook-id's are remembered to recognise replays
