@@ -36,12 +36,15 @@ public class FanoutJournalAutoConfiguration {
    *
    * @param properties the properties
    * @param dataSource the application's data source
+   * @param resources the class loader that tells whether fanout-jdbc is there
    * @return the journal, closed with the context (the data source is not)
    */
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean(Journal.class)
-  public Journal fanoutJournal(FanoutProperties properties, ObjectProvider<DataSource> dataSource) {
-    dev.fanout.spring.internal.Settings.requireModule("fanout.journal.enabled", "dev.fanout.jdbc.JdbcJournal", "fanout-jdbc");
+  public Journal fanoutJournal(FanoutProperties properties, ObjectProvider<DataSource> dataSource,
+      org.springframework.core.io.ResourceLoader resources) {
+    dev.fanout.spring.internal.Settings.requireModule("fanout.journal.enabled", "dev.fanout.jdbc.JdbcJournal",
+        "fanout-jdbc", resources.getClassLoader());
     DataSource ds = dataSource.getIfUnique();
     if (ds == null) {
       throw new FanoutConfigurationException("fanout.journal.enabled",

@@ -145,15 +145,15 @@ final class StageFactory {
     }
     List<Purger> purgers = new ArrayList<>();
     if (s.cloudfront() != null) {
-      dev.fanout.spring.internal.Settings.requireModule(p + ".cloudfront", "dev.fanout.cloudfront.CloudFrontPurger", "fanout-cloudfront");
+      requireModule(p + ".cloudfront", "dev.fanout.cloudfront.CloudFrontPurger", "fanout-cloudfront");
       purgers.add(CloudFrontPurgers.build(p + ".cloudfront", s.cloudfront(), beans, resources));
     }
     if (s.fastly() != null) {
-      dev.fanout.spring.internal.Settings.requireModule(p + ".fastly", "dev.fanout.fastly.FastlyPurger", "fanout-fastly");
+      requireModule(p + ".fastly", "dev.fanout.fastly.FastlyPurger", "fanout-fastly");
       purgers.add(FastlyPurgers.build(p + ".fastly", s.fastly()));
     }
     if (s.cloudflare() != null) {
-      dev.fanout.spring.internal.Settings.requireModule(p + ".cloudflare", "dev.fanout.cloudflare.CloudflarePurger", "fanout-cloudflare");
+      requireModule(p + ".cloudflare", "dev.fanout.cloudflare.CloudflarePurger", "fanout-cloudflare");
       purgers.add(CloudflarePurgers.build(p + ".cloudflare", s.cloudflare()));
     }
     List<String> beanNames = s.purgerBeans() == null ? List.of() : s.purgerBeans();
@@ -166,6 +166,12 @@ final class StageFactory {
       stage = stage.gate(gate(p + ".gate", s.gate()));
     }
     return stage;
+  }
+
+  private void requireModule(String property, String className, String artifact) {
+    ClassLoader cl = beans instanceof org.springframework.beans.factory.config.ConfigurableBeanFactory c
+        && c.getBeanClassLoader() != null ? c.getBeanClassLoader() : StageFactory.class.getClassLoader();
+    dev.fanout.spring.internal.Settings.requireModule(property, className, artifact, cl);
   }
 
   private static Map<String, Object> fanoutOnly(StageProperties s) {
@@ -192,7 +198,7 @@ final class StageFactory {
     }
   }
 
-  private static Discovery discovery(String p, StageProperties.Discovery d, List<AutoCloseable> resources) {
+  private Discovery discovery(String p, StageProperties.Discovery d, List<AutoCloseable> resources) {
     int kinds = (d.endpoints() != null ? 1 : 0) + (d.dns() != null ? 1 : 0) + (d.kubernetes() != null ? 1 : 0);
     if (kinds != 1) {
       throw new FanoutConfigurationException(p,
@@ -211,8 +217,7 @@ final class StageFactory {
       }
       return Discovery.of(endpoints);
     }
-    dev.fanout.spring.internal.Settings.requireModule(d.dns() != null ? p + ".dns" : p + ".kubernetes",
-        "dev.fanout.k8s.DnsDiscovery", "fanout-k8s");
+    requireModule(d.dns() != null ? p + ".dns" : p + ".kubernetes", "dev.fanout.k8s.DnsDiscovery", "fanout-k8s");
     if (d.dns() != null) {
       return K8sDiscoveries.dns(p + ".dns", d.dns());
     }

@@ -39,8 +39,9 @@ public final class Settings {
   }
 
   /** Fails unless the class is on the class path. */
-  public static void requireModule(String property, String className, String artifact) {
-    if (!org.springframework.util.ClassUtils.isPresent(className, Settings.class.getClassLoader())) {
+  public static void requireModule(String property, String className, String artifact,
+      ClassLoader classLoader) {
+    if (!org.springframework.util.ClassUtils.isPresent(className, classLoader)) {
       throw new FanoutConfigurationException(property, "needs " + artifact + " on the class path",
           "Add the dependency dev.fanout:" + artifact + " (the same version as the starter), or "
               + "remove the property.");

@@ -69,7 +69,6 @@ public class FanoutReceiverAutoConfiguration {
   public InvalidationReceiver fanoutInvalidationReceiver(FanoutReceiverProperties properties,
       ObjectProvider<InvalidationHandler> handlers, ObjectProvider<CacheManager> caches) {
     String p = "fanout.receiver";
-    InvalidationHandler handler = handler(properties, handlers, caches);
     InvalidationReceiver.Builder b = InvalidationReceiver.builder();
     if (properties.secrets().isEmpty()) {
       throw new FanoutConfigurationException(p + ".secrets", "is required when " + p + ".enabled is true",
@@ -81,6 +80,7 @@ public class FanoutReceiverAutoConfiguration {
       set(p + ".secrets[" + i + "]", "A Standard Webhooks secret: whsec_ followed by the base64 of 24 "
           + "to 64 bytes (at most 8 secrets).", () -> b.secret(s));
     }
+    InvalidationHandler handler = handler(properties, handlers, caches);
     b.handler(inv -> {
       try {
         handler.handle(inv);
