@@ -149,15 +149,20 @@ public final class FanoutEndpoint {
    *
    * @param name the stage
    * @param status {@code SUCCEEDED}, {@code PARTIAL}, {@code FAILED} or {@code SKIPPED}
-   * @param acked targets (or purgers) that succeeded
-   * @param failed targets (or purgers) that failed
-   * @param expected targets (or purgers) expected to succeed
+   * @param acked replicas that acknowledged (for a purge stage, purger calls that succeeded)
+   * @param failed replicas (or purger calls) that failed
+   * @param expected replicas expected to acknowledge (for a purge stage, purger calls made)
    * @param elapsedMillis how long it took
    * @since 0.1
    */
   public record StageOutcome(String name, StageReport.Status status, int acked, int failed, int expected,
       long elapsedMillis) {
     static StageOutcome of(StageReport s) {
+      if (s.kind() == StageReport.Kind.PURGE) {
+        int ok = (int) s.purges().stream().filter(p -> p.isSuccess()).count();
+        return new StageOutcome(s.name(), s.status(), ok, s.purges().size() - ok, s.purges().size(),
+            s.elapsed().toMillis());
+      }
       return new StageOutcome(s.name(), s.status(), s.acked(), s.failed(), s.expected(), s.elapsed().toMillis());
     }
   }
