@@ -19,7 +19,7 @@ import org.springframework.context.ConfigurableApplicationContext;
  * the CDN was purged after the last replica evicted it.
  *
  * <pre>
- * mvn -B -q -DskipTests -Dmaven.javadoc.skip package exec:java -pl examples/spring-boot -am
+ * mvn -B -q -DskipTests -Dmaven.javadoc.skip -Pspring-demo verify -pl examples/spring-boot -am
  * </pre>
  */
 public final class ThreeReplicas implements AutoCloseable {
