@@ -118,11 +118,11 @@ public record StageProperties(
    * The HTTP notifier ({@code HttpNotifier}) of a fan-out stage.
    *
    * @param preset 'signed-post' (default: the signed JSON POST that Next.js routes and
-   *     fanout's receivers verify), 'varnish-purge' ('PURGE <path>' per path) or 'varnish-xkey' ('PURGE' with 'xkey-purge: <tags>').
+   *     fanout's receivers verify), 'varnish-purge' ('PURGE' of each path) or 'varnish-xkey' ('PURGE' with an 'xkey-purge' header of the tags).
    * @param path The request path (default '/api/revalidate').
    * @param port A port to send to instead of each endpoint's.
    * @param https Whether to use HTTPS (default false).
-   * @param signingSecret The Standard Webhooks secret ('whsec_<base64>'); required for 'signed-post' unless 'unsigned' is true.
+   * @param signingSecret The Standard Webhooks secret ('whsec_' and base64); required for 'signed-post' unless 'unsigned' is true.
    * @param unsigned Send 'signed-post' requests without a signature, explicitly (default
    *     false).
    * @param headers Static headers added to every request.

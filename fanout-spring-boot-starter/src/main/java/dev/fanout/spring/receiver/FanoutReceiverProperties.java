@@ -15,7 +15,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param enabled Whether to register the endpoint (default false).
  * @param path The endpoint's path (default '/api/revalidate', the notifier's default).
- * @param secrets The Standard Webhooks secrets ('whsec_<base64>'); a request passes with any
+ * @param secrets The Standard Webhooks secrets ('whsec_' and base64); a request passes with any
  *     of them, so a secret can be rotated. Required when enabled.
  * @param tolerance How far 'webhook-timestamp' may be from the clock (default 5m).
  * @param maxBodyBytes The largest body accepted (default 65536; not below it for 'HttpNotifier''s requests).
