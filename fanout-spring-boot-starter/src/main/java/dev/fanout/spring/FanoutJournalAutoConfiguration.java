@@ -22,7 +22,10 @@ import org.springframework.context.annotation.Bean;
  *
  * @since 0.1
  */
-@AutoConfiguration(afterName = "org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration")
+@AutoConfiguration(afterName = {
+  "org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",
+  "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration" // where Spring Boot 4 has it
+})
 @ConditionalOnClass(DataSource.class)
 @ConditionalOnProperty(prefix = "fanout.journal", name = "enabled", havingValue = "true")
 @EnableConfigurationProperties(FanoutProperties.class)

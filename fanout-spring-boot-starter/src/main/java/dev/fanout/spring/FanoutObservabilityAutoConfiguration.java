@@ -32,6 +32,11 @@ import org.springframework.context.annotation.ConfigurationCondition;
       "org.springframework.boot.actuate.autoconfigure.metrics.CompositeMeterRegistryAutoConfiguration",
       "org.springframework.boot.actuate.autoconfigure.metrics.MetricsAutoConfiguration",
       "org.springframework.boot.actuate.autoconfigure.metrics.export.simple.SimpleMetricsExportAutoConfiguration",
+      // The same, where Spring Boot 4 moved them (names that do not exist are ignored).
+      "org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration",
+      "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+      "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+      "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration",
       "dev.fanout.spring.FanoutJournalAutoConfiguration"
     })
 @ConditionalOnClass({FanoutObservability.class, ObservationRegistry.class, MeterRegistry.class})

@@ -43,7 +43,10 @@ import org.springframework.web.servlet.function.ServerResponse;
 @AutoConfiguration(
     afterName = {
       "org.springframework.boot.autoconfigure.cache.CacheAutoConfiguration",
-      "org.springframework.boot.actuate.autoconfigure.observation.ObservationAutoConfiguration"
+      "org.springframework.boot.actuate.autoconfigure.observation.ObservationAutoConfiguration",
+      // The same, where Spring Boot 4 moved them (names that do not exist are ignored).
+      "org.springframework.boot.cache.autoconfigure.CacheAutoConfiguration",
+      "org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration"
     })
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
 @ConditionalOnClass(RouterFunction.class)
