@@ -13,7 +13,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * application starts; a wrong one stops the start with a message that names the property and what
  * is allowed ({@link FanoutConfigurationException}).
  *
- * @param enabled Whether the starter configures anything at all (default true).
+ * @param enabled Whether the starter builds the invalidator, its reports and its metrics (default
+ *     true); the receiver and the journal have their own switches.
  * @param stages The stages, in order: inner tiers first, the CDN last. An invalidator is built only
  *     when there is at least one stage (or an {@link InvalidatorBuilderCustomizer} bean adds them).
  * @param deadline The overall deadline of one invalidation, covering discovery, every attempt and
