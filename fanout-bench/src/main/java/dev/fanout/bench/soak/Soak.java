@@ -1,0 +1,354 @@
+package dev.fanout.bench.soak;
+
+import dev.fanout.ErrorKind;
+import dev.fanout.Invalidation;
+import dev.fanout.InvalidationReport;
+import dev.fanout.Invalidator;
+import dev.fanout.Stage;
+import dev.fanout.SubmissionRejectedException;
+import dev.fanout.bench.soak.Tally.Violation;
+import dev.fanout.http.HttpNotifier;
+import dev.fanout.spi.Discovery;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Deque;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+
+/**
+ * The soak: {@code invalidate()} and {@code submit()} calls spread evenly over a duration against a
+ * fleet of real loopback receivers of which some misbehave at random, then checks that every
+ * future completed, every failure is named in its report, no accepted call is missing at a healthy
+ * receiver, and threads and heap stayed flat. Prints a summary and exits 1 on any violation (2 on
+ * bad options).
+ *
+ * <p>Usage: {@code Soak [--duration 60s] [--invalidations 10000] [--submissions 50000]
+ * [--receivers 20] [--fault-rate 0.1] [--fault-probability 0.5] [--seed 12] [--attempt-timeout 2s]
+ * [--max-in-flight 2000]}; the defaults are the full run. RELIABILITY.md has the figures.
+ *
+ * <p>The sender is one {@link Invalidator} with one fan-out stage over a static list of the
+ * receivers, a signed {@link HttpNotifier} and the library's defaults except the per-attempt
+ * timeout. A submission refused at the call (the coalescer full while a flush runs) is offered
+ * again 100 ms later, as a webhook sender retries, and counted.
+ */
+public final class Soak {
+  /** Growth allowed between the start and end samples: threads. */
+  private static final int THREAD_SLACK = 8;
+  /** Growth allowed between the start and end samples: heap after a full collection, in bytes. */
+  private static final long HEAP_SLACK = 16L << 20;
+  private static final int WARMUP_CALLS = 100;
+  private static final long RESUBMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  private Soak() {}
+
+  /**
+   * Runs the soak.
+   *
+   * @param args options, see the class description
+   * @throws Exception if the fleet cannot start
+   */
+  public static void main(String[] args) throws Exception {
+    SoakConfig config;
+    try {
+      config = SoakConfig.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("soak: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    System.exit(run(config) ? 0 : 1);
+  }
+
+  /** A submission refused at the call, due to be offered again. */
+  private record Refused(int n, long dueNanos) {}
+
+  static boolean run(SoakConfig config) throws Exception {
+    System.out.println("soak: " + config.asArgs());
+    byte[] key = new byte[32];
+    new SecureRandom().nextBytes(key);
+    String secret = "whsec_" + Base64.getEncoder().encodeToString(key);
+    Ledger ledger = new Ledger(config.receivers(), config.invalidations(), config.submissions());
+    try (Receivers fleet = Receivers.start(config, secret, ledger)) {
+      Tally tally = new Tally(ledger, fleet.byName(), fleet.faulty(), config.invalidations());
+      Invalidator invalidator = Invalidator.builder()
+          .stage(Stage.fanout("web", Discovery.of(fleet.endpoints()),
+                  HttpNotifier.builder().path(Receivers.PATH).signingSecret(secret).build())
+              .attemptTimeout(config.attemptTimeout()))
+          .random(new Random(config.seed()))
+          .build();
+      try {
+        warmUp(invalidator);
+        List<Vitals> vitals = new ArrayList<>();
+        vitals.add(Vitals.sample("start"));
+        Vitals.resetPeak();
+        Drive drive = drive(config, invalidator, tally, vitals);
+        boolean settled = awaitSettled(config, tally, drive, invalidator);
+        vitals.add(Vitals.sample("end"));
+        int peak = Vitals.peak();
+        verify(config, fleet, ledger, tally, drive, settled, vitals);
+        print(config, fleet, ledger, tally, drive, vitals, peak);
+      } finally {
+        invalidator.close(Duration.ofSeconds(5));
+      }
+      return tally.totalViolations() == 0;
+    }
+  }
+
+  /** Warms the JIT and fills the receivers' and sender's pools before the first sample. */
+  private static void warmUp(Invalidator invalidator) {
+    List<CompletableFuture<InvalidationReport>> calls = new ArrayList<>();
+    for (int i = 0; i < WARMUP_CALLS; i++) {
+      calls.add(invalidator.invalidate(Invalidation.builder().path(Ledger.warmupPath(i)).build()));
+    }
+    CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0])).join();
+  }
+
+  /** What the driver did. */
+  record Drive(long nanos, int invalidations, int submissions, long refusals, long throttledNanos) {}
+
+  /** Issues every call at its time: call k of N at k/N of the duration. */
+  private static Drive drive(SoakConfig config, Invalidator invalidator, Tally tally, List<Vitals> vitals)
+      throws InterruptedException {
+    int totalInv = config.invalidations();
+    int totalSub = config.submissions();
+    long duration = config.duration().toNanos();
+    Semaphore inFlight = new Semaphore(config.maxInFlight());
+    Deque<Refused> refused = new ArrayDeque<>();
+    long refusals = 0;
+    long throttled = 0;
+    int nextInv = 0;
+    int nextSub = 0;
+    int accepted = 0;
+    boolean middle = false;
+    long start = System.nanoTime();
+    while (nextInv < totalInv || nextSub < totalSub || !refused.isEmpty()) {
+      long now = System.nanoTime();
+      double share = Math.min(1.0, (now - start) / (double) duration);
+      int dueInv = (int) Math.ceil(totalInv * share);
+      int dueSub = (int) Math.ceil(totalSub * share);
+      while (nextInv < dueInv) {
+        if (!inFlight.tryAcquire()) {
+          long waitFrom = System.nanoTime();
+          inFlight.acquire();
+          throttled += System.nanoTime() - waitFrom;
+        }
+        int n = nextInv++;
+        invalidator.invalidate(Invalidation.builder().path(Ledger.invalidationPath(n)).tag("soak-i-" + n).build())
+            .whenComplete((r, e) -> {
+              inFlight.release();
+              tally.invalidation(n, r, e);
+            });
+      }
+      while (!refused.isEmpty() && refused.peekFirst().dueNanos() - now <= 0) {
+        int n = refused.pollFirst().n();
+        if (submit(invalidator, tally, n)) {
+          accepted++;
+        } else {
+          refusals++;
+          refused.addLast(new Refused(n, System.nanoTime() + RESUBMIT_NANOS));
+        }
+      }
+      while (nextSub < dueSub) {
+        int n = nextSub++;
+        if (submit(invalidator, tally, n)) {
+          accepted++;
+        } else {
+          refusals++;
+          refused.addLast(new Refused(n, System.nanoTime() + RESUBMIT_NANOS));
+        }
+      }
+      if (!middle && share >= 0.5) {
+        middle = true;
+        vitals.add(Vitals.sample("middle"));
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+    }
+    invalidator.flush();
+    return new Drive(System.nanoTime() - start, nextInv, accepted, refusals, throttled);
+  }
+
+  /** Submits submission {@code n}; false when the coalescer refused it at the call. */
+  private static boolean submit(Invalidator invalidator, Tally tally, int n) {
+    try {
+      invalidator.submit(Invalidation.builder().path(Ledger.submissionPath(n)).build())
+          .whenComplete((r, e) -> tally.submission(n, r, e));
+      return true;
+    } catch (SubmissionRejectedException e) {
+      return false;
+    }
+  }
+
+  /** Waits until every future completed, at most the deadline plus a margin after the last call. */
+  private static boolean awaitSettled(SoakConfig config, Tally tally, Drive drive, Invalidator invalidator) {
+    long limit = System.nanoTime() + invalidator.deadline().plusSeconds(15).toNanos();
+    while (tally.invalidationsDone() < drive.invalidations() || tally.submissionsDone() < drive.submissions()) {
+      if (System.nanoTime() - limit > 0) {
+        return false;
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+    }
+    return true;
+  }
+
+  /** The end-of-run checks: completion, loss at healthy receivers, growth of threads and heap. */
+  private static void verify(SoakConfig config, Receivers fleet, Ledger ledger, Tally tally, Drive drive,
+      boolean settled, List<Vitals> vitals) {
+    if (!settled) {
+      tally.violations(Violation.NOT_COMPLETED,
+          (drive.invalidations() - tally.invalidationsDone()) + (drive.submissions() - tally.submissionsDone()),
+          "futures still pending at the deadline plus 15 s after the last call");
+    }
+    boolean[] faulty = fleet.faulty();
+    for (int r = 0; r < faulty.length; r++) {
+      if (faulty[r]) {
+        continue;
+      }
+      for (int n = 0; n < drive.invalidations(); n++) {
+        if (ledger.invalidation(r, n) == 0) {
+          tally.violation(Violation.LOST, "invalidate " + n + " never applied at " + Receivers.name(r));
+        }
+      }
+      for (int n = 0; n < config.submissions(); n++) {
+        if (ledger.submission(r, n) == 0) {
+          tally.violation(Violation.LOST, "submission " + n + " never applied at " + Receivers.name(r));
+        }
+      }
+    }
+    logged(tally);
+    tally.violations(Violation.UNEXPECTED_PATH, ledger.unexpected(), ledger.unexpected() + " unexpected paths");
+    Vitals start = vitals.get(0);
+    Vitals end = vitals.get(vitals.size() - 1);
+    if (end.measured() > start.measured() + THREAD_SLACK) {
+      tally.violation(Violation.THREADS_GREW, start.measured() + " -> " + end.measured() + " threads");
+    }
+    if (end.heapUsed() > start.heapUsed() + HEAP_SLACK) {
+      tally.violation(Violation.HEAP_GREW, String.format(Locale.ROOT, "%.1f -> %.1f MiB", start.heapMiB(),
+          end.heapMiB()));
+    }
+  }
+
+  /**
+   * Checks the log file slf4j-simple writes to, when there is one: the library logs a WARN summary
+   * per incomplete invalidation, which is expected here, but never an error or a stack trace.
+   */
+  private static void logged(Tally tally) {
+    String file = System.getProperty("org.slf4j.simpleLogger.logFile");
+    if (file == null || file.equals("System.out") || file.equals("System.err")) {
+      return;
+    }
+    try (Stream<String> lines = Files.lines(Path.of(file))) {
+      lines.filter(l -> l.startsWith("\tat ") || l.contains(" ERROR ")).forEach(l -> tally.violation(Violation.LOGGED,
+          l.trim()));
+    } catch (IOException | UncheckedIOException e) {
+      tally.violation(Violation.LOGGED, "cannot read the log " + file + ": " + e);
+    }
+    System.out.println("library log: " + file);
+  }
+
+  private static void print(SoakConfig config, Receivers fleet, Ledger ledger, Tally tally, Drive drive,
+      List<Vitals> vitals, int peakThreads) {
+    boolean[] faulty = fleet.faulty();
+    StringBuilder faultyNames = new StringBuilder();
+    for (int r = 0; r < faulty.length; r++) {
+      if (faulty[r]) {
+        faultyNames.append(faultyNames.length() == 0 ? "" : ", ").append(Receivers.name(r));
+      }
+    }
+    System.out.println();
+    System.out.printf(Locale.ROOT, "machine: %d cores, Java %s (%s), max heap %d MiB%n",
+        Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
+        System.getProperty("java.vm.name"), Runtime.getRuntime().maxMemory() >> 20);
+    System.out.println();
+    System.out.println("| load | |");
+    System.out.println("|---|---|");
+    row("invalidate() calls", String.format(Locale.ROOT, "%,d", drive.invalidations()));
+    row("submit() calls accepted", String.format(Locale.ROOT, "%,d (+%,d refused at the call while a flush ran,"
+        + " offered again 100 ms later)", drive.submissions(), drive.refusals()));
+    row("flushes the submissions completed with", String.format(Locale.ROOT, "%,d", tally.flushes()));
+    row("calls issued over", String.format(Locale.ROOT, "%.1f s (driver held back by --max-in-flight for %.1f s)",
+        drive.nanos() / 1e9, drive.throttledNanos() / 1e9));
+    row("invalidate() report time", String.format(Locale.ROOT, "p50 %d ms, p99 %d ms, max %d ms",
+        tally.latencyQuantile(0.5, drive.invalidations()), tally.latencyQuantile(0.99, drive.invalidations()),
+        tally.latencyQuantile(1.0, drive.invalidations())));
+    row("receivers", String.format(Locale.ROOT, "%d on 127.0.0.2-%d, %d misbehaving (%s), each request there "
+        + "faulty with p = %s", faulty.length, 1 + faulty.length, config.faulty(), faultyNames,
+        config.faultProbability()));
+    Map<FaultyFront.Fault, Long> faults = fleet.faults();
+    row("requests at misbehaving receivers", String.format(Locale.ROOT,
+        "%,d passed on, %,d answered 503, %,d reset, %,d stalled, %,d slow body",
+        faults.getOrDefault(FaultyFront.Fault.NONE, 0L), faults.getOrDefault(FaultyFront.Fault.UNAVAILABLE, 0L),
+        faults.getOrDefault(FaultyFront.Fault.RESET, 0L), faults.getOrDefault(FaultyFront.Fault.STALL, 0L),
+        faults.getOrDefault(FaultyFront.Fault.SLOW_BODY, 0L)));
+    StringBuilder kinds = new StringBuilder();
+    for (Map.Entry<ErrorKind, Long> e : tally.failuresByKind().entrySet()) {
+      kinds.append(kinds.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s %,d",
+          e.getKey().name().toLowerCase(Locale.ROOT), e.getValue()));
+    }
+    row("targets failed in reports, by last error", kinds.length() == 0 ? "none" : kinds.toString());
+    row("of which at healthy receivers", String.format(Locale.ROOT, "%,d", tally.healthyFailures()));
+    row("retries (attempts beyond the first)", String.format(Locale.ROOT, "%,d", tally.retries()));
+    row("incomplete reports", String.format(Locale.ROOT, "%,d", tally.incompleteReports()));
+
+    System.out.println();
+    System.out.println("| receiver | misbehaves | handler runs | acked | failed | calls applied | applied twice or more |");
+    System.out.println("|---|---|---|---|---|---|---|");
+    int calls = drive.invalidations() + config.submissions();
+    for (int r = 0; r < faulty.length; r++) {
+      int applied = 0;
+      int twice = 0;
+      for (int n = 0; n < drive.invalidations(); n++) {
+        int k = ledger.invalidation(r, n);
+        applied += k > 0 ? 1 : 0;
+        twice += k > 1 ? 1 : 0;
+      }
+      for (int n = 0; n < config.submissions(); n++) {
+        int k = ledger.submission(r, n);
+        applied += k > 0 ? 1 : 0;
+        twice += k > 1 ? 1 : 0;
+      }
+      System.out.printf(Locale.ROOT, "| %s | %s | %,d | %,d | %,d | %,d of %,d | %,d |%n", Receivers.name(r),
+          faulty[r] ? "yes" : "no", ledger.handlerRuns(r), tally.acked(r), tally.failed(r), applied, calls, twice);
+    }
+
+    System.out.println();
+    System.out.println("| sample | threads (library fanout-*, harness soak-*, JVM) | heap in use after full GC |");
+    System.out.println("|---|---|---|");
+    for (Vitals v : vitals) {
+      System.out.printf(Locale.ROOT, "| %s | %d (%d, %d, %d) | %.1f MiB |%n", v.when(), v.threads(), v.library(),
+          v.harness(), v.threads() - v.library() - v.harness(), v.heapMiB());
+    }
+    System.out.printf(Locale.ROOT, "peak live threads during the run: %d; bounds start -> end: threads other than"
+        + " the harness's +%d, heap +%d MiB%n", peakThreads, THREAD_SLACK, HEAP_SLACK >> 20);
+
+    System.out.println();
+    System.out.println("| check | violations |");
+    System.out.println("|---|---|");
+    for (Violation v : Violation.values()) {
+      System.out.printf(Locale.ROOT, "| %s | %,d |%n", v.description, tally.count(v));
+    }
+    for (String example : tally.examples()) {
+      System.out.println("  e.g. " + example);
+    }
+    System.out.println();
+    System.out.println(tally.totalViolations() == 0 ? "SOAK PASSED: lost = 0" : "SOAK FAILED: "
+        + tally.totalViolations() + " violation(s)");
+  }
+
+  private static void row(String name, String value) {
+    System.out.println("| " + name + " | " + value + " |");
+  }
+}
