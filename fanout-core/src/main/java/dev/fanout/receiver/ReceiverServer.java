@@ -27,6 +27,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Serves an {@link InvalidationReceiver} over HTTP/1.1 so that slow or stalled clients cannot keep
@@ -77,6 +79,9 @@ public final class ReceiverServer implements AutoCloseable {
   /** Largest request head (request line and headers), in bytes. */
   public static final int MAX_HEAD_BYTES = 16 * 1024;
 
+  /** How long the server stops accepting after {@code accept} failed, e.g. out of file descriptors. */
+  private static final long ACCEPT_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  private static final Logger LOG = LoggerFactory.getLogger(ReceiverServer.class);
   private static final DaemonThreads IO_THREADS = new DaemonThreads("fanout-receiver-io");
   private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
 
@@ -89,6 +94,7 @@ public final class ReceiverServer implements AutoCloseable {
   private final java.util.function.BooleanSupplier ready;
   private final Selector selector;
   private final ServerSocketChannel listener;
+  private final SelectionKey listenerKey;
   private final ThreadPoolExecutor pool;
   private final Thread thread;
   private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
@@ -96,6 +102,11 @@ public final class ReceiverServer implements AutoCloseable {
   private final Set<Conn> conns = new HashSet<>();
   private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
   private long nextExpiry;
+  /** While accepting is paused ({@link System#nanoTime()}); touched by the selector thread only. */
+  private long acceptPausedUntil;
+  private boolean acceptPaused;
+  /** Whether the current run of failed accepts was logged; touched by the selector thread only. */
+  private boolean acceptFailureLogged;
   private volatile boolean closed;
 
   private ReceiverServer(Builder b) throws IOException {
@@ -111,7 +122,7 @@ public final class ReceiverServer implements AutoCloseable {
       listener = ServerSocketChannel.open();
       listener.bind(b.address, 128);
       listener.configureBlocking(false);
-      listener.register(selector, SelectionKey.OP_ACCEPT);
+      listenerKey = listener.register(selector, SelectionKey.OP_ACCEPT);
     } catch (IOException | RuntimeException e) {
       selector.close();
       throw e;
@@ -251,7 +262,12 @@ public final class ReceiverServer implements AutoCloseable {
             conn.close();
           }
         }
-        expire(System.nanoTime());
+        long now = System.nanoTime();
+        if (acceptPaused && now - acceptPausedUntil >= 0) {
+          acceptPaused = false;
+          listenerKey.interestOps(SelectionKey.OP_ACCEPT);
+        }
+        expire(now);
       } catch (IOException | RuntimeException e) {
         // The selector itself failed: nothing sensible to do but keep serving.
       }
@@ -267,21 +283,56 @@ public final class ReceiverServer implements AutoCloseable {
     }
   }
 
-  private void accept() throws IOException {
-    SocketChannel ch;
-    while ((ch = listener.accept()) != null) {
+  private void accept() {
+    while (true) {
+      SocketChannel ch;
+      try {
+        ch = listener.accept();
+      } catch (IOException e) {
+        pauseAccepting(e);
+        return;
+      }
+      if (ch == null) {
+        return;
+      }
+      acceptFailureLogged = false;
       if (conns.size() >= maxConnections) {
         evictOne();
       }
-      ch.configureBlocking(false);
-      ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-      SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
-      Conn conn = new Conn(ch, key);
-      key.attach(conn);
-      // A new connection must start its request within the read timeout.
-      conn.deadline = System.nanoTime() + readTimeoutNanos;
-      conns.add(conn);
+      try {
+        ch.configureBlocking(false);
+        ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
+        Conn conn = new Conn(ch, key);
+        key.attach(conn);
+        // A new connection must start its request within the read timeout.
+        conn.deadline = System.nanoTime() + readTimeoutNanos;
+        conns.add(conn);
+      } catch (IOException | RuntimeException e) {
+        try {
+          ch.close();
+        } catch (IOException ignored) {
+          // closing anyway
+        }
+      }
     }
+  }
+
+  /**
+   * Stops accepting for a moment after {@code accept} failed. Out of file descriptors (EMFILE), the
+   * connection stays in the backlog and the listener stays ready, so retrying at once would spin
+   * the selector thread; meanwhile the open connections are served, and closing them frees
+   * descriptors.
+   */
+  private void pauseAccepting(IOException e) {
+    if (!acceptFailureLogged) {
+      acceptFailureLogged = true;
+      LOG.warn("receiver server {} cannot accept connections ({}); retrying every {} ms", path, e.getMessage(),
+          TimeUnit.NANOSECONDS.toMillis(ACCEPT_PAUSE_NANOS));
+    }
+    acceptPaused = true;
+    acceptPausedUntil = System.nanoTime() + ACCEPT_PAUSE_NANOS;
+    listenerKey.interestOps(0);
   }
 
   /** Makes room: closes the waiting connection whose deadline comes first. */

@@ -279,6 +279,67 @@ class ReceiverServerTest {
     assertThat(recorder.ids()).containsExactly("inv_warm");
   }
 
+  /**
+   * Out of file descriptors, {@code accept} fails while the connection waits in the backlog and the
+   * listener stays ready: retried at once, the selector thread spun at full speed (found by the
+   * soak, where sender and receivers share one process's descriptors). Now it stops listening for
+   * a moment and serves again once descriptors are back.
+   */
+  @Test
+  void runningOutOfFileDescriptorsNeitherSpinsTheServerNorStopsIt() throws Exception {
+    java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    org.junit.jupiter.api.Assumptions.assumeTrue(os instanceof com.sun.management.UnixOperatingSystemMXBean
+        && ((com.sun.management.UnixOperatingSystemMXBean) os).getMaxFileDescriptorCount() <= 200_000,
+        "needs a Unix JVM with a file descriptor limit of at most 200,000");
+    serve(ReceiverServer.builder(receiver));
+    java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+    Thread io = Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().startsWith("fanout-receiver-io-") && t.isAlive())
+        .max(java.util.Comparator.comparingInt(t -> Integer.parseInt(t.getName().substring(19))))
+        .orElseThrow();
+    // Every class on the request path is loaded now: nothing below needs a descriptor but the client.
+    assertThat(exchange(raw(), Invalidation.builder().id("inv_before").path("/b").build())).startsWith("HTTP/1.1 200");
+    Awaitility.await().atMost(Duration.ofSeconds(1)).until(() -> cpu.getThreadCpuTime(io.getId()) > 0);
+    Socket starved = new Socket();
+    sockets.add(starved);
+    List<java.nio.channels.FileChannel> fillers = new ArrayList<>();
+    long cpuBefore;
+    try {
+      try {
+        while (true) {
+          fillers.add(java.nio.channels.FileChannel.open(java.nio.file.Path.of("/dev/null")));
+        }
+      } catch (IOException exhausted) {
+        // every descriptor is taken
+      }
+      fillers.remove(fillers.size() - 1).close(); // one for the client: the server has none left to accept it
+      starved.connect(new InetSocketAddress(InetAddress.getByName(IP), server.address().getPort()), 5_000);
+      starved.setSoTimeout(10_000);
+      Req req = signedNow(Invalidation.builder().id("inv_starved").path("/s").build());
+      write(starved, head(req, "Content-Length: " + req.body().length + "\r\n")
+          + new String(req.body(), StandardCharsets.ISO_8859_1));
+      cpuBefore = cpu.getThreadCpuTime(io.getId());
+      // A spinning selector burns this much CPU within the second on even a loaded machine.
+      Awaitility.await("the selector thread idles while it cannot accept").during(Duration.ofSeconds(1))
+          .atMost(Duration.ofMillis(1500)).until(() -> cpu.getThreadCpuTime(io.getId()) - cpuBefore < 100_000_000L);
+    } finally {
+      for (java.nio.channels.FileChannel f : fillers) {
+        f.close();
+      }
+    }
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> recorder.ids().contains("inv_starved"));
+    assertThat(new BufferedReader(new InputStreamReader(starved.getInputStream(), StandardCharsets.ISO_8859_1))
+        .readLine()).isEqualTo("HTTP/1.1 200 OK");
+    assertThat(io.isAlive()).isTrue();
+  }
+
+  /** Sends {@code inv} signed over {@code s} and returns the status line of the answer. */
+  private static String exchange(Socket s, Invalidation inv) throws IOException {
+    Req req = signedNow(inv);
+    write(s, head(req, "Content-Length: " + req.body().length + "\r\n") + new String(req.body(), StandardCharsets.ISO_8859_1));
+    return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1)).readLine();
+  }
+
   @Test
   void badSettingsAreRefusedWithTheirName() {
     assertThatThrownBy(() -> ReceiverServer.builder(receiver).path("api")).hasMessageContaining("path");
