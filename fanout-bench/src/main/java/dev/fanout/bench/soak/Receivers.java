@@ -67,6 +67,7 @@ final class Receivers implements AutoCloseable {
     String ip = "127.0.0." + (2 + i);
     InvalidationReceiver receiver = InvalidationReceiver.builder()
         .secret(secret)
+        .replayCacheSize(config.replayCache())
         .handler(inv -> ledger.apply(i, inv))
         .build();
     receivers.add(receiver);

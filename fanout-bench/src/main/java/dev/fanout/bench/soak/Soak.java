@@ -2,7 +2,6 @@ package dev.fanout.bench.soak;
 
 import dev.fanout.ErrorKind;
 import dev.fanout.Invalidation;
-import dev.fanout.InvalidationReport;
 import dev.fanout.Invalidator;
 import dev.fanout.Stage;
 import dev.fanout.SubmissionRejectedException;
@@ -23,7 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -38,19 +36,20 @@ import java.util.stream.Stream;
  *
  * <p>Usage: {@code Soak [--duration 60s] [--invalidations 10000] [--submissions 50000]
  * [--receivers 20] [--fault-rate 0.1] [--fault-probability 0.5] [--seed 12] [--attempt-timeout 2s]
- * [--max-in-flight 2000]}; the defaults are the full run. RELIABILITY.md has the figures.
+ * [--max-in-flight 400] [--replay-cache 1000]}; the defaults are the full run. RELIABILITY.md has
+ * the figures.
  *
  * <p>The sender is one {@link Invalidator} with one fan-out stage over a static list of the
  * receivers, a signed {@link HttpNotifier} and the library's defaults except the per-attempt
- * timeout. A submission refused at the call (the coalescer full while a flush runs) is offered
- * again 100 ms later, as a webhook sender retries, and counted.
+ * timeout. The receivers run with the library's defaults except a smaller replay cache. A
+ * submission refused at the call (the coalescer full while a flush runs) is offered again 100 ms
+ * later, as a webhook sender retries, and counted.
  */
 public final class Soak {
   /** Growth allowed between the start and end samples: threads. */
   private static final int THREAD_SLACK = 8;
   /** Growth allowed between the start and end samples: heap after a full collection, in bytes. */
   private static final long HEAP_SLACK = 16L << 20;
-  private static final int WARMUP_CALLS = 100;
   private static final long RESUBMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
   private Soak() {}
@@ -78,6 +77,7 @@ public final class Soak {
 
   static boolean run(SoakConfig config) throws Exception {
     System.out.println("soak: " + config.asArgs());
+    Preload.classes("dev/fanout/");
     byte[] key = new byte[32];
     new SecureRandom().nextBytes(key);
     String secret = "whsec_" + Base64.getEncoder().encodeToString(key);
@@ -91,7 +91,7 @@ public final class Soak {
           .random(new Random(config.seed()))
           .build();
       try {
-        warmUp(invalidator);
+        warmUp(config, invalidator);
         List<Vitals> vitals = new ArrayList<>();
         vitals.add(Vitals.sample("start"));
         Vitals.resetPeak();
@@ -108,13 +108,26 @@ public final class Soak {
     }
   }
 
-  /** Warms the JIT and fills the receivers' and sender's pools before the first sample. */
-  private static void warmUp(Invalidator invalidator) {
-    List<CompletableFuture<InvalidationReport>> calls = new ArrayList<>();
-    for (int i = 0; i < WARMUP_CALLS; i++) {
-      calls.add(invalidator.invalidate(Invalidation.builder().path(Ledger.warmupPath(i)).build()));
+  /**
+   * Warms the JIT, fills the receivers' and the sender's pools and the receivers' replay caches
+   * (bounded, see {@link SoakConfig#replayCache()}) before the first sample, so that the samples
+   * compare like with like. Paced like the run itself: a cold burst would open thousands of
+   * connections at once.
+   */
+  private static void warmUp(SoakConfig config, Invalidator invalidator) throws InterruptedException {
+    Semaphore inFlight = new Semaphore(config.maxInFlight());
+    long interval = config.invalidations() == 0 ? 0 : config.duration().toNanos() / config.invalidations();
+    long start = System.nanoTime();
+    for (int i = 0; i < config.replayCache(); i++) {
+      long wait = start + i * interval - System.nanoTime();
+      if (wait > 0) {
+        LockSupport.parkNanos(wait);
+      }
+      inFlight.acquire();
+      invalidator.invalidate(Invalidation.builder().path(Ledger.warmupPath(i)).build())
+          .whenComplete((r, e) -> inFlight.release());
     }
-    CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0])).join();
+    inFlight.acquire(config.maxInFlight());
   }
 
   /** What the driver did. */
@@ -279,7 +292,7 @@ public final class Soak {
     row("submit() calls accepted", String.format(Locale.ROOT, "%,d (+%,d refused at the call while a flush ran,"
         + " offered again 100 ms later)", drive.submissions(), drive.refusals()));
     row("flushes the submissions completed with", String.format(Locale.ROOT, "%,d", tally.flushes()));
-    row("calls issued over", String.format(Locale.ROOT, "%.1f s (driver held back by --max-in-flight for %.1f s)",
+    row("calls issued over", String.format(Locale.ROOT, "%.1f s (the driver waited %.1f s in all for a free --max-in-flight slot)",
         drive.nanos() / 1e9, drive.throttledNanos() / 1e9));
     row("invalidate() report time", String.format(Locale.ROOT, "p50 %d ms, p99 %d ms, max %d ms",
         tally.latencyQuantile(0.5, drive.invalidations()), tally.latencyQuantile(0.99, drive.invalidations()),

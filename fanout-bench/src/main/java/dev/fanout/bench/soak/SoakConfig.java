@@ -17,6 +17,8 @@ import java.util.Locale;
  *     backoff jitter
  * @param attemptTimeout the fan-out stage's per-attempt timeout
  * @param maxInFlight most {@code invalidate()} calls outstanding at once; the driver waits beyond
+ * @param replayCache each receiver's {@code replayCacheSize}; the warm-up sends this many
+ *     invalidations, so the caches are full before the first heap sample
  */
 record SoakConfig(
     Duration duration,
@@ -27,11 +29,12 @@ record SoakConfig(
     double faultProbability,
     long seed,
     Duration attemptTimeout,
-    int maxInFlight) {
+    int maxInFlight,
+    int replayCache) {
 
   /** The full run of issue 12: 10,000 invalidations and 50,000 submissions over 60 s, 20 receivers. */
   static final SoakConfig FULL = new SoakConfig(Duration.ofSeconds(60), 10_000, 50_000, 20, 0.10, 0.5, 12L,
-      Duration.ofSeconds(2), 2_000);
+      Duration.ofSeconds(2), 400, 1_000);
 
   SoakConfig {
     if (duration.isNegative() || duration.isZero()) {
@@ -56,6 +59,9 @@ record SoakConfig(
     }
     if (maxInFlight < 1) {
       throw new IllegalArgumentException("--max-in-flight must be >= 1: " + maxInFlight);
+    }
+    if (replayCache < 1) {
+      throw new IllegalArgumentException("--replay-cache must be >= 1: " + replayCache);
     }
   }
 
@@ -84,6 +90,7 @@ record SoakConfig(
     long seed = FULL.seed;
     Duration attemptTimeout = FULL.attemptTimeout;
     int maxInFlight = FULL.maxInFlight;
+    int replayCache = FULL.replayCache;
     for (int i = 0; i < args.length; i += 2) {
       String name = args[i];
       if (i + 1 >= args.length) {
@@ -101,6 +108,7 @@ record SoakConfig(
           case "--seed": seed = Long.parseLong(value); break;
           case "--attempt-timeout": attemptTimeout = duration(value); break;
           case "--max-in-flight": maxInFlight = Integer.parseInt(value); break;
+          case "--replay-cache": replayCache = Integer.parseInt(value); break;
           default: throw new IllegalArgumentException("unknown option " + name);
         }
       } catch (NumberFormatException e) {
@@ -108,7 +116,7 @@ record SoakConfig(
       }
     }
     return new SoakConfig(duration, invalidations, submissions, receivers, faultRate, faultProbability, seed,
-        attemptTimeout, maxInFlight);
+        attemptTimeout, maxInFlight, replayCache);
   }
 
   /** Parses {@code 60s}, {@code 1500ms} or {@code 2m}. */
@@ -129,8 +137,8 @@ record SoakConfig(
   /** The options that reproduce this run. */
   String asArgs() {
     return String.format(Locale.ROOT, "--duration %dms --invalidations %d --submissions %d --receivers %d"
-        + " --fault-rate %s --fault-probability %s --seed %d --attempt-timeout %dms --max-in-flight %d",
+        + " --fault-rate %s --fault-probability %s --seed %d --attempt-timeout %dms --max-in-flight %d --replay-cache %d",
         duration.toMillis(), invalidations, submissions, receivers, faultRate, faultProbability, seed,
-        attemptTimeout.toMillis(), maxInFlight);
+        attemptTimeout.toMillis(), maxInFlight, replayCache);
   }
 }
