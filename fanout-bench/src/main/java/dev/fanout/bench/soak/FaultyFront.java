@@ -42,11 +42,15 @@ final class FaultyFront implements AutoCloseable {
     RESET,
     /** Never answers; holds the connection until the client gives up. */
     STALL,
-    /** Relays the answer's head at once, then its body one byte at a time, 20 to 300 ms apart. */
+    /**
+     * Relays the answer's head at once, then its body in four pieces, 250 ms to 2.5 s apart: about
+     * half the time the whole answer takes longer than the sender's 5 s attempt timeout.
+     */
     SLOW_BODY
   }
 
   private static final int MAX_HEAD = 16 * 1024;
+  private static final int SLOW_PIECES = 4;
   private static final int MAX_BODY = 1 << 20;
   /** A stalled connection the client never closes is dropped after this long. */
   private static final int STALL_LIMIT_MILLIS = 120_000;
@@ -142,7 +146,7 @@ final class FaultyFront implements AutoCloseable {
 
   private int trickleDelayMillis() {
     synchronized (random) {
-      return 20 + random.nextInt(281);
+      return 250 + random.nextInt(2251);
     }
   }
 
@@ -192,9 +196,11 @@ final class FaultyFront implements AutoCloseable {
           case SLOW_BODY:
             out.write(answer.head());
             out.flush();
-            for (byte b : answer.body()) {
+            byte[] body = answer.body();
+            for (int piece = 0; piece < SLOW_PIECES; piece++) {
               Thread.sleep(trickleDelayMillis());
-              out.write(b);
+              out.write(body, body.length * piece / SLOW_PIECES,
+                  body.length * (piece + 1) / SLOW_PIECES - body.length * piece / SLOW_PIECES);
               out.flush();
             }
             break;

@@ -22,8 +22,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
@@ -36,7 +39,7 @@ import java.util.stream.Stream;
  *
  * <p>Usage: {@code Soak [--duration 60s] [--invalidations 10000] [--submissions 50000]
  * [--receivers 20] [--fault-rate 0.1] [--fault-probability 0.5] [--seed 12] [--attempt-timeout 5s]
- * [--max-in-flight 300] [--replay-cache 1000]}; the defaults are the full run. RELIABILITY.md has
+ * [--max-in-flight 400] [--replay-cache 1000]}; the defaults are the full run. RELIABILITY.md has
  * the figures.
  *
  * <p>The sender is one {@link Invalidator} with one fan-out stage over a static list of the
@@ -50,7 +53,9 @@ public final class Soak {
   private static final int THREAD_SLACK = 8;
   /** Growth allowed between the start and end samples: heap after a full collection, in bytes. */
   private static final long HEAP_SLACK = 16L << 20;
-  private static final long WARMUP_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+  /** Growth allowed between the start and end samples: open file descriptors (10 per receiver). */
+  private static final int DESCRIPTOR_SLACK_PER_RECEIVER = 10;
+  private static final long WARMUP_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
   private static final long RESUBMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
   private Soak() {}
@@ -96,12 +101,21 @@ public final class Soak {
         List<Vitals> vitals = new ArrayList<>();
         vitals.add(Vitals.sample("start"));
         Vitals.resetPeak();
+        AtomicLong peakDescriptors = new AtomicLong(Vitals.openDescriptors());
+        ScheduledExecutorService monitor = Executors.newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "soak-monitor");
+          t.setDaemon(true);
+          return t;
+        });
+        monitor.scheduleAtFixedRate(() -> peakDescriptors.accumulateAndGet(Vitals.openDescriptors(), Math::max),
+            0, 250, TimeUnit.MILLISECONDS);
         Drive drive = drive(config, invalidator, tally, vitals);
         boolean settled = awaitSettled(config, tally, drive, invalidator);
+        monitor.shutdownNow();
         vitals.add(Vitals.sample("end"));
         int peak = Vitals.peak();
         verify(config, fleet, ledger, tally, drive, settled, vitals);
-        print(config, fleet, ledger, tally, drive, vitals, peak);
+        print(config, fleet, ledger, tally, drive, vitals, peak, peakDescriptors.get());
       } finally {
         invalidator.close(Duration.ofSeconds(5));
       }
@@ -112,7 +126,7 @@ public final class Soak {
   /**
    * Warms the JIT, fills the receivers' and the sender's pools and the receivers' replay caches
    * (bounded, see {@link SoakConfig#replayCache()}) before the first sample, so that the samples
-   * compare like with like. Paced (200 a second): a cold burst would open thousands of connections
+   * compare like with like. Paced (100 a second): a cold burst would open thousands of connections
    * at once.
    */
   private static void warmUp(SoakConfig config, Invalidator invalidator) throws InterruptedException {
@@ -249,6 +263,10 @@ public final class Soak {
     if (end.measured() > start.measured() + THREAD_SLACK) {
       tally.violation(Violation.THREADS_GREW, start.measured() + " -> " + end.measured() + " threads");
     }
+    if (end.descriptors() > start.descriptors() + (long) DESCRIPTOR_SLACK_PER_RECEIVER * config.receivers()) {
+      tally.violation(Violation.DESCRIPTORS_GREW, start.descriptors() + " -> " + end.descriptors()
+          + " open file descriptors");
+    }
     if (end.heapUsed() > start.heapUsed() + HEAP_SLACK) {
       tally.violation(Violation.HEAP_GREW, String.format(Locale.ROOT, "%.1f -> %.1f MiB", start.heapMiB(),
           end.heapMiB()));
@@ -274,7 +292,7 @@ public final class Soak {
   }
 
   private static void print(SoakConfig config, Receivers fleet, Ledger ledger, Tally tally, Drive drive,
-      List<Vitals> vitals, int peakThreads) {
+      List<Vitals> vitals, int peakThreads, long peakDescriptors) {
     boolean[] faulty = fleet.faulty();
     StringBuilder faultyNames = new StringBuilder();
     for (int r = 0; r < faulty.length; r++) {
@@ -343,14 +361,17 @@ public final class Soak {
     }
 
     System.out.println();
-    System.out.println("| sample | threads (library fanout-*, harness soak-*, JVM) | heap in use after full GC |");
-    System.out.println("|---|---|---|");
+    System.out.println("| sample | threads (library fanout-*, harness soak-*, JVM) | heap in use after full GC |"
+        + " open file descriptors |");
+    System.out.println("|---|---|---|---|");
     for (Vitals v : vitals) {
-      System.out.printf(Locale.ROOT, "| %s | %d (%d, %d, %d) | %.1f MiB |%n", v.when(), v.threads(), v.library(),
-          v.harness(), v.threads() - v.library() - v.harness(), v.heapMiB());
+      System.out.printf(Locale.ROOT, "| %s | %d (%d, %d, %d) | %.1f MiB | %,d |%n", v.when(), v.threads(),
+          v.library(), v.harness(), v.threads() - v.library() - v.harness(), v.heapMiB(), v.descriptors());
     }
-    System.out.printf(Locale.ROOT, "peak live threads during the run: %d; bounds start -> end: threads other than"
-        + " the harness's +%d, heap +%d MiB%n", peakThreads, THREAD_SLACK, HEAP_SLACK >> 20);
+    System.out.printf(Locale.ROOT, "peak during the run: %d live threads, %,d open file descriptors (limit %,d);"
+        + " bounds start -> end: threads other than the harness's +%d, heap +%d MiB, descriptors +%d%n",
+        peakThreads, peakDescriptors, Vitals.descriptorLimit(), THREAD_SLACK, HEAP_SLACK >> 20,
+        DESCRIPTOR_SLACK_PER_RECEIVER * config.receivers());
 
     System.out.println();
     System.out.println("| check | violations |");

@@ -41,6 +41,8 @@ final class Tally {
     LOGGED("errors or stack traces in the log"),
     /** Live threads grew beyond the bound between the start and end samples. */
     THREADS_GREW("thread growth beyond the bound"),
+    /** Open file descriptors grew beyond the bound between the start and end samples (a leak). */
+    DESCRIPTORS_GREW("open file descriptor growth beyond the bound"),
     /** Heap in use after a full GC grew beyond the bound between the start and end samples. */
     HEAP_GREW("heap growth beyond the bound");
 

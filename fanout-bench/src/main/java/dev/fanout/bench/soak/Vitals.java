@@ -1,5 +1,6 @@
 package dev.fanout.bench.soak;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.lang.management.ThreadMXBean;
@@ -15,8 +16,9 @@ import java.util.Set;
  * @param library threads named {@code fanout-*}
  * @param harness threads named {@code soak-*}
  * @param heapUsed bytes of heap in use after a full collection
+ * @param descriptors open file descriptors (sockets included), or -1 where the JVM cannot tell
  */
-record Vitals(String when, int threads, int library, int harness, long heapUsed) {
+record Vitals(String when, int threads, int library, int harness, long heapUsed, long descriptors) {
   private static final MemoryMXBean MEMORY = ManagementFactory.getMemoryMXBean();
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
@@ -35,7 +37,19 @@ record Vitals(String when, int threads, int library, int harness, long heapUsed)
         harness++;
       }
     }
-    return new Vitals(when, all.size(), library, harness, heap);
+    return new Vitals(when, all.size(), library, harness, heap, openDescriptors());
+  }
+
+  /** Open file descriptors of this process, or -1 where the JVM cannot tell. */
+  static long openDescriptors() {
+    return ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
+        ? unix.getOpenFileDescriptorCount() : -1;
+  }
+
+  /** The process's descriptor limit, or -1 where the JVM cannot tell. */
+  static long descriptorLimit() {
+    return ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
+        ? unix.getMaxFileDescriptorCount() : -1;
   }
 
   /** Starts counting the peak of live threads afresh, from now. */
