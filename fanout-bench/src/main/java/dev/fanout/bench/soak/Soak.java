@@ -55,7 +55,9 @@ public final class Soak {
   private static final long HEAP_SLACK = 16L << 20;
   /** Growth allowed between the start and end samples: open file descriptors (10 per receiver). */
   private static final int DESCRIPTOR_SLACK_PER_RECEIVER = 10;
-  private static final long WARMUP_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+  private static final int WARMUP_CALLS = 200;
+  private static final int WARMUP_IN_FLIGHT = 100;
+  private static final long WARMUP_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
   private static final long RESUBMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
   private Soak() {}
@@ -97,7 +99,7 @@ public final class Soak {
           .random(new Random(config.seed()))
           .build();
       try {
-        warmUp(config, invalidator);
+        warmUp(invalidator);
         List<Vitals> vitals = new ArrayList<>();
         vitals.add(Vitals.sample("start"));
         Vitals.resetPeak();
@@ -124,17 +126,16 @@ public final class Soak {
   }
 
   /**
-   * Warms the JIT, fills the receivers' and the sender's pools and the receivers' replay caches
-   * (bounded, see {@link SoakConfig#replayCache()}) before the first sample, so that the samples
-   * compare like with like. Paced (100 a second): a cold burst would open thousands of connections
-   * at once.
+   * Warms the JIT and fills the receivers' and the sender's pools before the first sample, so that
+   * the samples compare like with like: {@value #WARMUP_CALLS} invalidations, 50 a second, at most
+   * {@value #WARMUP_IN_FLIGHT} outstanding. A cold JVM serves requests slowly; a faster warm-up
+   * piles up connections until the process runs out of file descriptors.
    */
-  private static void warmUp(SoakConfig config, Invalidator invalidator) throws InterruptedException {
-    Semaphore inFlight = new Semaphore(config.maxInFlight());
-    long interval = WARMUP_INTERVAL_NANOS;
+  private static void warmUp(Invalidator invalidator) throws InterruptedException {
+    Semaphore inFlight = new Semaphore(WARMUP_IN_FLIGHT);
     long start = System.nanoTime();
-    for (int i = 0; i < config.replayCache(); i++) {
-      long wait = start + i * interval - System.nanoTime();
+    for (int i = 0; i < WARMUP_CALLS; i++) {
+      long wait = start + i * WARMUP_INTERVAL_NANOS - System.nanoTime();
       if (wait > 0) {
         LockSupport.parkNanos(wait);
       }
@@ -142,7 +143,7 @@ public final class Soak {
       invalidator.invalidate(Invalidation.builder().path(Ledger.warmupPath(i)).build())
           .whenComplete((r, e) -> inFlight.release());
     }
-    inFlight.acquire(config.maxInFlight());
+    inFlight.acquire(WARMUP_IN_FLIGHT);
   }
 
   /**
@@ -303,13 +304,20 @@ public final class Soak {
     if (file == null || file.equals("System.out") || file.equals("System.err")) {
       return;
     }
+    long starved = 0;
     try (Stream<String> lines = Files.lines(Path.of(file))) {
-      lines.filter(l -> l.startsWith("\tat ") || l.contains(" ERROR ")).forEach(l -> tally.violation(Violation.LOGGED,
-          l.trim()));
+      for (String l : (Iterable<String>) lines::iterator) {
+        if (l.startsWith("\tat ") || l.contains(" ERROR ")) {
+          tally.violation(Violation.LOGGED, l.trim());
+        } else if (l.contains("cannot accept connections")) {
+          starved++;
+        }
+      }
     } catch (IOException | UncheckedIOException e) {
       tally.violation(Violation.LOGGED, "cannot read the log " + file + ": " + e);
     }
-    System.out.println("library log: " + file);
+    System.out.println("library log: " + file + (starved == 0 ? "" : "; " + starved + " times a receiver server"
+        + " could not accept a connection (out of file descriptors?)"));
   }
 
   private static void print(SoakConfig config, Receivers fleet, Ledger ledger, Tally tally, Drive drive,
@@ -329,8 +337,9 @@ public final class Soak {
     System.out.println("| load | |");
     System.out.println("|---|---|");
     row("invalidate() calls", String.format(Locale.ROOT, "%,d", drive.invalidations()));
-    row("submit() calls accepted", String.format(Locale.ROOT, "%,d (+%,d refused at the call while a flush ran,"
-        + " offered again 100 ms later)", drive.submissions(), drive.refusals()));
+    row("submit() calls accepted", String.format(Locale.ROOT, "%,d (%,d refusals at the call: coalescer full while"
+        + " the previous flush ran; each refused submission offered again every 100 ms until accepted)",
+        drive.submissions(), drive.refusals()));
     row("flushes the submissions completed with", String.format(Locale.ROOT, "%,d", tally.flushes()));
     row("calls issued over", String.format(Locale.ROOT, "%.1f s, the submissions over %.1f s (invalidations behind"
         + " schedule at the --max-in-flight cap for %.1f s)", drive.nanos() / 1e9, drive.submissionNanos() / 1e9,

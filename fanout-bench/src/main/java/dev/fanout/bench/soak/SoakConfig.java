@@ -17,8 +17,8 @@ import java.util.Locale;
  *     backoff jitter
  * @param attemptTimeout the fan-out stage's per-attempt timeout
  * @param maxInFlight most {@code invalidate()} calls outstanding at once; the driver waits beyond
- * @param replayCache each receiver's {@code replayCacheSize}; the warm-up sends this many
- *     invalidations, so the caches are full before the first heap sample
+ * @param replayCache each receiver's {@code replayCacheSize}: bounded, it fills during the run,
+ *     which the heap bound must allow for (about 3.4 MB for 20 receivers of 1,000 ids)
  */
 record SoakConfig(
     Duration duration,
