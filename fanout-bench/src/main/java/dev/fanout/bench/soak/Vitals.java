@@ -40,10 +40,17 @@ record Vitals(String when, int threads, int library, int harness, long heapUsed,
     return new Vitals(when, all.size(), library, harness, heap, openDescriptors());
   }
 
-  /** Open file descriptors of this process, or -1 where the JVM cannot tell. */
+  /**
+   * Open file descriptors of this process, or -1 where the JVM cannot tell, or when it has none left
+   * to look (the count reads {@code /proc/self/fd}, which fails with an {@code InternalError} then).
+   */
   static long openDescriptors() {
-    return ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
-        ? unix.getOpenFileDescriptorCount() : -1;
+    try {
+      return ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
+          ? unix.getOpenFileDescriptorCount() : -1;
+    } catch (InternalError e) {
+      return -1;
+    }
   }
 
   /** The process's descriptor limit, or -1 where the JVM cannot tell. */
