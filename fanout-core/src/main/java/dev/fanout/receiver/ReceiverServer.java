@@ -47,7 +47,9 @@ import org.slf4j.LoggerFactory;
  * run on a bounded pool of {@link Builder#threads(int)} threads (default 4; your handler runs there);
  * when the pool and its queue are full the answer is 503 with {@code Retry-After: 1}. At most {@link
  * Builder#maxConnections(int)} connections are open; past that the connection whose request has
- * been arriving the longest (or idle the longest) is closed to make room.
+ * been arriving the longest (or idle the longest) is closed to make room. When accepting fails (the
+ * process is out of file descriptors, say), it stops accepting for 100 ms at a time, with one
+ * warning, and serves the connections it has meanwhile.
  *
  * <p>Why not the JDK's {@code com.sun.net.httpserver.HttpServer}: it reads each request's line and
  * headers on its executor's threads with blocking reads, so N clients that send slowly hold all N

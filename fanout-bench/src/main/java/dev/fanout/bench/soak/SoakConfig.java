@@ -32,7 +32,7 @@ record SoakConfig(
     int maxInFlight,
     int replayCache) {
 
-  /** The full run of issue 12: 10,000 invalidations and 50,000 submissions over 60 s, 20 receivers. */
+  /** The full run: 10,000 invalidations and 50,000 submissions over 60 s, 20 receivers, 2 misbehaving. */
   static final SoakConfig FULL = new SoakConfig(Duration.ofSeconds(60), 10_000, 50_000, 20, 0.10, 0.5, 12L,
       Duration.ofSeconds(5), 600, 1_000);
 
