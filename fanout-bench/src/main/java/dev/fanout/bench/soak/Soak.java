@@ -112,7 +112,7 @@ public final class Soak {
         monitor.scheduleAtFixedRate(() -> peakDescriptors.accumulateAndGet(Vitals.openDescriptors(), Math::max),
             0, 250, TimeUnit.MILLISECONDS);
         Drive drive = drive(config, invalidator, tally, vitals);
-        boolean settled = awaitSettled(config, tally, drive, invalidator);
+        boolean settled = awaitSettled(tally, drive, invalidator);
         monitor.shutdownNow();
         vitals.add(Vitals.sample("end"));
         int peak = Vitals.peak();
@@ -243,7 +243,7 @@ public final class Soak {
   }
 
   /** Waits until every future completed, at most the deadline plus a margin after the last call. */
-  private static boolean awaitSettled(SoakConfig config, Tally tally, Drive drive, Invalidator invalidator) {
+  private static boolean awaitSettled(Tally tally, Drive drive, Invalidator invalidator) {
     long limit = System.nanoTime() + invalidator.deadline().plusSeconds(15).toNanos();
     while (tally.invalidationsDone() < drive.invalidations() || tally.submissionsDone() < drive.submissions()) {
       if (System.nanoTime() - limit > 0) {
