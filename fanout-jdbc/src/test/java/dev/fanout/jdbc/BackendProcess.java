@@ -43,6 +43,12 @@ final class BackendProcess implements AutoCloseable {
   /** Starts a backend; {@code seconds} 0 submits until killed. */
   static BackendProcess start(Path dir, String prefix, int pgPort, String table, String targets,
       String secret, int rate, long seconds) throws IOException {
+    return start(dir, prefix, pgPort, table, targets, secret, rate, seconds, 2000);
+  }
+
+  /** Starts a backend with a lease of its own. */
+  static BackendProcess start(Path dir, String prefix, int pgPort, String table, String targets,
+      String secret, int rate, long seconds, long leaseMs) throws IOException {
     Path accepted = dir.resolve(prefix + ".accepted");
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -50,7 +56,8 @@ final class BackendProcess implements AutoCloseable {
         "-cp", System.getProperty("java.class.path"),
         CrashBackend.class.getName(),
         "port=" + pgPort, "table=" + table, "targets=" + targets, "prefix=" + prefix,
-        "rate=" + rate, "threads=8", "accepted=" + accepted, "seconds=" + seconds));
+        "rate=" + rate, "threads=8", "accepted=" + accepted, "seconds=" + seconds,
+        "lease=" + leaseMs));
     ProcessBuilder pb = new ProcessBuilder(cmd)
         .redirectError(dir.resolve(prefix + ".err").toFile());
     pb.environment().put("FANOUT_SECRET", secret);
