@@ -136,7 +136,7 @@ public final class Invalidator implements AutoCloseable {
         b.quietPeriod, b.maxWait, b.capacity, b.overflow);
     this.sender = journal == null ? null : new SenderLoop(journal,
         b.redelivery != null ? b.redelivery : RedeliveryPolicy.defaults(), b.clock,
-        new SplittableRandom(), b.capacity, this::runTracked, progress);
+        new SplittableRandom(), b.capacity, this::runTracked, progress, stages);
     if (sender != null) {
       sender.start();
     }

@@ -56,7 +56,8 @@ final class SenderLoop {
   private final int capacity;
   private final BiFunction<Invalidation, Integer, CompletableFuture<InvalidationReport>> runner;
   private final JournalProgress progress;
-  private final Map<String, CompletableFuture<InvalidationReport>> waiters = new ConcurrentHashMap<>();
+  private final List<Stage> stages;
+  private final Map<String, Waiter> waiters = new ConcurrentHashMap<>();
   private final Set<String> held = ConcurrentHashMap.newKeySet();
   private final ExecutorService writers =
       Executors.newFixedThreadPool(WRITERS, new DaemonThreads("fanout-journal-writer"));
@@ -67,6 +68,15 @@ final class SenderLoop {
   private volatile Thread thread;
   private volatile Journal.Subscription subscription;
   private int claimFailures;
+  private long lastSweep = System.nanoTime();
+
+  /** A submission's future, until this process finishes its entry or sees it finished. */
+  private record Waiter(CompletableFuture<InvalidationReport> future, Invalidation invalidation,
+      long since) {
+    static Waiter of(Invalidation inv) {
+      return new Waiter(new CompletableFuture<>(), inv, System.nanoTime());
+    }
+  }
 
   SenderLoop(
       Journal journal,
@@ -75,7 +85,9 @@ final class SenderLoop {
       RandomGenerator random,
       int capacity,
       BiFunction<Invalidation, Integer, CompletableFuture<InvalidationReport>> runner,
-      JournalProgress progress) {
+      JournalProgress progress,
+      List<Stage> stages) {
+    this.stages = List.copyOf(stages);
     this.journal = journal;
     this.policy = policy;
     this.clock = clock;
@@ -95,9 +107,9 @@ final class SenderLoop {
           "invalidator is closed; submission " + inv.id() + " was not accepted");
     }
     // Registered before the append: a sender that is fast enough finds it.
-    CompletableFuture<InvalidationReport> mine = new CompletableFuture<>();
-    CompletableFuture<InvalidationReport> existing = waiters.putIfAbsent(inv.id(), mine);
-    CompletableFuture<InvalidationReport> f = existing != null ? existing : mine;
+    Waiter mine = Waiter.of(inv);
+    Waiter existing = waiters.putIfAbsent(inv.id(), mine);
+    CompletableFuture<InvalidationReport> f = (existing != null ? existing : mine).future();
     Appended appended;
     try {
       appended = journal.append(inv);
@@ -125,7 +137,8 @@ final class SenderLoop {
               + inv.id() + " is already journaled as invalidation " + id + ", which is "
               + entry.state() + "; nothing new was accepted"));
         }
-        return id.equals(inv.id()) ? f : waiters.computeIfAbsent(id, k -> new CompletableFuture<>());
+        return id.equals(inv.id()) ? f
+            : waiters.computeIfAbsent(id, k -> Waiter.of(entry.invalidation())).future();
     }
   }
 
@@ -150,11 +163,17 @@ final class SenderLoop {
       boolean worked;
       try {
         worked = runOnce();
-      } catch (RuntimeException e) {
+      } catch (VirtualMachineError e) {
+        throw e;
+      } catch (RuntimeException | Error e) {
+        // A driver's assertion or bug must not end the only sender: what it held is claimed again
+        // when its leases end.
         LOG.warn("journal sender: unexpected failure; continuing", e);
+        held.clear();
         worked = false;
       }
       if (!worked) {
+        sweep();
         pause(policy.pollInterval());
       }
     }
@@ -401,17 +420,18 @@ final class SenderLoop {
     boolean refused = report != null && !delivered && JournalProgress.refusedForGood(report);
     Progress learned = report == null || delivered ? Progress.NONE : JournalProgress.of(report);
     String summary = report == null ? "the delivery ended without a report" : report.summary();
+    if (delivered || refused) {
+      List<String> ids = new ArrayList<>(entries.size());
+      for (JournalEntry e : entries) {
+        ids.add(e.invalidation().id());
+      }
+      finishAll(ids, delivered ? State.DELIVERED : State.FAILED,
+          delivered ? summary : "refused: " + summary, report);
+      return;
+    }
     List<Runnable> writes = new ArrayList<>(entries.size());
     for (JournalEntry e : entries) {
       String id = e.invalidation().id();
-      if (delivered) {
-        writes.add(() -> finish(id, State.DELIVERED, summary, report));
-        continue;
-      }
-      if (refused) {
-        writes.add(() -> finish(id, State.FAILED, "refused: " + summary, report));
-        continue;
-      }
       Duration delay;
       synchronized (random) {
         delay = policy.delayAfter(e.attempts(), random);
@@ -434,22 +454,37 @@ final class SenderLoop {
   }
 
   private void finish(String id, State state, String summary, InvalidationReport report) {
+    finishAll(List.of(id), state, summary, report);
+  }
+
+  /** Completes entries with one outcome, in one journal call; then their futures. */
+  private void finishAll(List<String> ids, State state, String summary, InvalidationReport report) {
+    held.removeAll(ids);
+    Set<String> notHeld;
     try {
-      if (journal.complete(id, policy.owner(), state, summary)) {
-        CompletableFuture<InvalidationReport> f = waiters.remove(id);
-        if (f != null && report != null) {
-          f.complete(report);
-        }
-      } else {
-        LOG.debug("journal entry {} was taken over before it could be completed", id);
-      }
+      notHeld = journal.completeAll(ids, policy.owner(), state, summary);
     } catch (JournalException e) {
-      // Still leased to us: when the lease ends it is claimed and sent again (at least once).
-      LOG.warn("journal sender: could not complete {}: {}", id, e.getMessage());
+      // Still leased to us: when the leases end they are claimed and sent again (at least once).
+      LOG.warn("journal sender: could not complete {} entries: {}", ids.size(), e.getMessage());
+      return;
+    }
+    if (!notHeld.isEmpty()) {
+      LOG.debug("journal sender: {} entries were taken over before they could be completed",
+          notHeld.size());
+    }
+    if (report == null) {
+      return; // no report to give: the futures fail at close, the status tells meanwhile
+    }
+    for (String id : ids) {
+      Waiter w = notHeld.contains(id) ? null : waiters.remove(id);
+      if (w != null) {
+        w.future().complete(report);
+      }
     }
   }
 
   private void retryLater(String id, Progress learned, Duration delay, String summary) {
+    held.remove(id);
     try {
       if (!learned.isEmpty()) {
         journal.recordProgress(id, policy.owner(), learned);
@@ -484,6 +519,49 @@ final class SenderLoop {
     CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).join();
   }
 
+  /**
+   * Completes the futures of submissions whose entries another backend process finished, once in a
+   * lease: they would otherwise wait until close. Their report says so, stage by stage.
+   */
+  void sweep() {
+    long now = System.nanoTime();
+    long every = policy.lease().toNanos();
+    if (now - lastSweep < every) {
+      return;
+    }
+    lastSweep = now;
+    for (Map.Entry<String, Waiter> e : waiters.entrySet()) {
+      Waiter w = e.getValue();
+      if (now - w.since() < every || held.contains(e.getKey())) {
+        continue;
+      }
+      try {
+        journal.status(e.getKey()).filter(InvalidationStatus::isFinished).ifPresent(s -> {
+          if (waiters.remove(e.getKey(), w)) {
+            w.future().complete(finishedElsewhere(w.invalidation(), s));
+          }
+        });
+      } catch (JournalException ex) {
+        return; // the store is away; the next sweep tries again
+      }
+    }
+  }
+
+  /** The report of an entry another sender finished: its outcome and summary, per stage. */
+  private InvalidationReport finishedElsewhere(Invalidation inv, InvalidationStatus s) {
+    boolean ok = s.state() != State.FAILED;
+    String detail = "sent by another backend process, " + s.state() + ": " + s.summary();
+    List<StageReport> reports = new ArrayList<>();
+    for (Stage stage : stages) {
+      reports.add(new StageReport(stage.name(),
+          stage instanceof Stage.Fanout ? StageReport.Kind.FANOUT : StageReport.Kind.PURGE,
+          ok ? StageReport.Status.SUCCEEDED : StageReport.Status.FAILED, ok, List.of(), List.of(),
+          detail, Duration.ZERO));
+    }
+    return new InvalidationReport(inv, s.acceptedAt(),
+        Duration.between(s.acceptedAt(), s.updatedAt()), reports, 1);
+  }
+
   /** Stops claiming; what the current claim has not started yet is released. */
   void stop() {
     stopping = true;
@@ -508,8 +586,8 @@ final class SenderLoop {
       }
     }
     writers.shutdown();
-    for (Map.Entry<String, CompletableFuture<InvalidationReport>> w : waiters.entrySet()) {
-      w.getValue().completeExceptionally(new InvalidatorClosedException("invalidator closed before"
+    for (Map.Entry<String, Waiter> w : waiters.entrySet()) {
+      w.getValue().future().completeExceptionally(new InvalidatorClosedException("invalidator closed before"
           + " invalidation " + w.getKey() + " was delivered; it stays in the journal, and another"
           + " sender or the next start sends it (see status(id))"));
     }

@@ -81,7 +81,8 @@ class SenderLoopTest {
     engine = b.build();
     BiFunction<Invalidation, Integer, CompletableFuture<InvalidationReport>> runner =
         (inv, n) -> engine.invalidate(inv);
-    loop = new SenderLoop(journal, policy, clock, new SplittableRandom(7), 10_000, runner, progress);
+    loop = new SenderLoop(journal, policy, clock, new SplittableRandom(7), 10_000, runner, progress,
+        engine.stages());
     return loop;
   }
 
@@ -208,7 +209,7 @@ class SenderLoopTest {
         .backoff(new RetryPolicy(3, Duration.ofSeconds(1), Duration.ofSeconds(1))).build();
     webAndCdn();
     loop = new SenderLoop(journal, three, clock, new SplittableRandom(1), 10_000,
-        (inv, n) -> engine.invalidate(inv), progress);
+        (inv, n) -> engine.invalidate(inv), progress, engine.stages());
     script.put(B.authority(), new ArrayList<>(Collections.nCopies(10, 503)));
     loop.submit(path("i1", "/a"));
     for (int i = 0; i < 5; i++) {
@@ -353,6 +354,32 @@ class SenderLoopTest {
     assertThat(state("i1")).isEqualTo(State.PENDING);
     assertThatThrownBy(() -> loop.submit(path("i2", "/b")))
         .isInstanceOf(InvalidatorClosedException.class);
+  }
+
+  @Test
+  void aSubmissionAnotherBackendFinishedCompletesWithThatOutcome() {
+    RedeliveryPolicy quick = RedeliveryPolicy.builder().owner("backend-1")
+        .lease(Duration.ofMillis(200)).pollInterval(Duration.ofMillis(50)).build();
+    webAndCdn();
+    loop = new SenderLoop(journal, quick, clock, new SplittableRandom(1), 10_000,
+        (inv, n) -> engine.invalidate(inv), progress, engine.stages());
+    CompletableFuture<InvalidationReport> ok = loop.submit(path("i1", "/a"));
+    CompletableFuture<InvalidationReport> failed = loop.submit(path("i2", "/b"));
+    // backend-2 claims both and finishes them.
+    assertThat(memory.claim("backend-2", 10, Duration.ofSeconds(30))).hasSize(2);
+    memory.complete("i1", "backend-2", State.DELIVERED, "web: 2/2 acked");
+    memory.complete("i2", "backend-2", State.FAILED, "web: 1/2 acked");
+
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
+      loop.sweep();
+      return ok.isDone() && failed.isDone();
+    });
+
+    assertThat(ok.join().isComplete()).isTrue();
+    assertThat(ok.join().stage("web").detail()).contains("another backend process")
+        .contains("2/2 acked");
+    assertThat(failed.join().isComplete()).isFalse();
+    assertThat(failed.join().stage("cdn").detail()).contains("FAILED");
   }
 
   @Test
