@@ -273,8 +273,11 @@ public final class Invalidator implements AutoCloseable {
    * (delivered, or failed for good), exceptionally with a {@link SubmissionRejectedException} when
    * the id (or entity key and version) was journaled and finished before, and with an {@link
    * InvalidatorClosedException} at {@link #close} for entries not finished yet: they stay in the
-   * journal and another sender, or this backend after its restart, sends them. {@link #status}
-   * tells where any journaled entry stands, whichever process sends it.
+   * journal and another sender, or this backend after its restart, sends them; when another
+   * backend's sender finishes an entry, its future completes within about a lease with a report
+   * that says so. {@link #status} tells where any journaled entry stands, whichever process sends
+   * it. {@link #pause()}, {@link #resume()} and {@link #flush()} concern the in-memory coalescer
+   * only.
    *
    * @param invalidation what to invalidate
    * @return the report of the flush that carried it

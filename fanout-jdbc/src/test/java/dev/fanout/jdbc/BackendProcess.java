@@ -50,6 +50,8 @@ final class BackendProcess implements AutoCloseable {
   static BackendProcess start(Path dir, String prefix, int pgPort, String table, String targets,
       String secret, int rate, long seconds, long leaseMs) throws IOException {
     Path accepted = dir.resolve(prefix + ".accepted");
+    // The backend appends to it: a file left by an earlier run would count that run's ids.
+    Files.deleteIfExists(accepted);
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
