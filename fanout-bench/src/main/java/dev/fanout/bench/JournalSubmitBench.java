@@ -82,11 +82,16 @@ public final class JournalSubmitBench {
         Invalidator direct = Invalidator.builder().stage(web).build()) {
       System.out.println("== Invalidator.submit() with a PostgreSQL journal (fsync on,"
           + " synchronous_commit on), HikariCP pool of 10, 2 receivers");
-      System.out.println("threads | submissions | submissions/s | p50 ms | p99 ms | max ms | all delivered after s");
-      System.out.println("------: | ----------: | ------------: | -----: | -----: | -----: | --------------------:");
+      System.out.println("call           | threads | calls       | calls/s       | p50 ms | p99 ms | max ms | all delivered after s");
+      System.out.println("-------------- | ------: | ----------: | ------------: | -----: | -----: | -----: | --------------------:");
       submitters(durable, journal, 8, 300, "warm", false);
       submitters(durable, journal, 8, perThread, "run1", true);
       submitters(durable, journal, 8, perThread, "run2", true);
+      // The same appends with no invalidator and no sender, on another table, for comparison.
+      try (JdbcJournal bare = JdbcJournal.builder().dataSource(pool).table("append_bench")
+          .createSchema(true).build()) {
+        submitters(bare::append, bare, 8, perThread, "bare", true);
+      }
 
       System.out.println();
       System.out.println("== At idle: from the call until both receivers applied it (" + idleRounds
@@ -109,6 +114,12 @@ public final class JournalSubmitBench {
 
   private static void submitters(Invalidator inv, JdbcJournal journal, int threads, int perThread,
       String prefix, boolean print) throws Exception {
+    submitters(inv::submit, journal, threads, perThread, prefix, print);
+  }
+
+  /** Times {@code call} from several threads; the journal tells when everything was delivered. */
+  private static void submitters(Consumer<Invalidation> call, JdbcJournal journal, int threads,
+      int perThread, String prefix, boolean print) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     CyclicBarrier start = new CyclicBarrier(threads + 1);
     try {
@@ -125,7 +136,7 @@ public final class JournalSubmitBench {
           start.await();
           for (int i = 0; i < perThread; i++) {
             long t0 = System.nanoTime();
-            inv.submit(invs[i]);
+            call.accept(invs[i]);
             lat[i] = System.nanoTime() - t0;
           }
           return lat;
@@ -141,15 +152,15 @@ public final class JournalSubmitBench {
         k += l.length;
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
-      while (journal.backlog().unfinished() > 0) {
+      while (!prefix.equals("bare") && journal.backlog().unfinished() > 0) {
         Thread.sleep(10);
       }
       double drained = (System.nanoTime() - t0) / 1e9;
       Arrays.sort(all);
       int n = all.length;
       if (print) {
-        System.out.printf(Locale.ROOT, "%7d | %11d | %13.0f | %6.2f | %6.2f | %6.2f | %20.1f%n",
-            threads, n, n / seconds, ms(all[n / 2]), ms(all[(int) Math.ceil(n * 0.99) - 1]),
+        System.out.printf(Locale.ROOT, "%-14s | %7d | %11d | %13.0f | %6.2f | %6.2f | %6.2f | %20.1f%n",
+            prefix.equals("bare") ? "append() alone" : "submit()", threads, n, n / seconds, ms(all[n / 2]), ms(all[(int) Math.ceil(n * 0.99) - 1]),
             ms(all[n - 1]), drained);
       }
     } finally {
