@@ -6,6 +6,7 @@ import dev.fanout.journal.RedeliveryPolicy;
 import dev.fanout.spi.Appended;
 import dev.fanout.spi.Journal;
 import dev.fanout.spi.JournalEntry;
+import dev.fanout.spi.Lease;
 import dev.fanout.spi.Progress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -30,9 +31,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The journal side of an {@link Invalidator}: {@link #submit} appends durably, and one sender thread
- * claims due entries with a lease, merges them into deliveries, runs those through the stages,
- * renews the lease while they run, and completes or releases each entry.
+ * The journal side of an {@link Invalidator}: {@link #submit} appends durably, leased to this
+ * sender, and one sender thread takes those and claims the other due entries (other processes',
+ * outbox appends, retries, a dead sender's) with a lease, merges them into deliveries, runs them
+ * through the stages, renews the leases while they run, and completes or releases each entry.
  *
  * <p>One claim at a time, one delivery at a time: what is appended while a delivery runs is merged
  * into the next claim's delivery, so the batching adapts to the load without a quiet period. The
@@ -59,6 +61,8 @@ final class SenderLoop {
   private final List<Stage> stages;
   private final Map<String, Waiter> waiters = new ConcurrentHashMap<>();
   private final Set<String> held = ConcurrentHashMap.newKeySet();
+  /** Entries this process appended with a lease of its own, not sent yet: no claim needed. */
+  private final java.util.Queue<JournalEntry> own = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final ExecutorService writers =
       Executors.newFixedThreadPool(WRITERS, new DaemonThreads("fanout-journal-writer"));
   private final Object signal = new Object();
@@ -112,13 +116,19 @@ final class SenderLoop {
     CompletableFuture<InvalidationReport> f = (existing != null ? existing : mine).future();
     Appended appended;
     try {
-      appended = journal.append(inv);
+      // Leased to this sender at once: it sends the entry without claiming it first.
+      appended = journal.append(inv,
+          new Lease(policy.owner(), clock.instant().plus(policy.lease())));
     } catch (RuntimeException e) {
       waiters.remove(inv.id(), mine);
       throw e;
     }
     switch (appended.outcome()) {
       case ACCEPTED:
+        if (appended.claimed()) {
+          held.add(inv.id());
+          own.add(appended.entry());
+        }
         wake();
         return f;
       case SUPERSEDED:
@@ -169,7 +179,6 @@ final class SenderLoop {
         // A driver's assertion or bug must not end the only sender: what it held is claimed again
         // when its leases end.
         LOG.warn("journal sender: unexpected failure; continuing", e);
-        held.clear();
         worked = false;
       }
       if (!worked) {
@@ -199,35 +208,42 @@ final class SenderLoop {
   }
 
   /**
-   * Claims due entries once and delivers them: merged into deliveries, run one after the other,
-   * each entry then completed or released.
+   * Takes this process's new submissions (leased to it when appended) and claims whatever else is
+   * due, once, and delivers them: merged into deliveries, run one after the other, each entry then
+   * completed or released.
    *
-   * @return whether anything was claimed (the caller claims again at once)
+   * @return whether anything was taken (the caller goes again at once)
    */
   boolean runOnce() {
     if (stopping) {
       return false;
     }
-    List<JournalEntry> claimed;
+    // This process's submissions, leased to it at append, then whatever else is due.
+    Map<String, JournalEntry> byId = new LinkedHashMap<>();
+    JournalEntry mine;
+    while (byId.size() < policy.claimBatch() && (mine = own.poll()) != null) {
+      byId.put(mine.invalidation().id(), mine);
+    }
     try {
-      claimed = journal.claim(policy.owner(), policy.claimBatch(), policy.lease());
+      for (JournalEntry e : journal.claim(policy.owner(), policy.claimBatch(), policy.lease())) {
+        byId.put(e.invalidation().id(), e); // a fresher copy if its lease ended while queued
+      }
+      if (claimFailures > 0) {
+        LOG.info("journal sender: claims work again after {} failures", claimFailures);
+        claimFailures = 0;
+      }
     } catch (JournalException e) {
       if (claimFailures++ == 0) {
         LOG.warn("journal sender: claim failed, retrying every {}: {}", policy.pollInterval(),
             e.getMessage());
       }
+    }
+    if (byId.isEmpty()) {
       return false;
     }
-    if (claimFailures > 0) {
-      LOG.info("journal sender: claims work again after {} failures", claimFailures);
-      claimFailures = 0;
-    }
-    if (claimed.isEmpty()) {
-      return false;
-    }
-    for (JournalEntry e : claimed) {
-      held.add(e.invalidation().id());
-    }
+    List<JournalEntry> claimed = new ArrayList<>(byId.values());
+    claimed.sort(java.util.Comparator.comparingLong(JournalEntry::seq));
+    held.addAll(byId.keySet());
     try {
       int[] isolationRuns = {Coalescer.ISOLATION_RUNS};
       for (List<Unit> delivery : plan(claimed, capacity)) {
@@ -238,7 +254,7 @@ final class SenderLoop {
         }
       }
     } finally {
-      held.clear();
+      held.removeAll(byId.keySet());
     }
     return true;
   }
@@ -584,6 +600,14 @@ final class SenderLoop {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+    List<JournalEntry> unsent = new ArrayList<>();
+    JournalEntry e;
+    while ((e = own.poll()) != null) {
+      unsent.add(e);
+    }
+    if (!unsent.isEmpty()) {
+      releaseNow(unsent, "not sent: the sender stopped");
     }
     writers.shutdown();
     for (Map.Entry<String, Waiter> w : waiters.entrySet()) {

@@ -116,7 +116,9 @@ class SenderLoopTest {
     CompletableFuture<InvalidationReport> f1 = loop.submit(path("i1", "/a"));
     CompletableFuture<InvalidationReport> f2 = loop.submit(path("i2", "/b"));
     CompletableFuture<InvalidationReport> f3 = loop.submit(path("i3", "/c"));
-    assertThat(state("i1")).isEqualTo(State.PENDING);
+    // Journaled, leased to this sender at once: no other sender takes them, no claim is needed.
+    assertThat(state("i1")).isEqualTo(State.IN_FLIGHT);
+    assertThat(memory.claim("backend-2", 10, Duration.ofSeconds(30))).isEmpty();
     assertThat(sent).isEmpty();
 
     assertThat(loop.runOnce()).isTrue();
@@ -295,16 +297,24 @@ class SenderLoopTest {
   @Test
   void aJournalThatFailsWhileSendingLosesNothing() {
     webAndCdn();
-    loop.submit(path("i1", "/a"));
+    memory.append(path("i1", "/a")); // by another process: it must be claimed
+    loop.submit(path("own", "/own"));
     journal.down = true;
+    // The claim fails; this process's own submission goes out, its completion fails.
+    assertThat(loop.runOnce()).isTrue();
+    assertThat(sent).hasSize(2).allSatisfy(x -> assertThat(x).endsWith(" own"));
+    assertThat(state("own")).isEqualTo(State.IN_FLIGHT);
     assertThat(loop.runOnce()).isFalse();
-    assertThat(sent).isEmpty();
     journal.down = false;
+    clock.advance(policy.lease().plusSeconds(1));
+    sent.clear();
     assertThat(loop.runOnce()).isTrue();
     assertThat(state("i1")).isEqualTo(State.DELIVERED);
+    assertThat(state("own")).isEqualTo(State.DELIVERED);
+    assertThat(sent).hasSize(2); // one merged delivery per pod
 
     // Down between sending and completing: the lease ends and the entry is sent again.
-    loop.submit(path("i2", "/b"));
+    memory.append(path("i2", "/b"));
     journal.downAfterClaim = true;
     loop.runOnce();
     assertThat(memory.status("i2").orElseThrow().state()).isEqualTo(State.IN_FLIGHT);
@@ -365,10 +375,16 @@ class SenderLoopTest {
         (inv, n) -> engine.invalidate(inv), progress, engine.stages());
     CompletableFuture<InvalidationReport> ok = loop.submit(path("i1", "/a"));
     CompletableFuture<InvalidationReport> failed = loop.submit(path("i2", "/b"));
-    // backend-2 claims both and finishes them.
+    // This sender stalls past its lease; backend-2 takes both over and finishes them.
+    clock.advance(Duration.ofSeconds(1));
     assertThat(memory.claim("backend-2", 10, Duration.ofSeconds(30))).hasSize(2);
     memory.complete("i1", "backend-2", State.DELIVERED, "web: 2/2 acked");
     memory.complete("i2", "backend-2", State.FAILED, "web: 1/2 acked");
+    // This sender comes back and sends them again (at least once); the journal refuses its
+    // completions, since backend-2 holds them now.
+    loop.runOnce();
+    assertThat(state("i1")).isEqualTo(State.DELIVERED);
+    assertThat(state("i2")).isEqualTo(State.FAILED);
 
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
       loop.sweep();
