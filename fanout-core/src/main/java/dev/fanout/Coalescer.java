@@ -145,7 +145,7 @@ final class Coalescer {
   }
 
   /** Merges some submissions the way a batch merges all of them, under a fresh id. */
-  private static Invalidation merge(List<Invalidation> subs) {
+  static Invalidation merge(List<Invalidation> subs) {
     LinkedHashSet<String> paths = new LinkedHashSet<>();
     LinkedHashSet<String> tags = new LinkedHashSet<>();
     String entity = subs.get(0).entity();
@@ -503,7 +503,7 @@ final class Coalescer {
   }
 
   /** Whether a fan-out target refused the invalidation's content: HTTP 400, never retried. */
-  private static boolean refusedByATarget(InvalidationReport report) {
+  static boolean refusedByATarget(InvalidationReport report) {
     for (StageReport stage : report.stages()) {
       for (TargetResult t : stage.targets()) {
         if (t.outcome() == TargetResult.Outcome.FAILED && t.errorKind() == ErrorKind.REJECTED

@@ -3,12 +3,15 @@ package dev.fanout;
 import static dev.fanout.internal.Checks.positive;
 
 import dev.fanout.internal.DaemonThreads;
+import dev.fanout.journal.RedeliveryPolicy;
+import dev.fanout.spi.Journal;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -95,6 +98,11 @@ public final class Invalidator implements AutoCloseable {
   private final ScheduledExecutorService ownedScheduler;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Set<CompletableFuture<InvalidationReport>> running = ConcurrentHashMap.newKeySet();
+  /** The stages as configured (the engine's may be wrapped for a journal). */
+  private final List<Stage> stages;
+  /** With a journal: where submissions go; otherwise null. */
+  private final SenderLoop sender;
+  private final Journal journal;
 
   /** How long close() waits for calls that are being started at that moment (they return at once). */
   private static final Duration STOP_WAIT = Duration.ofSeconds(1);
@@ -119,10 +127,19 @@ public final class Invalidator implements AutoCloseable {
     } else {
       ownedExecutor = null;
     }
-    this.engine = new Engine(b.stages, b.deadline, b.clock, scheduler, executor,
-        b.random != null ? b.random : new SplittableRandom(), b.listener);
+    this.stages = List.copyOf(b.stages);
+    this.journal = b.journal;
+    JournalProgress progress = journal == null ? null : new JournalProgress();
+    this.engine = new Engine(progress == null ? b.stages : progress.wrap(b.stages), b.deadline,
+        b.clock, scheduler, executor, b.random != null ? b.random : new SplittableRandom(), b.listener);
     this.coalescer = new Coalescer(engine, this::runTracked,
         b.quietPeriod, b.maxWait, b.capacity, b.overflow);
+    this.sender = journal == null ? null : new SenderLoop(journal,
+        b.redelivery != null ? b.redelivery : RedeliveryPolicy.defaults(), b.clock,
+        new SplittableRandom(), b.capacity, this::runTracked, progress, stages);
+    if (sender != null) {
+      sender.start();
+    }
   }
 
   /**
@@ -243,12 +260,33 @@ public final class Invalidator implements AutoCloseable {
    * method. Cancelling it only stops the caller from waiting: the flush still runs for the other
    * submissions.
    *
+   * <p><b>With a {@linkplain Builder#journal journal}</b> the submission is appended to the journal
+   * before this method returns (committed, for a database journal), instead of being held in
+   * memory; when the journal cannot record it, this throws its {@link JournalException} and nothing
+   * was accepted. The journal's sender, not the quiet period, batches: each claim merges every due
+   * entry (up to the {@link dev.fanout.journal.RedeliveryPolicy#claimBatch() claim batch}) into a
+   * delivery, so what arrives while one delivery runs goes out in the next. Entries of one entity
+   * key go together in version order; an older version than one journaled is not sent (its future
+   * completes with a superseded report). A delivery that does not complete is retried later, only
+   * to the targets and purgers that did not acknowledge it, until the redelivery policy gives up.
+   * The future completes with the report of the delivery that finished the entry in this process
+   * (delivered, or failed for good), exceptionally with a {@link SubmissionRejectedException} when
+   * the id (or entity key and version) was journaled and finished before, and with an {@link
+   * InvalidatorClosedException} at {@link #close} for entries not finished yet: they stay in the
+   * journal and another sender, or this backend after its restart, sends them; when another
+   * backend's sender finishes an entry, its future completes within about a lease with a report
+   * that says so. {@link #status} tells where any journaled entry stands, whichever process sends
+   * it. {@link #pause()}, {@link #resume()} and {@link #flush()} concern the in-memory coalescer
+   * only.
+   *
    * @param invalidation what to invalidate
    * @return the report of the flush that carried it
    * @throws NullPointerException if {@code invalidation} is null
    * @throws SubmissionRejectedException if it does not fit in the pending capacity (see {@link
    *     Overflow}); nothing of it was accepted
    * @throws InvalidatorClosedException if this invalidator was closed
+   * @throws JournalException with a journal, if it could not record the submission; nothing of it
+   *     was accepted
    */
   public CompletableFuture<InvalidationReport> submit(Invalidation invalidation) {
     Objects.requireNonNull(invalidation, "invalidation");
@@ -256,7 +294,22 @@ public final class Invalidator implements AutoCloseable {
       throw new InvalidatorClosedException(
           "invalidator is closed; submission " + invalidation.id() + " was not accepted");
     }
-    return coalescer.submit(invalidation);
+    return sender != null ? sender.submit(invalidation) : coalescer.submit(invalidation);
+  }
+
+  /**
+   * Returns where a submitted invalidation stands, from the {@linkplain Builder#journal journal}:
+   * pending, in flight, delivered, failed or superseded, with the last report's summary. It reads
+   * the shared journal, so it answers for invalidations any backend process submitted.
+   *
+   * @param id the invalidation id ({@link Invalidation#id()} of what was submitted)
+   * @return the status; empty without a journal, or when the journal holds no such id
+   * @throws NullPointerException if {@code id} is null
+   * @throws JournalException if the journal could not be read
+   */
+  public Optional<InvalidationStatus> status(String id) {
+    Objects.requireNonNull(id, "id");
+    return journal == null ? Optional.empty() : journal.status(id);
   }
 
   /**
@@ -313,7 +366,7 @@ public final class Invalidator implements AutoCloseable {
    * @return the stages, unmodifiable
    */
   public List<Stage> stages() {
-    return engine.stages;
+    return stages;
   }
 
   /**
@@ -357,6 +410,9 @@ public final class Invalidator implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    if (sender != null) {
+      sender.stop();
+    }
     coalescer.close();
     List<CompletableFuture<InvalidationReport>> inFlight = new ArrayList<>(running);
     CompletableFuture<Void> submissions = coalescer.drained();
@@ -374,6 +430,9 @@ public final class Invalidator implements AutoCloseable {
     for (CompletableFuture<InvalidationReport> f : new HashSet<>(running)) {
       f.completeExceptionally(new InvalidatorClosedException(
           "invalidator closed before the invalidation finished (close timeout " + timeout + ")"));
+    }
+    if (sender != null) {
+      sender.awaitStopped(SenderLoop.RELEASE_WAIT);
     }
     coalescer.abort(timeout);
     if (ownedExecutor != null) {
@@ -406,6 +465,8 @@ public final class Invalidator implements AutoCloseable {
     private Duration maxWait = Duration.ofSeconds(5);
     private int capacity = 10_000;
     private Overflow overflow = Overflow.FLUSH_EARLY;
+    private Journal journal;
+    private RedeliveryPolicy redelivery;
 
     private Builder() {}
 
@@ -552,6 +613,35 @@ public final class Invalidator implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Makes {@link Invalidator#submit(Invalidation)} durable: each submission is appended to the
+     * journal before {@code submit} returns, and a sender loop in this invalidator claims journaled
+     * entries (its own and other processes'), merges what is due into deliveries, runs them through
+     * the stages and retries what did not complete, skipping targets and purgers that already
+     * acknowledged, until the {@link RedeliveryPolicy}'s maximum age. Delivery is at least once;
+     * receivers recognise a redelivery by the invalidation id. Without a journal (the default),
+     * submissions live in memory and end with the JVM. The journal is not closed by the
+     * invalidator.
+     *
+     * @param journal the journal, for example {@code JdbcJournal} from fanout-jdbc
+     * @return this builder
+     */
+    public Builder journal(Journal journal) {
+      this.journal = Objects.requireNonNull(journal, "journal");
+      return this;
+    }
+
+    /**
+     * Sets how the journal's sender claims, retries and gives up. Default {@link
+     * RedeliveryPolicy#defaults()}. Only with a {@link #journal(Journal)}.
+     *
+     * @param policy the policy
+     * @return this builder
+     */
+    public Builder redelivery(RedeliveryPolicy policy) {
+      this.redelivery = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
 
     /**
      * Validates the configuration and builds the invalidator.
@@ -559,6 +649,7 @@ public final class Invalidator implements AutoCloseable {
      * @return the invalidator
      * @throws IllegalStateException if no stage was added, two stages share a name, or the max
      *     wait is shorter than the quiet period
+     * @throws IllegalArgumentException if a redelivery policy is set without a journal
      */
     public Invalidator build() {
       if (stages.isEmpty()) {
@@ -573,6 +664,10 @@ public final class Invalidator implements AutoCloseable {
       if (maxWait.compareTo(quietPeriod) < 0) {
         throw new IllegalStateException(
             "maxWait (" + maxWait + ") must not be shorter than quietPeriod (" + quietPeriod + ")");
+      }
+      if (redelivery != null && journal == null) {
+        throw new IllegalArgumentException("redelivery(...) is set but no journal(...): without a"
+            + " journal nothing is redelivered");
       }
       return new Invalidator(this);
     }

@@ -335,6 +335,12 @@ public sealed interface Stage permits Stage.Fanout, Stage.Purge {
           retry, states, enabled);
     }
 
+    /** The same stage delivering through another notifier (a journal's progress-aware wrapper). */
+    Fanout withNotifier(Notifier other) {
+      return new Fanout(name, discovery, other, gate, minTargets, concurrency, attemptTimeout, retry,
+          states, recheck);
+    }
+
     @Override
     public String toString() {
       return "Stage.fanout(" + name + ", " + discovery + ", gate " + gate + ")";
@@ -384,6 +390,11 @@ public sealed interface Stage permits Stage.Fanout, Stage.Purge {
      */
     public Purge gate(Gate newGate) {
       return new Purge(name, purgers, Objects.requireNonNull(newGate, "gate"));
+    }
+
+    /** The same stage with other purgers (a journal's progress-aware wrappers). */
+    Purge withPurgers(List<Purger> other) {
+      return new Purge(name, List.copyOf(other), gate);
     }
 
     @Override

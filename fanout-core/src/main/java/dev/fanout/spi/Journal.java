@@ -161,6 +161,33 @@ public interface Journal extends AutoCloseable {
   boolean complete(String id, String owner, State finalState, String summary);
 
   /**
+   * Finishes several entries with one outcome and summary, as {@link #complete} does each, in one
+   * round trip to the store where the journal can (a database journal: one transaction, so one
+   * commit for a whole delivery instead of one per entry). The default calls {@link #complete} for
+   * each.
+   *
+   * @param ids the entries' invalidation ids
+   * @param owner the sender holding them
+   * @param finalState {@link State#DELIVERED} or {@link State#FAILED}
+   * @param summary the report's summary (cut to {@link InvalidationStatus#MAX_SUMMARY_LENGTH})
+   * @return the ids that were not finished because {@code owner} does not hold them; empty when
+   *     every one was recorded (or already finished by {@code owner} in {@code finalState})
+   * @throws IllegalArgumentException if {@code finalState} is another state
+   * @throws JournalException if the store failed; nothing was recorded (a journal that completes
+   *     one by one may have recorded some: completing them again answers as a retried call)
+   */
+  default Set<String> completeAll(
+      Collection<String> ids, String owner, State finalState, String summary) {
+    Set<String> notHeld = new java.util.LinkedHashSet<>();
+    for (String id : ids) {
+      if (!complete(id, owner, finalState, summary)) {
+        notHeld.add(id);
+      }
+    }
+    return notHeld;
+  }
+
+  /**
    * Gives an entry back for a later retry: it becomes pending and unheld, due after {@code delay},
    * with its progress kept so the retry skips what was acknowledged.
    *

@@ -436,6 +436,26 @@ public abstract class JournalContract {
   }
 
   @Test
+  void completeAllFinishesWhatTheOwnerHoldsAndNamesTheRest() {
+    for (String id : List.of("c1", "c2", "c3", "other")) {
+      journal.append(inv(id));
+    }
+    assertThat(journal.claim("a", 3, LEASE)).hasSize(3);
+    assertThat(journal.claim("b", 10, LEASE)).hasSize(1);
+    journal.complete("c3", "a", State.DELIVERED, "earlier");
+
+    assertThat(journal.completeAll(List.of("c1", "c2", "c3", "other", "unknown"), "a",
+        State.DELIVERED, "web: 2/2 acked")).containsExactlyInAnyOrder("other", "unknown");
+
+    assertThat(journal.status("c1").orElseThrow().state()).isEqualTo(State.DELIVERED);
+    assertThat(journal.status("c2").orElseThrow().summary()).isEqualTo("web: 2/2 acked");
+    assertThat(journal.status("other").orElseThrow().state()).isEqualTo(State.IN_FLIGHT);
+    assertThat(journal.completeAll(List.of(), "a", State.FAILED, "x")).isEmpty();
+    assertThatThrownBy(() -> journal.completeAll(List.of("c1"), "a", State.PENDING, "x"))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void statusFollowsTheLifeOfAnEntry() {
     Instant t0 = clock.instant();
     journal.append(inv("life"));

@@ -556,6 +556,66 @@ public final class JdbcJournal implements Journal {
   }
 
   @Override
+  public Set<String> completeAll(
+      Collection<String> ids, String owner, State finalState, String summary) {
+    List<String> todo = List.copyOf(new LinkedHashSet<>(ids));
+    Lease.checkOwner(owner);
+    if (finalState != State.DELIVERED && finalState != State.FAILED) {
+      throw new IllegalArgumentException("finalState must be DELIVERED or FAILED: " + finalState);
+    }
+    if (todo.isEmpty()) {
+      return Set.of();
+    }
+    // One transaction, one statement batch: a delivery of many entries costs one commit.
+    return inTransaction("journal completion", (c, d) -> {
+      int[] counts;
+      try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET state = ?,"
+          + " summary = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'P'"
+          + " AND lease_until IS NOT NULL")) {
+        OffsetDateTime at = ts(now());
+        String bounded = InvalidationStatus.boundSummary(summary);
+        for (String id : todo) {
+          ps.setString(1, Codec.state(finalState));
+          ps.setString(2, bounded);
+          ps.setObject(3, at);
+          ps.setString(4, id);
+          ps.setString(5, owner);
+          ps.addBatch();
+        }
+        counts = ps.executeBatch();
+      }
+      Set<String> notHeld = new LinkedHashSet<>();
+      boolean changed = false;
+      for (int i = 0; i < todo.size(); i++) {
+        if (counts[i] == 0) {
+          notHeld.add(todo.get(i));
+        } else {
+          changed = true;
+        }
+      }
+      // Finished by this owner in this state already (a retried call): recorded, as complete() says.
+      if (!notHeld.isEmpty()) {
+        try (PreparedStatement ps = c.prepareStatement(
+            "SELECT state, lease_owner FROM " + table + " WHERE id = ?")) {
+          for (java.util.Iterator<String> it = notHeld.iterator(); it.hasNext(); ) {
+            ps.setString(1, it.next());
+            try (ResultSet rs = ps.executeQuery()) {
+              if (rs.next() && Codec.state(rs.getString(1)) == finalState
+                  && owner.equals(rs.getString(2))) {
+                it.remove();
+              }
+            }
+          }
+        }
+      }
+      if (changed) {
+        d.notifyChange(c, channel);
+      }
+      return notHeld;
+    }, false);
+  }
+
+  @Override
   public boolean release(String id, String owner, Duration delay, String summary) {
     Objects.requireNonNull(id, "id");
     Lease.checkOwner(owner);
