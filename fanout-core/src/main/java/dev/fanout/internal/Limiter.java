@@ -11,6 +11,8 @@ import java.util.concurrent.Executor;
 public final class Limiter {
   private final Executor handoff;
   private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
+  /** Hand-offs made while this thread is inside {@link #release()}'s hand-off, run after it. */
+  private final ThreadLocal<ArrayDeque<Runnable>> handingOff = new ThreadLocal<>();
   private int permits;
 
   /**
@@ -53,7 +55,12 @@ public final class Limiter {
     }
   }
 
-  /** Gives the permit back: to the task that waited longest (on the handoff executor), if any. */
+  /**
+   * Gives the permit back: to the task that waited longest (on the handoff executor), if any. A
+   * handoff that runs tasks on the calling thread does not nest: a task that releases at once (one
+   * failed without being sent, say) has its successor run after it returns, not inside it, so that
+   * thousands of waiting tasks cannot overflow the stack.
+   */
   public void release() {
     Runnable next;
     synchronized (this) {
@@ -63,7 +70,20 @@ public final class Limiter {
         return;
       }
     }
-    handoff.execute(next);
+    ArrayDeque<Runnable> queued = handingOff.get();
+    if (queued != null) {
+      queued.add(next);
+      return;
+    }
+    queued = new ArrayDeque<>();
+    handingOff.set(queued);
+    try {
+      for (Runnable r = next; r != null; r = queued.poll()) {
+        handoff.execute(r);
+      }
+    } finally {
+      handingOff.remove();
+    }
   }
 
   /**

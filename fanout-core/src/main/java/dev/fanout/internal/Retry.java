@@ -12,7 +12,7 @@ import java.util.random.RandomGenerator;
  * RetryPolicy}).
  *
  * <p>The wait is the server's {@code Retry-After} when it sent one, otherwise the policy's capped
- * exponential backoff with full jitter. No attempt is scheduled to start at or after the deadline:
+ * exponential backoff with full jitter. No attempt is scheduled to start after the deadline:
  * a wait that would end there gives up at once instead of waiting in vain (and a hostile {@code
  * Retry-After: 86400} cannot park a call). What is retryable is the caller's to say; this class only
  * counts and waits. Thread-safe, whatever the random source: attempts fail on many threads.
@@ -57,7 +57,7 @@ public final class Retry {
   public enum Stop {
     /** The policy's attempts are used up. */
     ATTEMPTS,
-    /** The wait (the backoff, or the server's {@code Retry-After}) ends at or after the deadline. */
+    /** The wait (the backoff, or the server's {@code Retry-After}) ends after the deadline. */
     DEADLINE
   }
 
@@ -69,8 +69,10 @@ public final class Retry {
    * @param stop why no further attempt runs, or null when one does
    * @param serverAsked whether {@code delay} is the server's {@code Retry-After}
    * @param failedAttempts how many attempts have failed so far
+   * @param remaining the time that was left until the deadline
    */
-  public record Decision(Duration delay, Stop stop, boolean serverAsked, int failedAttempts) {
+  public record Decision(
+      Duration delay, Stop stop, boolean serverAsked, int failedAttempts, Duration remaining) {
     /**
      * Whether another attempt runs after {@link #delay()}.
      *
@@ -82,8 +84,8 @@ public final class Retry {
 
     /**
      * Says why the attempts stopped, for a report: {@code after 3 attempts}, or {@code next
-     * attempt in 800 ms would start after the deadline; 2 attempts}, prefixed with {@code the
-     * server's Retry-After exceeds the deadline: } when the server asked for the wait.
+     * attempt in 800 ms would start after the deadline, 500 ms away; 2 attempts}, prefixed with
+     * {@code the wait the server asked for exceeds the deadline: } when the server asked for it.
      *
      * @return the explanation; empty when another attempt runs
      */
@@ -95,9 +97,9 @@ public final class Retry {
       if (stop == Stop.ATTEMPTS) {
         return "after " + attempts;
       }
-      return (serverAsked ? "the server's Retry-After exceeds the deadline: " : "")
-          + "next attempt in " + delay.toMillis() + " ms would start after the deadline; "
-          + attempts;
+      return (serverAsked ? "the wait the server asked for exceeds the deadline: " : "")
+          + "next attempt in " + delay.toMillis() + " ms would start after the deadline, "
+          + Math.max(0, remaining.toMillis()) + " ms away; " + attempts;
     }
   }
 
@@ -111,14 +113,14 @@ public final class Retry {
    */
   public Decision next(int failedAttempt, Duration retryAfter, Duration remaining) {
     if (failedAttempt >= policy.maxAttempts()) {
-      return new Decision(null, Stop.ATTEMPTS, false, failedAttempt);
+      return new Decision(null, Stop.ATTEMPTS, false, failedAttempt, remaining);
     }
     boolean serverAsked = retryAfter != null;
     Duration delay = serverAsked ? retryAfter : backoff(failedAttempt);
-    if (delay.compareTo(remaining) >= 0) {
-      return new Decision(delay, Stop.DEADLINE, serverAsked, failedAttempt);
+    if (delay.compareTo(remaining) > 0) {
+      return new Decision(delay, Stop.DEADLINE, serverAsked, failedAttempt, remaining);
     }
-    return new Decision(delay, null, serverAsked, failedAttempt);
+    return new Decision(delay, null, serverAsked, failedAttempt, remaining);
   }
 
   /**

@@ -62,4 +62,29 @@ class LimiterTest {
     assertThatThrownBy(() -> new Limiter(0, handoff))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("permits");
   }
+
+  @Test
+  void aLongChainOfTasksThatReleaseAtOnceDoesNotNestOnAnInlineHandoff() {
+    Limiter limiter = new Limiter(1, Runnable::run);
+    int[] depth = {0};
+    int[] deepest = {0};
+    int[] count = {0};
+    Runnable blocker = () -> { };
+    limiter.acquireHere(blocker);
+    for (int i = 0; i < 100_000; i++) {
+      limiter.acquireHere(() -> {
+        depth[0]++;
+        deepest[0] = Math.max(deepest[0], depth[0]);
+        count[0]++;
+        limiter.release();
+        depth[0]--;
+      });
+    }
+
+    limiter.release();
+
+    assertThat(count[0]).isEqualTo(100_000);
+    assertThat(deepest[0]).isEqualTo(1);
+    assertThat(limiter.available()).isEqualTo(1);
+  }
 }

@@ -93,21 +93,21 @@ class RetryTest {
   }
 
   @Test
-  void aWaitEndingExactlyAtTheDeadlineStops() {
+  void aWaitEndingJustAfterTheDeadlineStops() {
     Retry retry = new Retry(POLICY, HIGHEST);
 
-    Retry.Decision d = retry.next(1, null, Duration.ofMillis(100));
+    Retry.Decision d = retry.next(1, null, Duration.ofMillis(100).minusNanos(1));
 
     assertThat(d.stop()).isEqualTo(Retry.Stop.DEADLINE);
-    assertThat(d.reason())
-        .isEqualTo("next attempt in 100 ms would start after the deadline; 1 attempt");
+    assertThat(d.reason()).isEqualTo(
+        "next attempt in 100 ms would start after the deadline, 99 ms away; 1 attempt");
   }
 
   @Test
-  void aWaitEndingJustBeforeTheDeadlineRuns() {
+  void anAttemptMayStartExactlyAtTheDeadline() {
     Retry retry = new Retry(POLICY, HIGHEST);
 
-    Retry.Decision d = retry.next(1, null, Duration.ofMillis(100).plusNanos(1));
+    Retry.Decision d = retry.next(1, null, Duration.ofMillis(100));
 
     assertThat(d.again()).isTrue();
   }
@@ -119,15 +119,15 @@ class RetryTest {
     Retry.Decision d = retry.next(1, Duration.ofSeconds(86_400), Duration.ofSeconds(30));
 
     assertThat(d.stop()).isEqualTo(Retry.Stop.DEADLINE);
-    assertThat(d.reason()).isEqualTo("the server's Retry-After exceeds the deadline: next attempt"
-        + " in 86400000 ms would start after the deadline; 1 attempt");
+    assertThat(d.reason()).isEqualTo("the wait the server asked for exceeds the deadline: next"
+        + " attempt in 86400000 ms would start after the deadline, 30000 ms away; 1 attempt");
   }
 
   @Test
-  void noTimeLeftStopsEvenAZeroWait() {
+  void noTimeLeftStopsAnyWait() {
     Retry retry = new Retry(POLICY, HIGHEST);
 
-    Retry.Decision d = retry.next(1, Duration.ZERO, Duration.ZERO);
+    Retry.Decision d = retry.next(1, Duration.ofNanos(1), Duration.ZERO);
 
     assertThat(d.stop()).isEqualTo(Retry.Stop.DEADLINE);
   }

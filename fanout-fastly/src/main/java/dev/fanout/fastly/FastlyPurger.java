@@ -2,7 +2,8 @@ package dev.fanout.fastly;
 
 import static dev.fanout.internal.Checks.positive;
 
-import dev.fanout.internal.DaemonThreads;
+import dev.fanout.internal.Retry;
+import dev.fanout.internal.Schedulers;
 import dev.fanout.ErrorKind;
 import dev.fanout.Invalidation;
 import dev.fanout.PurgeException;
@@ -24,8 +25,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.random.RandomGenerator;
 import java.util.regex.Pattern;
 
@@ -150,7 +149,7 @@ public final class FastlyPurger implements Purger {
   final int concurrency;
   final Clock clock;
   final ScheduledExecutorService scheduler;
-  final RandomGenerator random;
+  final Retry retry;
   private final String name;
   private final PurgePlanner planner;
 
@@ -168,8 +167,8 @@ public final class FastlyPurger implements Purger {
     this.maxWait = b.maxWait;
     this.concurrency = b.concurrency;
     this.clock = b.clock != null ? b.clock : Clock.systemUTC();
-    this.scheduler = b.scheduler != null ? b.scheduler : DefaultScheduler.INSTANCE;
-    this.random = b.random != null ? b.random : ThreadSafeRandom.INSTANCE;
+    this.scheduler = b.scheduler != null ? b.scheduler : Schedulers.shared();
+    this.retry = new Retry(retryPolicy, b.random != null ? b.random : Retry.defaultRandom());
     this.name = "fastly:" + serviceId;
     this.planner = new PurgePlanner(this);
   }
@@ -228,24 +227,6 @@ public final class FastlyPurger implements Purger {
         + ", purgePaths=" + purgePaths + ", softPurge=" + softPurge + ", purgeAll=" + purgeAll
         + ", baseUri=" + baseUri + ", requestTimeout=" + requestTimeout + ", maxWait=" + maxWait
         + ", retry=" + retryPolicy + ", concurrency=" + concurrency + "]";
-  }
-
-  /** The scheduler shared by purgers built without one: one daemon thread that only starts work. */
-  private static final class DefaultScheduler {
-    static final ScheduledExecutorService INSTANCE = create();
-
-    private static ScheduledExecutorService create() {
-      ScheduledThreadPoolExecutor s =
-          new ScheduledThreadPoolExecutor(1, new DaemonThreads("fanout-fastly-scheduler"));
-      // Timeouts are cancelled far more often than they fire; don't let them pile up in the queue.
-      s.setRemoveOnCancelPolicy(true);
-      return s;
-    }
-  }
-
-  /** Backoff jitter for purgers built without a random source; safe from any thread. */
-  private static final class ThreadSafeRandom {
-    static final RandomGenerator INSTANCE = () -> ThreadLocalRandom.current().nextLong();
   }
 
   /**
@@ -541,7 +522,7 @@ public final class FastlyPurger implements Purger {
 
     /**
      * Sets the scheduler that runs retries and request timeouts; its tasks are short and never
-     * block. Default: one shared daemon thread named {@code fanout-fastly-scheduler-1}. The purger
+     * block. Default: one shared daemon thread named {@code fanout-timer-1}, shared by every component built without one. The purger
      * never shuts a given scheduler down.
      *
      * @param scheduler the scheduler
@@ -554,7 +535,7 @@ public final class FastlyPurger implements Purger {
     }
 
     /**
-     * Sets the random source for backoff jitter. Default: {@link ThreadLocalRandom} of the calling
+     * Sets the random source for backoff jitter. Default: {@link java.util.concurrent.ThreadLocalRandom} of the calling
      * thread. A given generator need not be thread-safe; the purger serialises its use.
      *
      * @param random the random source, e.g. a seeded {@code SplittableRandom} in tests
@@ -562,7 +543,7 @@ public final class FastlyPurger implements Purger {
      * @throws NullPointerException if {@code random} is null
      */
     public Builder random(RandomGenerator random) {
-      this.random = new SynchronizedRandom(Objects.requireNonNull(random, "random"));
+      this.random = Objects.requireNonNull(random, "random");
       return this;
     }
 
@@ -601,7 +582,7 @@ public final class FastlyPurger implements Purger {
           .version(HttpClient.Version.HTTP_1_1)
           .connectTimeout(connectTimeout)
           .followRedirects(HttpClient.Redirect.NEVER)
-          .executor(Executors.newCachedThreadPool(new DaemonThreads("fanout-fastly-http")))
+          .executor(Executors.newCachedThreadPool(Schedulers.daemonThreads("fanout-fastly-http")))
           .build();
     }
 
@@ -618,25 +599,6 @@ public final class FastlyPurger implements Purger {
       } catch (UnknownHostException e) {
         return false;
       }
-    }
-  }
-
-  /** Lets a caller's (typically seeded, not thread-safe) generator be used from many threads. */
-  private static final class SynchronizedRandom implements RandomGenerator {
-    private final RandomGenerator delegate;
-
-    SynchronizedRandom(RandomGenerator delegate) {
-      this.delegate = delegate;
-    }
-
-    @Override
-    public synchronized long nextLong() {
-      return delegate.nextLong();
-    }
-
-    @Override
-    public synchronized long nextLong(long bound) {
-      return delegate.nextLong(bound);
     }
   }
 }

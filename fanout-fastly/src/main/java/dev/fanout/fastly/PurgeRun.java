@@ -5,7 +5,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fanout.ErrorKind;
 import dev.fanout.PurgeException;
+import dev.fanout.internal.Futures;
+import dev.fanout.internal.Limiter;
+import dev.fanout.internal.Retry;
 import dev.fanout.internal.RetryAfter;
+import dev.fanout.internal.Tasks;
+import dev.fanout.internal.Timeouts;
 import dev.fanout.spi.PurgeResult;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -24,11 +29,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
@@ -55,7 +58,8 @@ final class PurgeRun {
   private final List<PurgeOp> ops;
   private final Instant retryDeadline;
   private final CompletableFuture<PurgeResult> result = new CompletableFuture<>();
-  private final AtomicInteger next = new AtomicInteger();
+  /** Bounds the requests in progress, retries included: a request keeps its permit until it ends. */
+  private final Limiter limiter;
   private final AtomicInteger remaining;
   private final AtomicInteger requests = new AtomicInteger();
   /** Purge ids per request that succeeded; null for one that did not (yet). */
@@ -73,6 +77,7 @@ final class PurgeRun {
     this.invalidationId = invalidationId;
     this.ops = ops;
     this.retryDeadline = purger.clock.instant().plus(purger.maxWait);
+    this.limiter = new Limiter(purger.concurrency, Runnable::run);
     this.remaining = new AtomicInteger(ops.size());
     this.ids = new AtomicReferenceArray<>(ops.size());
     this.failures = new AtomicReferenceArray<>(ops.size());
@@ -96,32 +101,13 @@ final class PurgeRun {
         }
       }
     });
-    for (int i = 0; i < Math.min(purger.concurrency, ops.size()); i++) {
-      startNext();
+    for (int i = 0; i < ops.size(); i++) {
+      int op = i;
+      // A request that ends hands its permit to the next; the limiter runs that one on the ending
+      // request's thread, after it, never nested (thousands fail at once when the run stops).
+      limiter.acquireHere(() -> attempt(op, 1));
     }
     return result;
-  }
-
-  /**
-   * Starts the next request not yet started. Once the run is stopped, the rest are failed here in a
-   * loop, not by recursion, since there can be thousands of them.
-   */
-  private void startNext() {
-    while (true) {
-      int i = next.getAndIncrement();
-      if (i >= ops.size()) {
-        return;
-      }
-      Failure stopped = stop.get();
-      if (stopped == null) {
-        attempt(i, 1);
-        return;
-      }
-      if (record(i, null, notSent(i, stopped)) && remaining.decrementAndGet() == 0) {
-        complete();
-        return;
-      }
-    }
   }
 
   private void attempt(int i, int n) {
@@ -147,7 +133,7 @@ final class PurgeRun {
     sent.whenComplete((response, error) -> {
       try {
         if (error != null) {
-          onError(i, n, unwrap(error));
+          onError(i, n, Futures.unwrap(error));
         } else {
           onResponse(i, n, response);
         }
@@ -178,28 +164,15 @@ final class PurgeRun {
   private CompletableFuture<HttpResponse<byte[]>> send(HttpRequest request) {
     CompletableFuture<HttpResponse<byte[]>> http =
         purger.client.sendAsync(request, CappedBody.handler(FastlyPurger.MAX_RESPONSE_BYTES));
-    CompletableFuture<HttpResponse<byte[]>> bounded = new CompletableFuture<>();
     live.add(http);
+    http.whenComplete((r, e) -> live.remove(http));
     if (result.isCancelled()) {
       // Cancelled while this request was being sent: the cancel handler may have missed it.
       http.cancel(true);
     }
-    ScheduledFuture<?> timer = purger.scheduler.schedule(() -> {
-      if (bounded.completeExceptionally(new HttpTimeoutException(
-          "no complete response within " + purger.requestTimeout.toMillis() + " ms"))) {
-        http.cancel(true);
-      }
-    }, purger.requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
-    http.whenComplete((r, e) -> {
-      live.remove(http);
-      timer.cancel(false);
-      if (e != null) {
-        bounded.completeExceptionally(e);
-      } else {
-        bounded.complete(r);
-      }
-    });
-    return bounded;
+    return Timeouts.within(http, purger.requestTimeout, purger.scheduler,
+        () -> new HttpTimeoutException(
+            "no complete response within " + purger.requestTimeout.toMillis() + " ms"));
   }
 
   private void onResponse(int i, int n, HttpResponse<byte[]> response) {
@@ -256,28 +229,26 @@ final class PurgeRun {
       fail(i, ErrorKind.CANCELLED, "cancelled", cause);
       return;
     }
-    if (n >= purger.retryPolicy.maxAttempts()) {
-      fail(i, kind, detail + " (after " + n + (n == 1 ? " attempt)" : " attempts)"), cause);
-      return;
-    }
-    Duration delay = hint != null ? hint : purger.retryPolicy.backoff(n, purger.random);
-    Instant at = purger.clock.instant().plus(delay);
-    if (at.isAfter(retryDeadline)) {
-      fail(i, kind, detail + " (next attempt in " + delay.toMillis()
-          + " ms would start after maxWait " + purger.maxWait.toMillis() + " ms; " + n
-          + (n == 1 ? " attempt)" : " attempts)"), cause);
+    Retry.Decision next = purger.retry.next(n, hint,
+        Duration.between(purger.clock.instant(), retryDeadline));
+    if (!next.again()) {
+      fail(i, kind, detail + " (" + next.reason() + ")", cause);
       return;
     }
     log.debug("Fastly service {}: {} retrying in {} ms", purger.serviceId, ops.get(i).label(),
-        delay.toMillis());
+        next.delay().toMillis());
     AtomicReference<ScheduledFuture<?>> self = new AtomicReference<>();
-    ScheduledFuture<?> retry = purger.scheduler.schedule(() -> {
+    ScheduledFuture<?> retry = Tasks.schedule(purger.scheduler, next.delay(), () -> {
       ScheduledFuture<?> me = self.get();
       if (me != null) {
         live.remove(me);
       }
       attempt(i, n + 1);
-    }, delay.toNanos(), TimeUnit.NANOSECONDS);
+    });
+    if (retry == null) {
+      fail(i, kind, detail + " (retry not scheduled: the scheduler refused it)", cause);
+      return;
+    }
     self.set(retry);
     live.add(retry);
     if (retry.isDone()) {
@@ -354,9 +325,8 @@ final class PurgeRun {
   private void finished() {
     if (remaining.decrementAndGet() == 0) {
       complete();
-    } else {
-      startNext();
     }
+    limiter.release();
   }
 
   private void complete() {
@@ -471,13 +441,5 @@ final class PurgeRun {
     String m = t.getMessage();
     String name = t.getClass().getSimpleName();
     return m == null || m.isBlank() ? name : name + ": " + purger.token.scrub(m);
-  }
-
-  private static Throwable unwrap(Throwable t) {
-    Throwable e = t;
-    while (e instanceof CompletionException && e.getCause() != null) {
-      e = e.getCause();
-    }
-    return e;
   }
 }

@@ -123,7 +123,7 @@ class FastlyPurgerFailureTest {
     // Then
     assertThat(e.kind()).isEqualTo(ErrorKind.THROTTLED);
     assertThat(e.getMessage()).contains("HTTP 429").contains("3600000 ms")
-        .contains("maxWait 30000 ms").contains("SU1Z0isx");
+        .contains("would start after the deadline, 30000 ms away").contains("SU1Z0isx");
     assertThat(h.server.requests()).hasSize(1);
     assertThat(h.scheduler.pending()).isZero();
   }
@@ -197,7 +197,7 @@ class FastlyPurgerFailureTest {
 
     // Then
     assertThat(e.kind()).isEqualTo(ErrorKind.UNAVAILABLE);
-    assertThat(e.getMessage()).contains("would start after maxWait 0 ms");
+    assertThat(e.getMessage()).contains("would start after the deadline, 0 ms away");
     assertThat(h.server.requests()).hasSize(1);
   }
 
