@@ -6,7 +6,8 @@ import dev.fanout.ErrorKind;
 import dev.fanout.Invalidation;
 import dev.fanout.PurgeException;
 import dev.fanout.RetryPolicy;
-import dev.fanout.internal.DaemonThreads;
+import dev.fanout.internal.Retry;
+import dev.fanout.internal.Schedulers;
 import dev.fanout.spi.PurgeResult;
 import dev.fanout.spi.Purger;
 import java.net.InetAddress;
@@ -24,8 +25,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
 import java.util.regex.Pattern;
@@ -135,13 +134,12 @@ public final class CloudflarePurger implements Purger {
   final URI purgeUri;
   final HttpClient client;
   final Duration attemptTimeout;
-  final RetryPolicy retry;
+  final Retry retry;
   final Duration deadline;
   final int concurrency;
   final Clock clock;
   final ScheduledExecutorService scheduler;
   final AccountLimiter limiter;
-  final Retries retries;
   /** Requests sent whose answer is not handled yet; tests wait for it to reach zero. */
   final AtomicInteger inFlight = new AtomicInteger();
   private final String name;
@@ -157,13 +155,12 @@ public final class CloudflarePurger implements Purger {
     this.purgeUri = URI.create(b.baseUri + "/client/v4/zones/" + zoneId + "/purge_cache");
     this.client = client;
     this.attemptTimeout = b.attemptTimeout;
-    this.retry = b.retry;
     this.deadline = b.deadline;
     this.concurrency = b.concurrency;
     this.clock = b.clock != null ? b.clock : Clock.systemUTC();
-    this.scheduler = b.scheduler != null ? b.scheduler : DefaultScheduler.INSTANCE;
+    this.scheduler = b.scheduler != null ? b.scheduler : Schedulers.shared();
     this.limiter = AccountLimiter.forAccount(accountId, limits, clock);
-    this.retries = new Retries(retry, b.random != null ? b.random : ThreadSafeRandom.INSTANCE);
+    this.retry = new Retry(b.retry, b.random != null ? b.random : Retry.defaultRandom());
     this.name = "cloudflare:" + zoneId;
     this.planner = new PurgePlanner(zoneId, hosts, purgePaths, limits);
   }
@@ -241,24 +238,6 @@ public final class CloudflarePurger implements Purger {
         + ", limits=[" + limiter.limits() + "], hosts=" + hosts + ", purgePaths=" + purgePaths
         + ", baseUri=" + baseUri + ", attemptTimeout=" + attemptTimeout + ", deadline=" + deadline
         + ", retry=" + retry + ", concurrency=" + concurrency + "]";
-  }
-
-  /** The scheduler shared by purgers built without one: one daemon thread that only starts work. */
-  private static final class DefaultScheduler {
-    static final ScheduledExecutorService INSTANCE = create();
-
-    private static ScheduledExecutorService create() {
-      ScheduledThreadPoolExecutor s =
-          new ScheduledThreadPoolExecutor(1, new DaemonThreads("fanout-cloudflare-scheduler"));
-      // Attempt timers are cancelled far more often than they fire; keep the queue small.
-      s.setRemoveOnCancelPolicy(true);
-      return s;
-    }
-  }
-
-  /** Backoff jitter for purgers built without a random source; safe from any thread. */
-  private static final class ThreadSafeRandom {
-    static final RandomGenerator INSTANCE = () -> ThreadLocalRandom.current().nextLong();
   }
 
   /**
@@ -580,8 +559,8 @@ public final class CloudflarePurger implements Purger {
 
     /**
      * Sets the scheduler that runs rate-limit waits, retries and attempt timeouts; its tasks are
-     * short and never block. Default: one shared daemon thread named {@code
-     * fanout-cloudflare-scheduler-1}. The purger never shuts a given scheduler down.
+     * short and never block. Default: one daemon thread named {@code
+     * fanout-timer-1}, shared by every component built without one. The purger never shuts a given scheduler down.
      *
      * @param scheduler the scheduler
      * @return this builder
@@ -593,7 +572,7 @@ public final class CloudflarePurger implements Purger {
     }
 
     /**
-     * Sets the random source for backoff jitter. Default: {@link ThreadLocalRandom} of the calling
+     * Sets the random source for backoff jitter. Default: {@link java.util.concurrent.ThreadLocalRandom} of the calling
      * thread. A given generator need not be thread-safe; the purger serialises its use.
      *
      * @param random the random source, e.g. a seeded {@code SplittableRandom} in tests
@@ -652,7 +631,7 @@ public final class CloudflarePurger implements Purger {
           .version(HttpClient.Version.HTTP_1_1)
           .connectTimeout(connectTimeout)
           .followRedirects(HttpClient.Redirect.NEVER)
-          .executor(Executors.newCachedThreadPool(new DaemonThreads("fanout-cloudflare-http")))
+          .executor(Executors.newCachedThreadPool(Schedulers.daemonThreads("fanout-cloudflare-http")))
           .build();
     }
 

@@ -3,7 +3,12 @@ package dev.fanout.cloudflare;
 import dev.fanout.ErrorKind;
 import dev.fanout.PurgeException;
 import dev.fanout.internal.CappedBody;
+import dev.fanout.internal.Futures;
+import dev.fanout.internal.Limiter;
+import dev.fanout.internal.Retry;
 import dev.fanout.internal.RetryAfter;
+import dev.fanout.internal.Tasks;
+import dev.fanout.internal.Timeouts;
 import dev.fanout.spi.PurgeResult;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -19,11 +24,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
@@ -53,7 +56,8 @@ final class PurgeRun {
   private final List<PurgeOp> ops;
   private final Instant deadline;
   private final CompletableFuture<PurgeResult> result = new CompletableFuture<>();
-  private final AtomicInteger next = new AtomicInteger();
+  /** Bounds the requests in progress, retries included: a request keeps its permit until it ends. */
+  private final Limiter concurrency;
   private final AtomicInteger remaining;
   private final AtomicInteger requests = new AtomicInteger();
   /** Cloudflare's id per request that succeeded ("" when it gave none); null if it did not. */
@@ -71,6 +75,7 @@ final class PurgeRun {
     this.invalidationId = invalidationId;
     this.ops = ops;
     this.deadline = purger.clock.instant().plus(purger.deadline);
+    this.concurrency = new Limiter(purger.concurrency, Runnable::run);
     this.remaining = new AtomicInteger(ops.size());
     this.ids = new AtomicReferenceArray<>(ops.size());
     this.failures = new AtomicReferenceArray<>(ops.size());
@@ -94,32 +99,13 @@ final class PurgeRun {
         }
       }
     });
-    for (int i = 0; i < Math.min(purger.concurrency, ops.size()); i++) {
-      startNext();
+    for (int i = 0; i < ops.size(); i++) {
+      int op = i;
+      // A request that ends hands its permit to the next; the limiter runs that one on the ending
+      // request's thread, after it, never nested (thousands fail at once when the run stops).
+      concurrency.acquireHere(() -> attempt(op, 1));
     }
     return result;
-  }
-
-  /**
-   * Starts the next request not yet started. Once the run is stopped, the rest are failed here in a
-   * loop, not by recursion, since there can be thousands of them.
-   */
-  private void startNext() {
-    while (true) {
-      int i = next.getAndIncrement();
-      if (i >= ops.size()) {
-        return;
-      }
-      Failure stopped = stop.get();
-      if (stopped == null) {
-        attempt(i, 1);
-        return;
-      }
-      if (record(i, null, notSent(i, stopped)) && remaining.decrementAndGet() == 0) {
-        complete();
-        return;
-      }
-    }
   }
 
   /** Takes attempt {@code n} of request {@code i} through the rate limit, then sends it. */
@@ -164,7 +150,7 @@ final class PurgeRun {
           .header("Content-Type", "application/json")
           .header("Accept", "application/json")
           .header("User-Agent", "fanout-cloudflare")
-          // Covers connect-to-headers only (Java 17); AttemptTimeout bounds the whole exchange.
+          // Covers connect-to-headers only (Java 17); Timeouts bounds the whole exchange.
           .timeout(purger.attemptTimeout)
           .build();
       log.debug("Cloudflare zone {}: {} attempt {}: POST {}", purger.zoneId, op.label(), n,
@@ -177,7 +163,9 @@ final class PurgeRun {
         // Cancelled while this request was being sent: the cancel handler may have missed it.
         http.cancel(true);
       }
-      sent = AttemptTimeout.within(http, purger.attemptTimeout, purger.scheduler);
+      sent = Timeouts.within(http, purger.attemptTimeout, purger.scheduler,
+          () -> new HttpTimeoutException(
+              "no complete response within " + purger.attemptTimeout.toMillis() + " ms"));
       requests.incrementAndGet();
     } catch (RuntimeException e) {
       purger.inFlight.decrementAndGet();
@@ -188,7 +176,7 @@ final class PurgeRun {
     sent.whenComplete((response, error) -> {
       try {
         if (error != null) {
-          onError(i, n, unwrap(error));
+          onError(i, n, Futures.unwrap(error));
         } else {
           onResponse(i, n, response);
         }
@@ -232,7 +220,8 @@ final class PurgeRun {
       // Someone else spends the account's tokens too: slow every purger of the account down.
       purger.limiter.throttled();
     }
-    if (Retries.retryable(status)) {
+    // 429 and every 5xx: a 500 from Cloudflare's API is as transient as a 502.
+    if (status == 429 || status >= 500) {
       Duration hint = RetryAfter.parse(response.headers().firstValue("Retry-After").orElse(null),
           purger.clock).orElse(null);
       ErrorKind kind = status == 429 ? ErrorKind.THROTTLED
@@ -278,8 +267,9 @@ final class PurgeRun {
       fail(i, ErrorKind.CANCELLED, "cancelled", cause);
       return;
     }
-    Retries.Decision d = purger.retries.next(n, hint, purger.clock.instant(), deadline);
-    if (!d.retry()) {
+    Retry.Decision d =
+        purger.retry.next(n, hint, Duration.between(purger.clock.instant(), deadline));
+    if (!d.again()) {
       fail(i, kind, detail + " (" + d.reason() + ")", cause);
       return;
     }
@@ -291,13 +281,17 @@ final class PurgeRun {
   /** Runs {@code task} on the scheduler after {@code delay}, unless the purge is cancelled. */
   private void later(Duration delay, Runnable task, int i) {
     AtomicReference<ScheduledFuture<?>> self = new AtomicReference<>();
-    ScheduledFuture<?> f = purger.scheduler.schedule(() -> {
+    ScheduledFuture<?> f = Tasks.schedule(purger.scheduler, delay, () -> {
       ScheduledFuture<?> me = self.get();
       if (me != null) {
         live.remove(me);
       }
       task.run();
-    }, delay.toNanos(), TimeUnit.NANOSECONDS);
+    });
+    if (f == null) {
+      fail(i, ErrorKind.CANCELLED, "not sent: the scheduler refused the wait", null);
+      return;
+    }
     self.set(f);
     live.add(f);
     if (f.isDone()) {
@@ -346,9 +340,8 @@ final class PurgeRun {
   private void finished() {
     if (remaining.decrementAndGet() == 0) {
       complete();
-    } else {
-      startNext();
     }
+    concurrency.release();
   }
 
   private void complete() {
@@ -407,13 +400,5 @@ final class PurgeRun {
     String m = t.getMessage();
     String name = t.getClass().getSimpleName();
     return m == null || m.isBlank() ? name : name + ": " + purger.token.scrub(m);
-  }
-
-  private static Throwable unwrap(Throwable t) {
-    Throwable e = t;
-    while (e instanceof CompletionException && e.getCause() != null) {
-      e = e.getCause();
-    }
-    return e;
   }
 }
