@@ -2,8 +2,10 @@ package dev.fanout.cloudfront;
 
 import static dev.fanout.internal.Checks.positive;
 
-import dev.fanout.internal.DaemonThreads;
 import dev.fanout.ErrorKind;
+import dev.fanout.internal.Retry;
+import dev.fanout.internal.Schedulers;
+import dev.fanout.internal.Tasks;
 import dev.fanout.Invalidation;
 import dev.fanout.PurgeException;
 import dev.fanout.spi.PurgeResult;
@@ -14,8 +16,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
@@ -162,11 +162,10 @@ public final class CloudFrontPurger implements Purger {
   private final Duration pollInterval;
   private final Duration limitWait;
   private final software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration requestOverride;
-  /** The engine's full-jitter formula with the limit-backoff bounds (its attempt count is unused). */
-  private final dev.fanout.RetryPolicy limitBackoffPolicy;
+  /** Resends at the limit: as many as fit before the batch's limit wait ends. */
+  private final Retry limitRetry;
   private final Clock clock;
   private final ScheduledExecutorService scheduler;
-  private final RandomGenerator random;
   private final Planner planner;
   private final InFlightBudget budget;
   private final AtomicBoolean refreshScheduled = new AtomicBoolean();
@@ -191,10 +190,11 @@ public final class CloudFrontPurger implements Purger {
         .apiCallAttemptTimeout(ownAttempt ? null : b.apiCallAttemptTimeout)
         .apiCallTimeout(ownCall ? null : b.apiCallTimeout)
         .build();
-    this.limitBackoffPolicy = new dev.fanout.RetryPolicy(1, b.limitBackoff, b.limitBackoffMax);
     this.clock = b.clock != null ? b.clock : Clock.systemUTC();
-    this.scheduler = b.scheduler != null ? b.scheduler : DefaultScheduler.INSTANCE;
-    this.random = b.random != null ? b.random : RandomGenerator.getDefault();
+    this.scheduler = b.scheduler != null ? b.scheduler : Schedulers.shared();
+    this.limitRetry = new Retry(
+        new dev.fanout.RetryPolicy(Integer.MAX_VALUE, b.limitBackoff, b.limitBackoffMax),
+        b.random != null ? b.random : Retry.defaultRandom());
     this.planner =
         new Planner(
             distributionId, tagInvalidation, collapseAbove, maxInFlightPaths, maxInFlightWildcards);
@@ -372,12 +372,9 @@ public final class CloudFrontPurger implements Purger {
     return limitWait;
   }
 
-  /** Full jitter: uniform in {@code [0, min(max, base * 2^attempt)]}. */
-  Duration limitBackoff(int attempt) {
-    // RandomGenerator implementations are not all thread-safe.
-    synchronized (random) {
-      return limitBackoffPolicy.backoff(attempt + 1, random);
-    }
+  /** When a batch at the limit is resent: full jitter, never past its limit wait. */
+  Retry limitRetry() {
+    return limitRetry;
   }
 
   /**
@@ -388,11 +385,9 @@ public final class CloudFrontPurger implements Purger {
     if (!budget.hasWaiters() || !refreshScheduled.compareAndSet(false, true)) {
       return;
     }
-    try {
-      scheduler.schedule(this::refresh, pollInterval.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (RuntimeException e) {
+    if (Tasks.schedule(scheduler, pollInterval, this::refresh) == null) {
       refreshScheduled.set(false);
-      LOG.debug("{}: could not schedule an in-flight refresh: {}", name, e.toString());
+      LOG.debug("{}: could not schedule an in-flight refresh: the scheduler refused it", name);
     }
   }
 
@@ -445,18 +440,6 @@ public final class CloudFrontPurger implements Purger {
 
   static boolean isCompleted(String status) {
     return "Completed".equalsIgnoreCase(status);
-  }
-
-  /** A shared daemon timer, created on first use only when no scheduler is given. */
-  private static final class DefaultScheduler {
-    static final ScheduledExecutorService INSTANCE = create();
-
-    private static ScheduledExecutorService create() {
-      ScheduledThreadPoolExecutor executor =
-          new ScheduledThreadPoolExecutor(1, new DaemonThreads("fanout-cloudfront-timer"));
-      executor.setRemoveOnCancelPolicy(true);
-      return executor;
-    }
   }
 
   /**
@@ -691,8 +674,8 @@ public final class CloudFrontPurger implements Purger {
 
     /**
      * Sets the scheduler for backoff and polling timers; its tasks only start asynchronous calls.
-     * Default: one shared daemon thread named {@code fanout-cloudfront-timer}, started on first
-     * use. A given scheduler is not shut down by the purger.
+     * Default: one daemon thread named {@code fanout-timer-1}, shared by every component built
+     * without one, started on first use. A given scheduler is not shut down by the purger.
      *
      * @param scheduler the scheduler
      * @return this builder
@@ -704,8 +687,9 @@ public final class CloudFrontPurger implements Purger {
     }
 
     /**
-     * Sets the random source for backoff jitter. Default {@link RandomGenerator#getDefault()}. The
-     * purger serialises its use, so it need not be thread-safe.
+     * Sets the random source for backoff jitter. Default: {@link
+     * java.util.concurrent.ThreadLocalRandom} of the calling thread. The purger serialises its use,
+     * so it need not be thread-safe.
      *
      * @param random the random source
      * @return this builder

@@ -2,6 +2,8 @@ package dev.fanout.cloudfront;
 
 import dev.fanout.ErrorKind;
 import dev.fanout.PurgeException;
+import dev.fanout.internal.Retry;
+import dev.fanout.internal.Tasks;
 import dev.fanout.spi.PurgeResult;
 import java.time.Duration;
 import java.time.Instant;
@@ -11,8 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -318,18 +320,15 @@ final class PurgeRun {
 
   private void backoff(BatchState s, CloudFrontErrors.Failure f) {
     Instant now = purger.clock().instant();
-    Duration delay = null;
+    Retry.Decision next;
     synchronized (this) {
-      Duration remaining = Duration.between(now, s.waitDeadline);
-      if (remaining.isNegative() || remaining.isZero()) {
-        delay = null;
-      } else {
-        Duration jittered = purger.limitBackoff(s.limitRetries++);
-        delay = jittered.compareTo(remaining) < 0 ? jittered : remaining;
+      next = purger.limitRetry().next(++s.limitRetries, null, Duration.between(now, s.waitDeadline));
+      if (next.again()) {
         s.phase = Phase.BACKOFF;
       }
     }
-    if (delay == null) {
+    Duration delay = next.delay();
+    if (!next.again()) {
       fail(
           s,
           new CloudFrontErrors.Failure(
@@ -701,12 +700,11 @@ final class PurgeRun {
             failAll(e);
           }
         };
-    try {
-      return purger.scheduler().schedule(guarded, delay.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (RuntimeException e) {
-      failAll(e);
-      return null;
+    ScheduledFuture<?> timer = Tasks.schedule(purger.scheduler(), delay, guarded);
+    if (timer == null) {
+      failAll(new RejectedExecutionException("the scheduler refused a timer"));
     }
+    return timer;
   }
 
   private void failAll(RuntimeException e) {
