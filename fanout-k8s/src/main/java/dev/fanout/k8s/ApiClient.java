@@ -2,6 +2,8 @@ package dev.fanout.k8s;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fanout.internal.Futures;
+import dev.fanout.internal.Timeouts;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -15,8 +17,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -115,16 +115,10 @@ final class ApiClient {
         http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
     // HttpRequest.timeout does not cover a body that stalls, so the whole exchange is bounded.
     CompletableFuture<JsonNode> result = new CompletableFuture<>();
-    ScheduledFuture<?> timer = scheduler.schedule(() -> {
-      if (result.completeExceptionally(new java.net.http.HttpTimeoutException(
-          "list timed out after " + requestTimeout.toMillis() + " ms"))) {
-        sent.cancel(true);
-      }
-    }, requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
-    sent.whenComplete((response, error) -> {
-      timer.cancel(false);
+    Timeouts.within(sent, requestTimeout, scheduler, () -> new java.net.http.HttpTimeoutException(
+        "list timed out after " + requestTimeout.toMillis() + " ms")).whenComplete((response, error) -> {
       if (error != null) {
-        result.completeExceptionally(DnsClient.unwrap(error));
+        result.completeExceptionally(Futures.unwrap(error));
         return;
       }
       if (response.statusCode() != 200) {
@@ -201,7 +195,7 @@ final class ApiClient {
     };
     http.sendAsync(request, bodyHandler).whenComplete((response, error) -> {
       if (error != null) {
-        opened.completeExceptionally(DnsClient.unwrap(error));
+        opened.completeExceptionally(Futures.unwrap(error));
       } else if (response.statusCode() != 200) {
         opened.completeExceptionally(failure(response.statusCode(),
             response.headers().firstValue("Retry-After"), response.body(), "watch"));
@@ -216,7 +210,7 @@ final class ApiClient {
 
   private <T> CompletableFuture<T> withAuthRetry(Call<T> call, String verb) {
     return call.send().exceptionallyCompose(e -> {
-      Throwable cause = DnsClient.unwrap(e);
+      Throwable cause = Futures.unwrap(e);
       if (!(cause instanceof ApiException api) || api.status != 401 || token == null) {
         return CompletableFuture.failedFuture(cause);
       }

@@ -2,9 +2,12 @@ package dev.fanout.k8s;
 
 import static dev.fanout.internal.Checks.positive;
 
-import dev.fanout.internal.DaemonThreads;
 import dev.fanout.DiscoveryException;
 import dev.fanout.Endpoint;
+import dev.fanout.RetryPolicy;
+import dev.fanout.internal.Futures;
+import dev.fanout.internal.Retry;
+import dev.fanout.internal.Schedulers;
 import dev.fanout.spi.Discovery;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -18,7 +21,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.random.RandomGenerator;
@@ -104,12 +106,13 @@ public final class DnsDiscovery implements Discovery {
   static final int MAX_CNAME_HOPS = 8;
 
   /** Retry backoff between attempts of one query. */
-  static final Backoff RETRY_BACKOFF = new Backoff(Duration.ofMillis(50), Duration.ofMillis(400));
+  static final Duration RETRY_BASE_DELAY = Duration.ofMillis(50);
+
+  /** Cap of the retry backoff between attempts of one query. */
+  static final Duration RETRY_MAX_DELAY = Duration.ofMillis(400);
 
   /** SRV targets whose addresses were not in the answer are looked up this many at a time. */
   static final int TARGET_LOOKUP_CONCURRENCY = 16;
-
-  private static volatile ScheduledExecutorService sharedScheduler;
 
   private final String name;
   private final List<Name> candidates;
@@ -146,8 +149,11 @@ public final class DnsDiscovery implements Discovery {
     List<Name> search = b.searchDomains != null ? b.searchDomains : system.searchPath();
     int ndots = b.ndots >= 0 ? b.ndots : system.ndots();
     this.candidates = candidates(b.parsedName, search, ndots);
-    ScheduledExecutorService scheduler = b.scheduler != null ? b.scheduler : sharedScheduler();
-    this.client = new DnsClient(servers, b.timeout, b.attempts, clock, scheduler, b.random);
+    ScheduledExecutorService scheduler = b.scheduler != null ? b.scheduler : Schedulers.shared();
+    Retry retry = new Retry(new RetryPolicy(b.attempts, RETRY_BASE_DELAY, RETRY_MAX_DELAY),
+        b.random);
+    this.client = new DnsClient(servers, retry, b.timeout.dividedBy(b.attempts), b.timeout, clock,
+        scheduler);
   }
 
   /**
@@ -231,7 +237,7 @@ public final class DnsDiscovery implements Discovery {
         }
       }
       if (error != null) {
-        Throwable cause = DnsClient.unwrap(error);
+        Throwable cause = Futures.unwrap(error);
         f.completeExceptionally(cause instanceof DiscoveryException ? cause
             : new DiscoveryException("DNS discovery of " + name + " failed: " + cause, cause));
         return;
@@ -373,20 +379,6 @@ public final class DnsDiscovery implements Discovery {
     return client.servers();
   }
 
-  private static ScheduledExecutorService sharedScheduler() {
-    ScheduledExecutorService s = sharedScheduler;
-    if (s == null) {
-      synchronized (DnsDiscovery.class) {
-        s = sharedScheduler;
-        if (s == null) {
-          s = Executors.newSingleThreadScheduledExecutor(new DaemonThreads("fanout-dns-timer"));
-          sharedScheduler = s;
-        }
-      }
-    }
-    return s;
-  }
-
   /**
    * Returns a description: the name, the port or SRV service, and the servers asked.
    *
@@ -420,7 +412,7 @@ public final class DnsDiscovery implements Discovery {
     private final List<AddressFilter.Cidr> allow = new ArrayList<>();
     private Clock clock = Clock.systemUTC();
     private ScheduledExecutorService scheduler;
-    private RandomGenerator random = RandomGenerator.getDefault();
+    private RandomGenerator random = Retry.defaultRandom();
 
     private Builder(String name) {
       Objects.requireNonNull(name, "name");
@@ -638,8 +630,8 @@ public final class DnsDiscovery implements Discovery {
     }
 
     /**
-     * Sets the scheduler for per-attempt timeouts and retry delays. Default: one shared daemon
-     * thread named {@code fanout-dns-timer-1}. The scheduler is not shut down by this class.
+     * Sets the scheduler for per-attempt timeouts and retry delays. Default: one daemon thread
+     * named {@code fanout-timer-1}, shared by every component built without one. The scheduler is not shut down by this class.
      *
      * @param scheduler the scheduler
      * @return this builder
@@ -650,7 +642,8 @@ public final class DnsDiscovery implements Discovery {
     }
 
     /**
-     * Sets the random source for retry jitter. Default {@link RandomGenerator#getDefault()}.
+     * Sets the random source for retry jitter; it need not be thread-safe. Default: {@link
+     * java.util.concurrent.ThreadLocalRandom} of the calling thread.
      *
      * @param random the generator
      * @return this builder

@@ -2,11 +2,14 @@ package dev.fanout.k8s;
 
 import static dev.fanout.internal.Checks.positive;
 
-import dev.fanout.internal.DaemonThreads;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fanout.DiscoveryException;
 import dev.fanout.Endpoint;
+import dev.fanout.RetryPolicy;
+import dev.fanout.internal.Futures;
+import dev.fanout.internal.Retry;
+import dev.fanout.internal.Schedulers;
 import dev.fanout.spi.Discovery;
 import java.io.IOException;
 import java.io.InputStream;
@@ -179,7 +182,9 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
         + (b.port > 0 ? String.valueOf(b.port) : "'" + b.portName + "'") + " at " + b.apiServer
         + (b.watch ? ", watch" : ", list") + "]";
     this.watcher = b.watch ? new SliceWatcher(api, this::listAll, parser, states, json, clock,
-        scheduler, b.random, new Backoff(b.backoffBase, b.backoffMax), b.idleTimeout,
+        scheduler, b.random,
+        new Retry(new RetryPolicy(Integer.MAX_VALUE, b.backoffBase, b.backoffMax), b.random),
+        b.idleTimeout,
         b.watchTimeout) : null;
   }
 
@@ -343,7 +348,7 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
   }
 
   private DiscoveryException toDiscovery(Throwable error, String verb) {
-    Throwable cause = DnsClient.unwrap(error);
+    Throwable cause = Futures.unwrap(error);
     if (cause instanceof DiscoveryException d) {
       return d;
     }
@@ -359,7 +364,7 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
       Map<String, List<Endpoint>> acc, String firstVersion, int pages, boolean restarted) {
     return api.list(pageSize, continueToken).handle((list, error) -> {
       if (error != null) {
-        Throwable cause = DnsClient.unwrap(error);
+        Throwable cause = Futures.unwrap(error);
         if (continueToken != null && !restarted && cause instanceof ApiClient.ApiException api
             && api.status == 410) {
           // The continue token expired between pages: start over from a fresh snapshot.
@@ -418,7 +423,7 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
     private Duration maxStaleness = DEFAULT_MAX_STALENESS;
     private Clock clock = Clock.systemUTC();
     private ScheduledExecutorService scheduler;
-    private RandomGenerator random = RandomGenerator.getDefault();
+    private RandomGenerator random = Retry.defaultRandom();
 
     private Builder() {}
 
@@ -714,8 +719,8 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
     }
 
     /**
-     * Sets the random source for backoff jitter and watch timeouts. Default {@link
-     * RandomGenerator#getDefault()}.
+     * Sets the random source for backoff jitter and watch timeouts; it need not be thread-safe.
+     * Default: {@link java.util.concurrent.ThreadLocalRandom} of the calling thread.
      *
      * @param random the generator
      * @return this builder
@@ -760,7 +765,7 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
       ExecutorService ownedHttp = null;
       HttpClient http = httpClient;
       if (http == null) {
-        ownedHttp = Executors.newCachedThreadPool(new DaemonThreads("fanout-k8s-http"));
+        ownedHttp = Executors.newCachedThreadPool(Schedulers.daemonThreads("fanout-k8s-http"));
         HttpClient.Builder hb = HttpClient.newBuilder().executor(ownedHttp)
             .connectTimeout(requestTimeout).followRedirects(HttpClient.Redirect.NEVER);
         if (caFile != null) {
@@ -772,7 +777,7 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
         http = hb.build();
       }
       ScheduledExecutorService ownedScheduler = scheduler == null
-          ? Executors.newSingleThreadScheduledExecutor(new DaemonThreads("fanout-k8s-timer"))
+          ? Schedulers.newTimer("fanout-k8s-timer")
           : null;
       KubernetesDiscovery d = new KubernetesDiscovery(this, http, ownedHttp,
           scheduler != null ? scheduler : ownedScheduler, ownedScheduler);
