@@ -133,7 +133,7 @@ final class PurgeRun {
       maybeFinish();
       return;
     }
-    Instant deadline = purger.clock().instant().plus(purger.limitWait());
+    Instant deadline = purger.clock().instant().plus(purger.deadline());
     CompletableFuture<InFlightBudget.Reservation> w =
         purger.budget().acquire(s.batch.nonWildcards(), s.batch.wildcards());
     synchronized (this) {
@@ -148,7 +148,7 @@ final class PurgeRun {
           plan.calls(),
           purger.inFlightPaths(),
           purger.inFlightWildcards());
-      ScheduledFuture<?> t = schedule(() -> onWaitExpired(s), purger.limitWait());
+      ScheduledFuture<?> t = schedule(() -> onWaitExpired(s), purger.deadline());
       synchronized (this) {
         s.timer = t;
       }
@@ -199,7 +199,7 @@ final class PurgeRun {
                 + ": batch "
                 + (s.batch.index() + 1)
                 + " waited "
-                + purger.limitWait()
+                + purger.deadline()
                 + " for room within the in-flight limits and was not sent",
             null));
   }
@@ -335,7 +335,7 @@ final class PurgeRun {
               f.action(),
               f.kind(),
               f.code(),
-              f.message() + "; still at the limit after waiting " + purger.limitWait(),
+              f.message() + "; still at the limit after waiting " + purger.deadline(),
               f.cause()));
       return;
     }

@@ -69,13 +69,14 @@ import java.util.regex.Pattern;
  *
  * <h2>Failures and retries</h2>
  *
- * <p>Each request is bounded by the {@linkplain Builder#requestTimeout(Duration) request timeout}
+ * <p>Each attempt is bounded by the {@linkplain Builder#attemptTimeout(Duration) attempt timeout}
  * (applied on the scheduler, since on Java 17 {@code HttpRequest.timeout} does not cover a stalled
  * body). Connection failures, timeouts and 5xx answers are retried with capped exponential backoff
  * and full jitter; 429 waits for the later of {@code Retry-After} and {@code
  * Fastly-RateLimit-Reset} (Fastly rate-limits purge-all, not key or URL purges; see
- * https://docs.fastly.com/api/). No retry starts later than {@linkplain Builder#maxWait(Duration)
- * maxWait} after the purge began: a wait that would end past it fails the request at once. 401
+ * https://docs.fastly.com/api/). No retry starts later than the {@linkplain
+ * Builder#deadline(Duration) deadline} after the purge began: a wait that would end past it fails
+ * the request at once. 401
  * and 403 are not retried: they stop the whole purge (no further request is sent) with a message
  * naming the service id. Redirects are never followed.
  *
@@ -113,11 +114,11 @@ public final class FastlyPurger implements Purger {
   /** Default connect timeout of the client the purger builds when none is given. */
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
-  /** Default bound on one request, from sending it to having read its whole response. */
-  public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
+  /** Default bound on one attempt, from sending it to having read its whole response. */
+  public static final Duration DEFAULT_ATTEMPT_TIMEOUT = Duration.ofSeconds(10);
 
-  /** Default time after the start of a purge past which no retry starts. */
-  public static final Duration DEFAULT_MAX_WAIT = Duration.ofSeconds(30);
+  /** Default deadline of a purge: no retry starts later than this after it began. */
+  public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(30);
 
   /** Default number of purge requests one {@link #purge(Invalidation)} call has in flight. */
   public static final int DEFAULT_CONCURRENCY = 8;
@@ -143,9 +144,8 @@ public final class FastlyPurger implements Purger {
   final boolean purgeAll;
   final URI baseUri;
   final HttpClient client;
-  final Duration requestTimeout;
-  final RetryPolicy retryPolicy;
-  final Duration maxWait;
+  final Duration attemptTimeout;
+  final Duration deadline;
   final int concurrency;
   final Clock clock;
   final ScheduledExecutorService scheduler;
@@ -162,13 +162,12 @@ public final class FastlyPurger implements Purger {
     this.purgeAll = b.purgeAll;
     this.baseUri = b.baseUri;
     this.client = client;
-    this.requestTimeout = b.requestTimeout;
-    this.retryPolicy = b.retryPolicy;
-    this.maxWait = b.maxWait;
+    this.attemptTimeout = b.attemptTimeout;
+    this.deadline = b.deadline;
     this.concurrency = b.concurrency;
     this.clock = b.clock != null ? b.clock : Clock.systemUTC();
     this.scheduler = b.scheduler != null ? b.scheduler : Schedulers.shared();
-    this.retry = new Retry(retryPolicy, b.random != null ? b.random : Retry.defaultRandom());
+    this.retry = new Retry(b.retry, b.random != null ? b.random : Retry.defaultRandom());
     this.name = "fastly:" + serviceId;
     this.planner = new PurgePlanner(this);
   }
@@ -225,8 +224,8 @@ public final class FastlyPurger implements Purger {
   public String toString() {
     return "FastlyPurger[service=" + serviceId + ", apiToken=" + token + ", hosts=" + hosts
         + ", purgePaths=" + purgePaths + ", softPurge=" + softPurge + ", purgeAll=" + purgeAll
-        + ", baseUri=" + baseUri + ", requestTimeout=" + requestTimeout + ", maxWait=" + maxWait
-        + ", retry=" + retryPolicy + ", concurrency=" + concurrency + "]";
+        + ", baseUri=" + baseUri + ", attemptTimeout=" + attemptTimeout + ", deadline=" + deadline
+        + ", retry=" + retry + ", concurrency=" + concurrency + "]";
   }
 
   /**
@@ -245,9 +244,9 @@ public final class FastlyPurger implements Purger {
     private URI baseUri = DEFAULT_BASE_URI;
     private HttpClient httpClient;
     private Duration connectTimeout;
-    private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
-    private RetryPolicy retryPolicy = RetryPolicy.defaults();
-    private Duration maxWait = DEFAULT_MAX_WAIT;
+    private Duration attemptTimeout = DEFAULT_ATTEMPT_TIMEOUT;
+    private RetryPolicy retry = RetryPolicy.defaults();
+    private Duration deadline = DEFAULT_DEADLINE;
     private int concurrency = DEFAULT_CONCURRENCY;
     private Clock clock;
     private ScheduledExecutorService scheduler;
@@ -443,17 +442,17 @@ public final class FastlyPurger implements Purger {
     }
 
     /**
-     * Sets the bound on one request, from sending it to having read its whole response; on expiry
-     * the request is cancelled and counts as a retryable timeout. Default {@link
-     * #DEFAULT_REQUEST_TIMEOUT}.
+     * Sets the bound on one attempt of one request, from sending it to having read its whole
+     * response; on expiry the request is cancelled and counts as a retryable timeout. Default
+     * {@link #DEFAULT_ATTEMPT_TIMEOUT}.
      *
-     * @param requestTimeout the timeout, {@code > 0}
+     * @param attemptTimeout the timeout, {@code > 0}
      * @return this builder
-     * @throws NullPointerException if {@code requestTimeout} is null
+     * @throws NullPointerException if {@code attemptTimeout} is null
      * @throws IllegalArgumentException if it is not positive
      */
-    public Builder requestTimeout(Duration requestTimeout) {
-      this.requestTimeout = positive(requestTimeout, "requestTimeout");
+    public Builder attemptTimeout(Duration attemptTimeout) {
+      this.attemptTimeout = positive(attemptTimeout, "attemptTimeout");
       return this;
     }
 
@@ -462,32 +461,33 @@ public final class FastlyPurger implements Purger {
      * Default {@link RetryPolicy#defaults()}: 5 attempts, full-jitter backoff from 100 ms capped at
      * 5 s. A 429's {@code Retry-After} or {@code Fastly-RateLimit-Reset} replaces the backoff.
      *
-     * @param retryPolicy the policy; {@link RetryPolicy#none()} disables retries
+     * @param retry the policy; {@link RetryPolicy#none()} disables retries
      * @return this builder
-     * @throws NullPointerException if {@code retryPolicy} is null
+     * @throws NullPointerException if {@code retry} is null
      */
-    public Builder retryPolicy(RetryPolicy retryPolicy) {
-      this.retryPolicy = Objects.requireNonNull(retryPolicy, "retryPolicy");
+    public Builder retry(RetryPolicy retry) {
+      this.retry = Objects.requireNonNull(retry, "retry");
       return this;
     }
 
     /**
-     * Sets the longest a purge keeps retrying: no retry starts later than this after {@link
-     * FastlyPurger#purge(Invalidation)} was called, and a request whose next wait (backoff, {@code
-     * Retry-After}, rate-limit reset) would end later fails at once. Default {@link
-     * #DEFAULT_MAX_WAIT}. The engine's overall deadline still applies on top.
+     * Sets the deadline of the whole purge, retries included: no retry starts later than this
+     * after {@link FastlyPurger#purge(Invalidation)} was called, and a request whose next wait
+     * (backoff, {@code Retry-After}, rate-limit reset) would end later fails at once; an attempt
+     * started before it ends within {@link #attemptTimeout(Duration)}. Default {@link
+     * #DEFAULT_DEADLINE}. The invalidator's overall deadline still applies on top.
      *
-     * @param maxWait the limit, {@code >= 0} ({@code 0} means no retries)
+     * @param deadline the limit, {@code >= 0} ({@code 0} means no retries)
      * @return this builder
-     * @throws NullPointerException if {@code maxWait} is null
+     * @throws NullPointerException if {@code deadline} is null
      * @throws IllegalArgumentException if it is negative
      */
-    public Builder maxWait(Duration maxWait) {
-      Objects.requireNonNull(maxWait, "maxWait");
-      if (maxWait.isNegative()) {
-        throw new IllegalArgumentException("maxWait must be >= 0: " + maxWait);
+    public Builder deadline(Duration deadline) {
+      Objects.requireNonNull(deadline, "deadline");
+      if (deadline.isNegative()) {
+        throw new IllegalArgumentException("deadline must be >= 0: " + deadline);
       }
-      this.maxWait = maxWait;
+      this.deadline = deadline;
       return this;
     }
 
@@ -508,7 +508,7 @@ public final class FastlyPurger implements Purger {
     }
 
     /**
-     * Sets the clock for {@code maxWait}, {@code Retry-After} dates and rate-limit resets. Default
+     * Sets the clock for the {@code deadline}, {@code Retry-After} dates and rate-limit resets. Default
      * {@link Clock#systemUTC()}.
      *
      * @param clock the clock

@@ -76,7 +76,7 @@ final class PurgeRun {
     this.purger = purger;
     this.invalidationId = invalidationId;
     this.ops = ops;
-    this.retryDeadline = purger.clock.instant().plus(purger.maxWait);
+    this.retryDeadline = purger.clock.instant().plus(purger.deadline);
     this.limiter = new Limiter(purger.concurrency, Runnable::run);
     this.remaining = new AtomicInteger(ops.size());
     this.ids = new AtomicReferenceArray<>(ops.size());
@@ -150,7 +150,7 @@ final class PurgeRun {
         .header("Accept", "application/json")
         .header("User-Agent", "fanout-fastly")
         // Covers connect-to-headers only (Java 17); send() bounds the whole exchange.
-        .timeout(purger.requestTimeout);
+        .timeout(purger.attemptTimeout);
     if (op.surrogateKeys() != null) {
       b.header(SurrogateKeys.HEADER, op.surrogateKeys());
     }
@@ -170,9 +170,9 @@ final class PurgeRun {
       // Cancelled while this request was being sent: the cancel handler may have missed it.
       http.cancel(true);
     }
-    return Timeouts.within(http, purger.requestTimeout, purger.scheduler,
+    return Timeouts.within(http, purger.attemptTimeout, purger.scheduler,
         () -> new HttpTimeoutException(
-            "no complete response within " + purger.requestTimeout.toMillis() + " ms"));
+            "no complete response within " + purger.attemptTimeout.toMillis() + " ms"));
   }
 
   private void onResponse(int i, int n, HttpResponse<byte[]> response) {

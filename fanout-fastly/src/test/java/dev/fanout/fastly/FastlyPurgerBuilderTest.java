@@ -27,10 +27,10 @@ class FastlyPurgerBuilderTest {
     assertThat(p.softPurge).isTrue();
     assertThat(p.purgeAll).isFalse();
     assertThat(p.purgePaths).isTrue();
-    assertThat(p.requestTimeout).isEqualTo(Duration.ofSeconds(10));
-    assertThat(p.maxWait).isEqualTo(Duration.ofSeconds(30));
+    assertThat(p.attemptTimeout).isEqualTo(Duration.ofSeconds(10));
+    assertThat(p.deadline).isEqualTo(Duration.ofSeconds(30));
     assertThat(p.concurrency).isEqualTo(8);
-    assertThat(p.retryPolicy).isEqualTo(dev.fanout.RetryPolicy.defaults());
+    assertThat(p.retry.policy()).isEqualTo(dev.fanout.RetryPolicy.defaults());
     assertThat(p.client.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
     assertThat(p.client.followRedirects()).isEqualTo(HttpClient.Redirect.NEVER);
     assertThat(p.client.connectTimeout()).contains(Duration.ofSeconds(5));
@@ -107,12 +107,12 @@ class FastlyPurgerBuilderTest {
 
   @Test
   void badNumbersShouldBeRejected() {
-    assertThatThrownBy(() -> valid().requestTimeout(Duration.ZERO))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("requestTimeout");
+    assertThatThrownBy(() -> valid().attemptTimeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("attemptTimeout");
     assertThatThrownBy(() -> valid().connectTimeout(Duration.ofSeconds(-1)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("connectTimeout");
-    assertThatThrownBy(() -> valid().maxWait(Duration.ofSeconds(-1)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxWait");
+    assertThatThrownBy(() -> valid().deadline(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("deadline");
     assertThatThrownBy(() -> valid().concurrency(0))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("concurrency");
     assertThatThrownBy(() -> valid().serviceId(null))

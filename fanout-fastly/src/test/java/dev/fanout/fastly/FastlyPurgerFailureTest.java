@@ -111,9 +111,9 @@ class FastlyPurgerFailureTest {
   }
 
   @Test
-  void aResetBeyondMaxWaitShouldFailAtOnceInsteadOfWaiting() {
-    // Given: the hourly limit resets in an hour; maxWait is 30 s
-    FastlyPurger purger = h.purger().maxWait(Duration.ofSeconds(30)).build();
+  void aResetBeyondTheDeadlineShouldFailAtOnceInsteadOfWaiting() {
+    // Given: the hourly limit resets in an hour; the deadline is 30 s
+    FastlyPurger purger = h.purger().deadline(Duration.ofSeconds(30)).build();
     h.server.enqueue(status(429, "{\"msg\":\"Too many requests\"}",
         "Fastly-RateLimit-Reset", String.valueOf(nowEpochSecond() + 3600)));
 
@@ -170,7 +170,7 @@ class FastlyPurgerFailureTest {
   @Test
   void serverErrorsShouldStopAfterMaxAttempts() {
     // Given
-    FastlyPurger purger = h.purger().retryPolicy(POLICY.withMaxAttempts(2)).build();
+    FastlyPurger purger = h.purger().retry(POLICY.withMaxAttempts(2)).build();
     h.server.enqueue(status(503, ""), status(504, "{\"msg\":\"Gateway timeout\"}"));
 
     // When
@@ -187,9 +187,9 @@ class FastlyPurgerFailureTest {
   }
 
   @Test
-  void aBackoffPastMaxWaitShouldFailInsteadOfWaiting() {
-    // Given: maxWait of zero allows no retry at all
-    FastlyPurger purger = h.purger().maxWait(Duration.ZERO).build();
+  void aBackoffPastTheDeadlineShouldFailInsteadOfWaiting() {
+    // Given: a deadline of zero allows no retry at all
+    FastlyPurger purger = h.purger().deadline(Duration.ZERO).build();
     h.server.enqueue(status(503, ""));
 
     // When
@@ -271,7 +271,7 @@ class FastlyPurgerFailureTest {
       port = s.getLocalPort();
     }
     FastlyPurger purger = h.purger().baseUri(URI.create("http://127.0.0.1:" + port))
-        .retryPolicy(POLICY.withMaxAttempts(2)).build();
+        .retry(POLICY.withMaxAttempts(2)).build();
 
     // When
     CompletionStage<PurgeResult> stage = purger.purge(Invalidation.ofTags("post:42"));
@@ -307,7 +307,7 @@ class FastlyPurgerFailureTest {
   @Test
   void aStalledBodyShouldTimeOutOnTheSchedulerAndBeRetried() {
     // Given: headers arrive, then the body stalls (HttpRequest.timeout would not fire on Java 17)
-    FastlyPurger purger = h.purger().requestTimeout(Duration.ofSeconds(3)).build();
+    FastlyPurger purger = h.purger().attemptTimeout(Duration.ofSeconds(3)).build();
     h.server.enqueue(FakeFastly.stallBody());
 
     // When
@@ -329,8 +329,8 @@ class FastlyPurgerFailureTest {
   @Test
   void aStalledBodyOnEveryAttemptShouldEndAsATimeout() {
     // Given
-    FastlyPurger purger = h.purger().requestTimeout(Duration.ofSeconds(3))
-        .retryPolicy(RetryPolicy.none()).build();
+    FastlyPurger purger = h.purger().attemptTimeout(Duration.ofSeconds(3))
+        .retry(RetryPolicy.none()).build();
     h.server.enqueue(FakeFastly.stallBody());
 
     // When

@@ -44,17 +44,17 @@ final class ApiClient {
   private final TokenSource token;
   private final ObjectMapper json;
   private final ScheduledExecutorService scheduler;
-  private final Duration requestTimeout;
+  private final Duration attemptTimeout;
 
   ApiClient(HttpClient http, URI apiServer, String namespace, String service, TokenSource token,
-      ObjectMapper json, ScheduledExecutorService scheduler, Duration requestTimeout) {
+      ObjectMapper json, ScheduledExecutorService scheduler, Duration attemptTimeout) {
     this.http = http;
     this.namespace = namespace;
     this.service = service;
     this.token = token;
     this.json = json;
     this.scheduler = scheduler;
-    this.requestTimeout = requestTimeout;
+    this.attemptTimeout = attemptTimeout;
     String base = apiServer.toString();
     this.collection = URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base)
         + "/apis/discovery.k8s.io/v1/namespaces/" + encode(namespace) + "/endpointslices");
@@ -106,7 +106,7 @@ final class ApiClient {
   private CompletableFuture<JsonNode> sendList(URI uri) {
     HttpRequest request;
     try {
-      request = request(uri).timeout(requestTimeout).build();
+      request = request(uri).timeout(attemptTimeout).build();
     } catch (IOException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -115,8 +115,8 @@ final class ApiClient {
         http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
     // HttpRequest.timeout does not cover a body that stalls, so the whole exchange is bounded.
     CompletableFuture<JsonNode> result = new CompletableFuture<>();
-    Timeouts.within(sent, requestTimeout, scheduler, () -> new java.net.http.HttpTimeoutException(
-        "list timed out after " + requestTimeout.toMillis() + " ms")).whenComplete((response, error) -> {
+    Timeouts.within(sent, attemptTimeout, scheduler, () -> new java.net.http.HttpTimeoutException(
+        "list timed out after " + attemptTimeout.toMillis() + " ms")).whenComplete((response, error) -> {
       if (error != null) {
         result.completeExceptionally(Futures.unwrap(error));
         return;
