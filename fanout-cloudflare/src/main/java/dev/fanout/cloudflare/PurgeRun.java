@@ -11,7 +11,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -34,7 +33,7 @@ final class PurgeRun extends PurgeRequests {
   private final List<PurgeOp> ops;
 
   PurgeRun(CloudflarePurger purger, String invalidationId, List<PurgeOp> ops) {
-    super(ops.size(), purger.concurrency, purger.scheduler, purger.retry, purger.clock,
+    super(purger.name(), ops, purger.concurrency, purger.scheduler, purger.retry, purger.clock,
         purger.deadline);
     this.purger = purger;
     this.invalidationId = invalidationId;
@@ -172,23 +171,8 @@ final class PurgeRun extends PurgeRequests {
   }
 
   @Override
-  protected String label(int i) {
-    return ops.get(i).label();
-  }
-
-  @Override
-  protected Collection<String> covers(int i) {
-    return ops.get(i).covers();
-  }
-
-  @Override
   protected String scrub(String text) {
     return purger.token.scrub(text);
-  }
-
-  @Override
-  protected String purgerName() {
-    return purger.name();
   }
 
   @Override

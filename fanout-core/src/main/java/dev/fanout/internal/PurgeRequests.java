@@ -11,7 +11,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -52,9 +51,29 @@ public abstract class PurgeRequests {
    */
   protected record Failure(int op, ErrorKind kind, String detail, Throwable cause) {}
 
+  /** One API request of a purge, as its purger planned it. */
+  public interface Request {
+    /**
+     * Returns a short, secret-free description for logs and reports, e.g. {@code key batch 2/3
+     * (256 keys)}.
+     *
+     * @return the label
+     */
+    String label();
+
+    /**
+     * Returns the tags and paths this request purges: what stays stale if it fails.
+     *
+     * @return the tags and paths
+     */
+    List<String> covers();
+  }
+
   /** What the caller gets. */
   protected final CompletableFuture<PurgeResult> result = new CompletableFuture<>();
 
+  private final List<? extends Request> requests;
+  private final String name;
   private final int count;
   private final ScheduledExecutorService scheduler;
   private final Retry retry;
@@ -74,18 +93,21 @@ public abstract class PurgeRequests {
   private final Set<Future<?>> live = ConcurrentHashMap.newKeySet();
 
   /**
-   * Prepares a purge of {@code count} requests.
+   * Prepares a purge.
    *
-   * @param count how many requests
+   * @param name the purger's name, for results and exceptions
+   * @param requests the requests, in order
    * @param concurrency how many may be in progress at once, retries included, {@code >= 1}
    * @param scheduler runs retries and waits
    * @param retry when a failed request is tried again
    * @param clock the clock of the deadline
    * @param deadline no retry starts later than this after now
    */
-  protected PurgeRequests(int count, int concurrency, ScheduledExecutorService scheduler,
-      Retry retry, Clock clock, Duration deadline) {
-    this.count = count;
+  protected PurgeRequests(String name, List<? extends Request> requests, int concurrency,
+      ScheduledExecutorService scheduler, Retry retry, Clock clock, Duration deadline) {
+    this.name = name;
+    this.requests = List.copyOf(requests);
+    this.count = requests.size();
     this.scheduler = scheduler;
     this.retry = retry;
     this.clock = clock;
@@ -109,23 +131,6 @@ public abstract class PurgeRequests {
   protected abstract void attempt(int i, int n);
 
   /**
-   * Returns the short name of request {@code i} for messages, e.g. {@code key batch 2/3 (256
-   * keys)}.
-   *
-   * @param i the request
-   * @return the label
-   */
-  protected abstract String label(int i);
-
-  /**
-   * Returns what request {@code i} purges (its tags and paths): what is not purged if it fails.
-   *
-   * @param i the request
-   * @return the tags and paths
-   */
-  protected abstract Collection<String> covers(int i);
-
-  /**
    * Removes secrets (an API token a server echoed) from a text.
    *
    * @param text the text
@@ -141,13 +146,6 @@ public abstract class PurgeRequests {
    * @return the message
    */
   protected abstract String failureMessage(Failure main, String where);
-
-  /**
-   * Returns the purger's name for results and exceptions.
-   *
-   * @return the name
-   */
-  protected abstract String purgerName();
 
   /**
    * Returns the instant after which no attempt of this purge starts.
@@ -166,7 +164,7 @@ public abstract class PurgeRequests {
    */
   public CompletableFuture<PurgeResult> start() {
     if (count == 0) {
-      result.complete(PurgeResult.succeeded(purgerName(), 0, List.of()));
+      result.complete(PurgeResult.succeeded(name, 0, List.of()));
       return result;
     }
     result.whenComplete((r, e) -> {
@@ -396,25 +394,25 @@ public abstract class PurgeRequests {
         purgeIds.addAll(opIds);
       } else {
         failed.add(failures.get(i));
-        notPurged.addAll(covers(i));
+        notPurged.addAll(requests.get(i).covers());
       }
     }
     // A path purged on several hosts is stale if any of its requests failed, even when another
     // succeeded, so notPurged is exactly what the failed requests cover.
-    int requests = sent.get();
+    int sentCount = sent.get();
     if (failed.isEmpty()) {
-      result.complete(PurgeResult.succeeded(purgerName(), requests, List.copyOf(purgeIds)));
+      result.complete(PurgeResult.succeeded(name, sentCount, List.copyOf(purgeIds)));
       return;
     }
     Failure main = mainFailure(failed);
-    String where = main.op() >= 0 ? label(main.op()) + ": " : "";
+    String where = main.op() >= 0 ? requests.get(main.op()).label() + ": " : "";
     if (succeeded == 0) {
-      result.completeExceptionally(new PurgeException(purgerName(), main.kind(),
+      result.completeExceptionally(new PurgeException(name, main.kind(),
           failureMessage(main, where), main.cause()));
       return;
     }
     String detail = failed.size() + " of " + count + " requests failed; " + where + main.detail();
-    result.complete(new PurgeResult(purgerName(), PurgeResult.Status.FAILED, requests,
+    result.complete(new PurgeResult(name, PurgeResult.Status.FAILED, sentCount,
         List.copyOf(purgeIds), List.copyOf(notPurged), main.kind(), detail, Duration.ZERO));
   }
 

@@ -16,7 +16,6 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -41,7 +40,7 @@ final class PurgeRun extends PurgeRequests {
   private final List<PurgeOp> ops;
 
   PurgeRun(FastlyPurger purger, String invalidationId, List<PurgeOp> ops) {
-    super(ops.size(), purger.concurrency, purger.scheduler, purger.retry, purger.clock,
+    super(purger.name(), ops, purger.concurrency, purger.scheduler, purger.retry, purger.clock,
         purger.deadline);
     this.purger = purger;
     this.invalidationId = invalidationId;
@@ -166,23 +165,8 @@ final class PurgeRun extends PurgeRequests {
   }
 
   @Override
-  protected String label(int i) {
-    return ops.get(i).label();
-  }
-
-  @Override
-  protected Collection<String> covers(int i) {
-    return ops.get(i).covers();
-  }
-
-  @Override
   protected String scrub(String text) {
     return purger.token.scrub(text);
-  }
-
-  @Override
-  protected String purgerName() {
-    return purger.name();
   }
 
   @Override
