@@ -6,13 +6,12 @@ import dev.fanout.ErrorKind;
 import dev.fanout.Invalidation;
 import dev.fanout.PurgeException;
 import dev.fanout.RetryPolicy;
+import dev.fanout.internal.HttpClients;
 import dev.fanout.internal.Retry;
 import dev.fanout.internal.Schedulers;
 import dev.fanout.spi.PurgeResult;
 import dev.fanout.spi.Purger;
-import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
@@ -23,7 +22,6 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
@@ -439,7 +437,7 @@ public final class CloudflarePurger implements Purger {
         throw new IllegalArgumentException(
             "baseUri must have a host and no query, fragment or user info: " + baseUri);
       }
-      if (scheme.equals("http") && !isLoopback(baseUri.getHost())) {
+      if (scheme.equals("http") && !HttpClients.isLoopbackLiteral(baseUri.getHost())) {
         throw new IllegalArgumentException(
             "baseUri must use https unless it is a loopback address: " + baseUri);
       }
@@ -621,32 +619,9 @@ public final class CloudflarePurger implements Purger {
       PurgeLimits l = limits != null ? limits : plan.limits();
       // Checked before a client (and its threads) exists.
       AccountLimiter.forAccount(accountId, l, clock != null ? clock : Clock.systemUTC());
-      HttpClient c = httpClient != null ? httpClient : defaultClient(
+      HttpClient c = httpClient != null ? httpClient : HttpClients.newClient("fanout-cloudflare-http",
           connectTimeout != null ? connectTimeout : DEFAULT_CONNECT_TIMEOUT);
       return new CloudflarePurger(this, c, l);
-    }
-
-    private static HttpClient defaultClient(Duration connectTimeout) {
-      return HttpClient.newBuilder()
-          .version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(connectTimeout)
-          .followRedirects(HttpClient.Redirect.NEVER)
-          .executor(Executors.newCachedThreadPool(Schedulers.daemonThreads("fanout-cloudflare-http")))
-          .build();
-    }
-
-    private static boolean isLoopback(String host) {
-      String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-      // Only literal addresses count (no DNS lookup happens for them): a name such as localhost
-      // could resolve anywhere.
-      if (!h.matches("[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")) {
-        return false;
-      }
-      try {
-        return InetAddress.getByName(h).isLoopbackAddress();
-      } catch (UnknownHostException e) {
-        return false;
-      }
     }
   }
 }

@@ -2,6 +2,7 @@ package dev.fanout.fastly;
 
 import static dev.fanout.internal.Checks.positive;
 
+import dev.fanout.internal.HttpClients;
 import dev.fanout.internal.Retry;
 import dev.fanout.internal.Schedulers;
 import dev.fanout.ErrorKind;
@@ -10,9 +11,7 @@ import dev.fanout.PurgeException;
 import dev.fanout.RetryPolicy;
 import dev.fanout.spi.PurgeResult;
 import dev.fanout.spi.Purger;
-import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
@@ -23,7 +22,6 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.random.RandomGenerator;
 import java.util.regex.Pattern;
@@ -400,7 +398,7 @@ public final class FastlyPurger implements Purger {
         throw new IllegalArgumentException(
             "baseUri must have a host and no query, fragment or user info: " + baseUri);
       }
-      if (scheme.equals("http") && !isLoopback(baseUri.getHost())) {
+      if (scheme.equals("http") && !HttpClients.isLoopbackLiteral(baseUri.getHost())) {
         throw new IllegalArgumentException(
             "baseUri must use https unless it is a loopback address: " + baseUri);
       }
@@ -572,33 +570,9 @@ public final class FastlyPurger implements Purger {
             "connectTimeout applies only to the client the purger builds; set it on the given"
                 + " httpClient instead");
       }
-      HttpClient c = httpClient != null ? httpClient : defaultClient(
+      HttpClient c = httpClient != null ? httpClient : HttpClients.newClient("fanout-fastly-http",
           connectTimeout != null ? connectTimeout : DEFAULT_CONNECT_TIMEOUT);
       return new FastlyPurger(this, c);
-    }
-
-    private static HttpClient defaultClient(Duration connectTimeout) {
-      return HttpClient.newBuilder()
-          .version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(connectTimeout)
-          .followRedirects(HttpClient.Redirect.NEVER)
-          .executor(Executors.newCachedThreadPool(Schedulers.daemonThreads("fanout-fastly-http")))
-          .build();
-    }
-
-
-    private static boolean isLoopback(String host) {
-      String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-      // Only literal addresses count (no DNS lookup happens for them): a name such as localhost
-      // could resolve anywhere.
-      if (!h.matches("[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")) {
-        return false;
-      }
-      try {
-        return InetAddress.getByName(h).isLoopbackAddress();
-      } catch (UnknownHostException e) {
-        return false;
-      }
     }
   }
 }
