@@ -1,5 +1,7 @@
 package dev.fanout;
 
+import dev.fanout.internal.Futures;
+import dev.fanout.internal.Tasks;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -7,13 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 
 /**
@@ -387,12 +384,10 @@ final class Coalescer {
   private void arm(Duration delay) {
     cancelTimer();
     long token = ++timerToken;
-    try {
-      timer = engine.scheduler.schedule(() -> onTimer(token), delay.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (RejectedExecutionException e) {
+    timer = Tasks.schedule(engine.scheduler, delay, () -> onTimer(token));
+    if (timer == null) {
       // No timer can fire: rather than wait forever, flush as soon as nothing else runs.
-      Engine.LOG.warn("coalescer timer rejected by the scheduler; flushing without waiting", e);
-      timer = null;
+      Engine.LOG.warn("coalescer timer rejected by the scheduler; flushing without waiting");
       due = "scheduler unavailable";
     }
   }
@@ -444,7 +439,7 @@ final class Coalescer {
   private CompletableFuture<Void> settle(Batch b, List<Integer> members, InvalidationReport report,
       Throwable error) {
     if (error != null) {
-      Throwable cause = unwrap(error);
+      Throwable cause = Futures.unwrap(error);
       if (cause instanceof InvalidatorClosedException) {
         cause = new InvalidatorClosedException("flush " + b.id
             + ", which carried this submission, did not finish: " + cause.getMessage());
@@ -533,12 +528,4 @@ final class Coalescer {
     b.done.complete(null);
   }
 
-  private static Throwable unwrap(Throwable e) {
-    Throwable t = Objects.requireNonNull(e, "e");
-    while ((t instanceof CompletionException || t instanceof ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
-  }
 }

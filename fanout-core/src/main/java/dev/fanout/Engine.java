@@ -1,11 +1,12 @@
 package dev.fanout;
 
+import dev.fanout.internal.Tasks;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
@@ -56,17 +57,13 @@ final class Engine {
    * asynchronous work, so running one inline is cheap.
    */
   void execute(Runnable task) {
-    try {
-      executor.execute(task);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      if (stopped) {
-        // Closed: whatever the task would do is refused at its gate anyway, and every future it
-        // could complete was failed by close().
-        return;
-      }
-      LOG.debug("executor refused a task; running it on the calling thread");
-      task.run();
+    if (Tasks.execute(executor, task) || stopped) {
+      // Refused once closed: whatever the task would do is refused at its gate anyway, and every
+      // future it could complete was failed by close().
+      return;
     }
+    LOG.debug("executor refused a task; running it on the calling thread");
+    task.run();
   }
 
   /**
@@ -116,8 +113,8 @@ final class Engine {
     }
   }
 
-  /** RandomGenerator implementations are not all thread-safe; attempts draw from many threads. */
-  synchronized Duration backoff(RetryPolicy policy, int failedAttempt) {
-    return policy.backoff(failedAttempt, random);
+  /** What a call bounded by {@code timeout} fails with when it did not complete in time. */
+  static TimeoutException timedOut(String what, Duration timeout) {
+    return new TimeoutException(what + " did not complete within " + timeout.toMillis() + " ms");
   }
 }

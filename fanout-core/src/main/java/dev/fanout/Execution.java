@@ -1,5 +1,7 @@
 package dev.fanout;
 
+import dev.fanout.internal.Tasks;
+import dev.fanout.internal.Timeouts;
 import dev.fanout.spi.PurgeResult;
 import dev.fanout.spi.Purger;
 import java.time.Duration;
@@ -52,13 +54,11 @@ final class Execution {
           "invalidator closed; invalidation " + invalidation.id() + " was not started"));
       return result;
     }
-    try {
-      // Every attempt, discovery and purge is bounded by the deadline already; the watchdog is
-      // the backstop that guarantees a report even if a callback was lost (an executor or a plug-in
-      // that dropped a task).
-      watchdog = engine.scheduler.schedule(this::expire,
-          engine.deadline.plus(WATCHDOG_GRACE).toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    // Every attempt, discovery and purge is bounded by the deadline already; the watchdog is the
+    // backstop that guarantees a report even if a callback was lost (an executor or a plug-in that
+    // dropped a task).
+    watchdog = Tasks.schedule(engine.scheduler, engine.deadline.plus(WATCHDOG_GRACE), this::expire);
+    if (watchdog == null) {
       Engine.LOG.warn("scheduler refused the watchdog of invalidation {}; no backstop", invalidation.id());
     }
     result.whenComplete(
@@ -292,7 +292,8 @@ final class Execution {
       } finally {
         engine.exit();
       }
-      outcome = Timeouts.within(call, remaining, engine.scheduler, "purge by ", name)
+      outcome = Timeouts.within(call, remaining, engine.scheduler,
+              () -> Engine.timedOut("purge by " + name, remaining))
           .handle((r, error) -> {
             if (error == null && r != null) {
               return r;

@@ -1,5 +1,6 @@
 package dev.fanout;
 
+import dev.fanout.internal.Futures;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
@@ -9,8 +10,6 @@ import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -30,7 +29,7 @@ record Failure(ErrorKind kind, int status, Duration retryAfter, String message, 
   }
 
   static Failure of(Throwable error) {
-    Throwable e = unwrap(error);
+    Throwable e = Futures.unwrap(error);
     if (e instanceof DeliveryException) {
       DeliveryException d = (DeliveryException) e;
       return new Failure(d.kind(), d.status(), d.retryAfter().orElse(null), message(d),
@@ -77,14 +76,6 @@ record Failure(ErrorKind kind, int status, Duration retryAfter, String message, 
       }
     }
     return false;
-  }
-
-  static Throwable unwrap(Throwable e) {
-    Throwable t = e;
-    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
   }
 
   private static String message(Throwable e) {

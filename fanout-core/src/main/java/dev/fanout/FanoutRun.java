@@ -1,5 +1,10 @@
 package dev.fanout;
 
+import dev.fanout.internal.Futures;
+import dev.fanout.internal.Limiter;
+import dev.fanout.internal.Retry;
+import dev.fanout.internal.Tasks;
+import dev.fanout.internal.Timeouts;
 import dev.fanout.spi.Ack;
 import java.time.Duration;
 import java.time.Instant;
@@ -11,7 +16,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One fan-out stage of one invalidation: discover, deliver to every target under the concurrency
@@ -22,6 +26,7 @@ final class FanoutRun {
   private final Engine engine;
   private final Stage.Fanout stage;
   private final Limiter limiter;
+  private final Retry retry;
   private final CompletableFuture<StageReport> done = new CompletableFuture<>();
   private final Instant start;
 
@@ -36,7 +41,8 @@ final class FanoutRun {
     this.ex = ex;
     this.engine = ex.engine;
     this.stage = stage;
-    this.limiter = new Limiter(stage.concurrency(), engine);
+    this.limiter = new Limiter(stage.concurrency(), engine::execute);
+    this.retry = new Retry(stage.retry(), engine.random);
     this.start = engine.clock.instant();
   }
 
@@ -95,7 +101,8 @@ final class FanoutRun {
     } finally {
       engine.exit();
     }
-    return Timeouts.within(call, remaining, engine.scheduler, "discovery for stage ", stage.name())
+    return Timeouts.within(call, remaining, engine.scheduler,
+            () -> Engine.timedOut("discovery for stage " + stage.name(), remaining))
         .thenApply(list -> {
           List<Endpoint> endpoints = list == null ? List.of() : List.copyOf(list);
           engine.notify(l -> l.onDiscovery(ex.invalidation, stage.name(), endpoints, recheck));
@@ -186,12 +193,13 @@ final class FanoutRun {
     } finally {
       engine.exit();
     }
-    Timeouts.within(call, timeout, engine.scheduler, "delivery to ", t.endpoint)
+    Timeouts.within(call, timeout, engine.scheduler,
+            () -> Engine.timedOut("delivery to " + t.endpoint, timeout))
         .whenComplete((ack, error) -> {
           limiter.release();
           Duration latency = ex.elapsedSince(attemptStart);
           engine.notify(l -> l.onAttemptEnd(ex.invalidation, stage.name(), t.endpoint, attempt,
-              error == null ? null : Failure.unwrap(error), latency));
+              error == null ? null : Futures.unwrap(error), latency));
           if (error == null) {
             settle(t, TargetResult.Outcome.ACKED, null, ack);
             return;
@@ -214,23 +222,22 @@ final class FanoutRun {
     }
     Engine.LOG.debug("{} attempt {} to {} failed: {} {}", ex.invalidation.id(), attempt,
         t.endpoint.authority(), f.kind(), f.message());
-    if (!f.kind().isRetryable() || attempt >= stage.retry().maxAttempts()) {
+    if (!f.kind().isRetryable()) {
       settle(t, TargetResult.Outcome.FAILED, f);
       return;
     }
-    Duration delay = f.retryAfter() != null ? f.retryAfter() : engine.backoff(stage.retry(), attempt);
-    if (delay.compareTo(ex.remaining()) >= 0) {
-      Failure last = f.withMessage(f.message()
-          + (f.retryAfter() != null
-              ? " (Retry-After " + f.retryAfter().toSeconds() + " s exceeds the deadline)"
-              : " (no time left to retry)"));
-      settle(t, TargetResult.Outcome.FAILED, last);
+    Retry.Decision next = retry.next(attempt, f.retryAfter(), ex.remaining());
+    if (next.stop() == Retry.Stop.ATTEMPTS) {
+      settle(t, TargetResult.Outcome.FAILED, f);
       return;
     }
+    if (!next.again()) {
+      settle(t, TargetResult.Outcome.FAILED, f.withMessage(f.message() + " (" + next.reason() + ")"));
+      return;
+    }
+    Duration delay = next.delay();
     engine.notify(l -> l.onRetryScheduled(ex.invalidation, stage.name(), t.endpoint, attempt + 1, delay));
-    try {
-      engine.scheduler.schedule(() -> limiter.acquire(() -> attempt(t)), delay.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    if (Tasks.schedule(engine.scheduler, delay, () -> limiter.acquire(() -> attempt(t))) == null) {
       settle(t, TargetResult.Outcome.FAILED,
           f.withMessage(f.message() + " (retry not scheduled: the scheduler refused it)"));
     }

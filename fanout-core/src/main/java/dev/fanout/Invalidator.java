@@ -2,9 +2,9 @@ package dev.fanout;
 
 import static dev.fanout.internal.Checks.positive;
 
-import dev.fanout.internal.DaemonThreads;
 import dev.fanout.journal.RedeliveryPolicy;
 import dev.fanout.spi.Journal;
+import dev.fanout.internal.Schedulers;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,8 +19,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.random.RandomGenerator;
@@ -110,11 +108,8 @@ public final class Invalidator implements AutoCloseable {
   private Invalidator(Builder b) {
     ScheduledExecutorService scheduler = b.scheduler;
     if (scheduler == null) {
-      ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, threads("fanout-timer"));
-      // Timeouts are cancelled far more often than they fire; keep the queue small.
-      timer.setRemoveOnCancelPolicy(true);
-      ownedScheduler = timer;
-      scheduler = timer;
+      ownedScheduler = Schedulers.newTimer("fanout-timer");
+      scheduler = ownedScheduler;
     } else {
       ownedScheduler = null;
     }
@@ -122,7 +117,7 @@ public final class Invalidator implements AutoCloseable {
     if (executor == null) {
       // Not the common pool: on small machines CompletableFuture falls back to a thread per task.
       ownedExecutor = Executors.newFixedThreadPool(
-          Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors())), threads("fanout-worker"));
+          Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors())), Schedulers.daemonThreads("fanout-worker"));
       executor = ownedExecutor;
     } else {
       ownedExecutor = null;
@@ -441,10 +436,6 @@ public final class Invalidator implements AutoCloseable {
     if (ownedScheduler != null) {
       ownedScheduler.shutdownNow();
     }
-  }
-
-  private static ThreadFactory threads(String prefix) {
-    return new DaemonThreads(prefix);
   }
 
   /**

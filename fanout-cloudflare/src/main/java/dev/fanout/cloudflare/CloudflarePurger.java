@@ -6,12 +6,12 @@ import dev.fanout.ErrorKind;
 import dev.fanout.Invalidation;
 import dev.fanout.PurgeException;
 import dev.fanout.RetryPolicy;
-import dev.fanout.internal.DaemonThreads;
+import dev.fanout.internal.HttpClients;
+import dev.fanout.internal.Retry;
+import dev.fanout.internal.Schedulers;
 import dev.fanout.spi.PurgeResult;
 import dev.fanout.spi.Purger;
-import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
@@ -22,10 +22,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
 import java.util.regex.Pattern;
@@ -135,13 +132,12 @@ public final class CloudflarePurger implements Purger {
   final URI purgeUri;
   final HttpClient client;
   final Duration attemptTimeout;
-  final RetryPolicy retry;
+  final Retry retry;
   final Duration deadline;
   final int concurrency;
   final Clock clock;
   final ScheduledExecutorService scheduler;
   final AccountLimiter limiter;
-  final Retries retries;
   /** Requests sent whose answer is not handled yet; tests wait for it to reach zero. */
   final AtomicInteger inFlight = new AtomicInteger();
   private final String name;
@@ -157,13 +153,12 @@ public final class CloudflarePurger implements Purger {
     this.purgeUri = URI.create(b.baseUri + "/client/v4/zones/" + zoneId + "/purge_cache");
     this.client = client;
     this.attemptTimeout = b.attemptTimeout;
-    this.retry = b.retry;
     this.deadline = b.deadline;
     this.concurrency = b.concurrency;
     this.clock = b.clock != null ? b.clock : Clock.systemUTC();
-    this.scheduler = b.scheduler != null ? b.scheduler : DefaultScheduler.INSTANCE;
+    this.scheduler = b.scheduler != null ? b.scheduler : Schedulers.shared();
     this.limiter = AccountLimiter.forAccount(accountId, limits, clock);
-    this.retries = new Retries(retry, b.random != null ? b.random : ThreadSafeRandom.INSTANCE);
+    this.retry = new Retry(b.retry, b.random != null ? b.random : Retry.defaultRandom());
     this.name = "cloudflare:" + zoneId;
     this.planner = new PurgePlanner(zoneId, hosts, purgePaths, limits);
   }
@@ -241,24 +236,6 @@ public final class CloudflarePurger implements Purger {
         + ", limits=[" + limiter.limits() + "], hosts=" + hosts + ", purgePaths=" + purgePaths
         + ", baseUri=" + baseUri + ", attemptTimeout=" + attemptTimeout + ", deadline=" + deadline
         + ", retry=" + retry + ", concurrency=" + concurrency + "]";
-  }
-
-  /** The scheduler shared by purgers built without one: one daemon thread that only starts work. */
-  private static final class DefaultScheduler {
-    static final ScheduledExecutorService INSTANCE = create();
-
-    private static ScheduledExecutorService create() {
-      ScheduledThreadPoolExecutor s =
-          new ScheduledThreadPoolExecutor(1, new DaemonThreads("fanout-cloudflare-scheduler"));
-      // Attempt timers are cancelled far more often than they fire; keep the queue small.
-      s.setRemoveOnCancelPolicy(true);
-      return s;
-    }
-  }
-
-  /** Backoff jitter for purgers built without a random source; safe from any thread. */
-  private static final class ThreadSafeRandom {
-    static final RandomGenerator INSTANCE = () -> ThreadLocalRandom.current().nextLong();
   }
 
   /**
@@ -460,7 +437,7 @@ public final class CloudflarePurger implements Purger {
         throw new IllegalArgumentException(
             "baseUri must have a host and no query, fragment or user info: " + baseUri);
       }
-      if (scheme.equals("http") && !isLoopback(baseUri.getHost())) {
+      if (scheme.equals("http") && !HttpClients.isLoopbackLiteral(baseUri.getHost())) {
         throw new IllegalArgumentException(
             "baseUri must use https unless it is a loopback address: " + baseUri);
       }
@@ -580,8 +557,8 @@ public final class CloudflarePurger implements Purger {
 
     /**
      * Sets the scheduler that runs rate-limit waits, retries and attempt timeouts; its tasks are
-     * short and never block. Default: one shared daemon thread named {@code
-     * fanout-cloudflare-scheduler-1}. The purger never shuts a given scheduler down.
+     * short and never block. Default: one daemon thread named {@code
+     * fanout-timer-1}, shared by every component built without one. The purger never shuts a given scheduler down.
      *
      * @param scheduler the scheduler
      * @return this builder
@@ -593,7 +570,7 @@ public final class CloudflarePurger implements Purger {
     }
 
     /**
-     * Sets the random source for backoff jitter. Default: {@link ThreadLocalRandom} of the calling
+     * Sets the random source for backoff jitter. Default: {@link java.util.concurrent.ThreadLocalRandom} of the calling
      * thread. A given generator need not be thread-safe; the purger serialises its use.
      *
      * @param random the random source, e.g. a seeded {@code SplittableRandom} in tests
@@ -642,32 +619,9 @@ public final class CloudflarePurger implements Purger {
       PurgeLimits l = limits != null ? limits : plan.limits();
       // Checked before a client (and its threads) exists.
       AccountLimiter.forAccount(accountId, l, clock != null ? clock : Clock.systemUTC());
-      HttpClient c = httpClient != null ? httpClient : defaultClient(
+      HttpClient c = httpClient != null ? httpClient : HttpClients.newClient("fanout-cloudflare-http",
           connectTimeout != null ? connectTimeout : DEFAULT_CONNECT_TIMEOUT);
       return new CloudflarePurger(this, c, l);
-    }
-
-    private static HttpClient defaultClient(Duration connectTimeout) {
-      return HttpClient.newBuilder()
-          .version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(connectTimeout)
-          .followRedirects(HttpClient.Redirect.NEVER)
-          .executor(Executors.newCachedThreadPool(new DaemonThreads("fanout-cloudflare-http")))
-          .build();
-    }
-
-    private static boolean isLoopback(String host) {
-      String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-      // Only literal addresses count (no DNS lookup happens for them): a name such as localhost
-      // could resolve anywhere.
-      if (!h.matches("[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")) {
-        return false;
-      }
-      try {
-        return InetAddress.getByName(h).isLoopbackAddress();
-      } catch (UnknownHostException e) {
-        return false;
-      }
     }
   }
 }

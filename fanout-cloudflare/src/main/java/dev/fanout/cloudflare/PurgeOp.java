@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fanout.internal.PurgeRequests;
 import java.util.List;
 
 /**
@@ -15,7 +16,8 @@ import java.util.List;
  * @param covers the paths and tags of the invalidation that stay stale if this request fails
  * @param label a short, secret-free description for logs and reports
  */
-record PurgeOp(Kind kind, List<String> items, List<String> covers, String label) {
+record PurgeOp(Kind kind, List<String> items, List<String> covers, String label)
+    implements PurgeRequests.Request {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The purge types of the API, each its own body field; one request carries one of them. */

@@ -33,7 +33,7 @@ class AccountLimiterTest {
   }
 
   @Test
-  void freeShouldAllowABurstOf25ThenOneEvery12Seconds() {
+  void freeAllowsABurstOf25ThenOneEvery12Seconds() {
     // Given
     ManualClock clock = new ManualClock();
     AccountLimiter l = AccountLimiter.forAccount(newAccount(), Plan.FREE.limits(), clock);
@@ -51,7 +51,7 @@ class AccountLimiterTest {
   }
 
   @Test
-  void singleFilePurgesShouldAlsoWaitForUrlTokens() {
+  void singleFilePurgesAlsoWaitForUrlTokens() {
     // Given: Free allows 800 URLs per second, 100 per request
     ManualClock clock = new ManualClock();
     AccountLimiter l = AccountLimiter.forAccount(newAccount(), Plan.FREE.limits(), clock);
@@ -69,7 +69,7 @@ class AccountLimiterTest {
   }
 
   @Test
-  void aRefusedReservationShouldChargeNothing() {
+  void aRefusedReservationChargesNothing() {
     // Given: the bucket is empty
     ManualClock clock = new ManualClock();
     AccountLimiter l = AccountLimiter.forAccount(newAccount(), Plan.FREE.limits(), clock);
@@ -87,7 +87,7 @@ class AccountLimiterTest {
   }
 
   @Test
-  void throttledShouldEmptyTheBucket() {
+  void throttledEmptiesTheBucket() {
     // Given: a full bucket
     ManualClock clock = new ManualClock();
     AccountLimiter l = AccountLimiter.forAccount(newAccount(), Plan.PRO.limits(), clock);
@@ -132,7 +132,7 @@ class AccountLimiterTest {
   }
 
   @Property(tries = 500)
-  void everyScheduleShouldBeOneCloudflaresBucketsAccept(
+  void everyScheduleIsOneCloudflaresBucketsAccept(
       @ForAll("limits") PurgeLimits limits,
       @ForAll @Size(max = 300) List<@net.jqwik.api.From("steps") Step> steps) {
     // Given

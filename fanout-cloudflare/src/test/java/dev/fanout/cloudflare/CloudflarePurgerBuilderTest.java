@@ -22,7 +22,7 @@ class CloudflarePurgerBuilderTest {
   }
 
   @Test
-  void requiredSettingsShouldBeNamed() {
+  void requiredSettingsAreNamed() {
     assertThatThrownBy(() -> CloudflarePurger.builder().build())
         .isInstanceOf(IllegalStateException.class).hasMessage("zoneId is required");
     assertThatThrownBy(() -> CloudflarePurger.builder().zoneId(ZONE).build())
@@ -41,7 +41,7 @@ class CloudflarePurgerBuilderTest {
   }
 
   @Test
-  void idsShouldBe32HexDigits() {
+  void idsAre32HexDigits() {
     assertThatThrownBy(() -> CloudflarePurger.builder().zoneId("example.com"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("zoneId must be 32 hexadecimal digits (the id, not a name): 'example.com'");
@@ -53,7 +53,7 @@ class CloudflarePurgerBuilderTest {
   }
 
   @Test
-  void hostsShouldBeHostNamesOrOriginUrls() {
+  void hostsAreHostNamesOrOriginUrls() {
     assertThatThrownBy(() -> CloudflarePurger.builder().host("https://www.example.com/blog"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("host must be a host name");
@@ -64,7 +64,7 @@ class CloudflarePurgerBuilderTest {
   }
 
   @Test
-  void baseUriShouldBeHttpsUnlessLoopback() {
+  void baseUriIsHttpsUnlessLoopback() {
     assertThatThrownBy(() -> CloudflarePurger.builder().baseUri(URI.create("http://api.example")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("must use https unless it is a loopback address");
@@ -75,7 +75,7 @@ class CloudflarePurgerBuilderTest {
   }
 
   @Test
-  void durationsAndConcurrencyShouldBePositive() {
+  void durationsAndConcurrencyArePositive() {
     assertThatThrownBy(() -> CloudflarePurger.builder().deadline(Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("deadline must be > 0");
     assertThatThrownBy(() -> CloudflarePurger.builder().attemptTimeout(Duration.ofSeconds(-1)))
@@ -101,7 +101,7 @@ class CloudflarePurgerBuilderTest {
   }
 
   @Test
-  void plansShouldCarryTheDocumentedLimits() {
+  void plansCarryTheDocumentedLimits() {
     assertThat(Plan.FREE.limits()).isEqualTo(
         new PurgeLimits(5, Duration.ofMinutes(1), 25, 100, 100, 800));
     assertThat(Plan.PRO.limits()).isEqualTo(
@@ -115,7 +115,7 @@ class CloudflarePurgerBuilderTest {
   }
 
   @Test
-  void limitsShouldBeValidated() {
+  void limitsAreValidated() {
     assertThatThrownBy(() -> new PurgeLimits(0, Duration.ofSeconds(1), 1, 1, 1, 1))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("requests must be >= 1: 0");
     assertThatThrownBy(() -> new PurgeLimits(1, Duration.ofDays(2), 1, 1, 1, 1))

@@ -52,7 +52,7 @@ class CloudflarePurgerFailureTest {
   // ---- 429 and the account's rate limit ----
 
   @Test
-  void a429ShouldWaitExactlyForRetryAfter() {
+  void a429WaitsExactlyForRetryAfter() {
     // Given
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().build();
@@ -75,7 +75,7 @@ class CloudflarePurgerFailureTest {
   }
 
   @Test
-  void a429FromASecondSenderOnTheAccountShouldBeWaitedOut() {
+  void a429FromASecondSenderOnTheAccountIsWaitedOut() {
     // Given: Free plan; another JVM (here: a purger keyed by another account id, so with buckets
     // of its own) spends the whole bucket of 25 that the stand-in keeps for the account
     h = new Harness(Plan.FREE);
@@ -103,7 +103,7 @@ class CloudflarePurgerFailureTest {
   }
 
   @Test
-  void a429WithoutRetryAfterShouldBackOffThenWaitForTheEmptiedBucket() {
+  void a429WithoutRetryAfterBacksOffThenWaitsForTheEmptiedBucket() {
     // Given: Free plan, a 429 without Retry-After
     h = new Harness(Plan.FREE);
     CloudflarePurger purger = h.purger().build();
@@ -121,7 +121,7 @@ class CloudflarePurgerFailureTest {
   }
 
   @Test
-  void a429BeyondTheDeadlineShouldFailAtOnce() {
+  void a429BeyondTheDeadlineFailsAtOnce() {
     // Given
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().deadline(Duration.ofSeconds(30)).build();
@@ -139,7 +139,7 @@ class CloudflarePurgerFailureTest {
   }
 
   @Test
-  void requestsThatTheRateLimitCannotFitBeforeTheDeadlineShouldNotBeSent() {
+  void requestsThatTheRateLimitCannotFitBeforeTheDeadlineAreNotSent() {
     // Given: Free plan (bucket 25, then one per 12 s), 30 requests' worth of tags, 30 s deadline
     h = new Harness(Plan.FREE);
     CloudflarePurger purger = h.purger().deadline(Duration.ofSeconds(30)).build();
@@ -168,7 +168,7 @@ class CloudflarePurgerFailureTest {
   }
 
   @Test
-  void purgersOfOneAccountShouldShareOneBucket() {
+  void purgersOfOneAccountShareOneBucket() {
     // Given: two purgers of the same account on Pro (bucket 25, 5 per second), 20 requests each
     h = new Harness(Plan.PRO);
     CloudflarePurger a = h.purger().concurrency(20).build();
@@ -195,7 +195,7 @@ class CloudflarePurgerFailureTest {
   // ---- 5xx and connections ----
 
   @Test
-  void serverErrorsShouldBeRetriedWithTheSeededFullJitterBackoff() {
+  void serverErrorsAreRetriedWithTheSeededFullJitterBackoff() {
     // Given
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().build();
@@ -219,7 +219,7 @@ class CloudflarePurgerFailureTest {
   }
 
   @Test
-  void a503RetryAfterShouldBeHonoured() {
+  void a503RetryAfterIsHonoured() {
     // Given
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().build();
@@ -235,7 +235,7 @@ class CloudflarePurgerFailureTest {
   }
 
   @Test
-  void exhaustedAttemptsShouldFailWithTheLastError() {
+  void exhaustedAttemptsFailWithTheLastError() {
     // Given
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().retry(POLICY.withMaxAttempts(2)).build();
@@ -254,7 +254,7 @@ class CloudflarePurgerFailureTest {
   }
 
   @Test
-  void connectionRefusedShouldBeRetriedThenReported() throws Exception {
+  void connectionRefusedIsRetriedThenReported() throws Exception {
     // Given: a port nobody listens on
     h = new Harness(Plan.PRO);
     int port;
@@ -276,7 +276,7 @@ class CloudflarePurgerFailureTest {
   }
 
   @Test
-  void aStalledBodyShouldTimeOutOnTheSchedulerAndBeRetried() {
+  void aStalledBodyTimesOutOnTheSchedulerAndIsRetried() {
     // Given
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().attemptTimeout(Duration.ofSeconds(2)).build();
@@ -298,7 +298,7 @@ class CloudflarePurgerFailureTest {
   // ---- refused credentials, unknown zones, Cloudflare's errors ----
 
   @Test
-  void aBadTokenShouldStopThePurgeNamingTheZone() {
+  void aBadTokenStopsThePurgeNamingTheZone() {
     // Given: a token the stand-in does not know; three batches, one at a time
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().apiToken("not-the-token").concurrency(1).build();
@@ -320,7 +320,7 @@ class CloudflarePurgerFailureTest {
 
   @ParameterizedTest
   @ValueSource(ints = {401, 403})
-  void refusedCredentialsShouldNotBeRetried(int status) {
+  void refusedCredentialsAreNotRetried(int status) {
     // Given
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().build();
@@ -336,7 +336,7 @@ class CloudflarePurgerFailureTest {
   }
 
   @Test
-  void anUnknownZoneShouldStopThePurgeNamingIt() {
+  void anUnknownZoneStopsThePurgeNamingIt() {
     // Given: a well-formed zone id the stand-in does not have
     h = new Harness(Plan.PRO);
     String zone = "11111111111111111111111111111111";
@@ -358,7 +358,7 @@ class CloudflarePurgerFailureTest {
   }
 
   @Test
-  void successFalseShouldBeAFailureWithCloudflaresCodes() {
+  void successFalseIsAFailureWithCloudflaresCodes() {
     // Given: a 200 whose envelope says it failed
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().build();
@@ -375,7 +375,7 @@ class CloudflarePurgerFailureTest {
   }
 
   @Test
-  void aRequestOverThePerRequestLimitShouldBeReportedWithTheCode() {
+  void aRequestOverThePerRequestLimitIsReportedWithTheCode() {
     // Given: limits that allow 200 tags per request against a stand-in that allows 100
     h = new Harness(Plan.PRO);
     CloudflarePurger purger =
@@ -392,7 +392,7 @@ class CloudflarePurgerFailureTest {
   }
 
   @Test
-  void aPartialFailureShouldListWhatWasNotPurgedAndKeepTheIds() {
+  void aPartialFailureListsWhatWasNotPurgedAndKeepsTheIds() {
     // Given: the second of three batches is refused
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().concurrency(1).build();
@@ -413,7 +413,7 @@ class CloudflarePurgerFailureTest {
   }
 
   @Test
-  void aRedirectShouldNotBeFollowed() {
+  void aRedirectIsNotFollowed() {
     // Given
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().build();
@@ -428,7 +428,7 @@ class CloudflarePurgerFailureTest {
   }
 
   @Test
-  void anUnreadable2xxShouldCountAsPurgedWithoutAnId() {
+  void anUnreadable2xxCountsAsPurgedWithoutAnId() {
     // Given
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().build();
@@ -445,7 +445,7 @@ class CloudflarePurgerFailureTest {
   // ---- cancellation ----
 
   @Test
-  void cancellingDuringARateLimitWaitShouldSendNothingMore() {
+  void cancellingDuringARateLimitWaitSendsNothingMore() {
     // Given: Free plan, 26 requests: 25 go, the 26th waits 12 s for its token
     h = new Harness(Plan.FREE);
     CloudflarePurger purger = h.purger().build();

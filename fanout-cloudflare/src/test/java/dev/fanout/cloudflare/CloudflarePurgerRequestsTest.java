@@ -35,7 +35,7 @@ class CloudflarePurgerRequestsTest {
   }
 
   @Test
-  void aThousandTagsShouldGoAsTenRequestsOfAHundred() throws Exception {
+  void aThousandTagsGoAsTenRequestsOfAHundred() throws Exception {
     // Given
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().build();
@@ -64,7 +64,7 @@ class CloudflarePurgerRequestsTest {
   }
 
   @Test
-  void oneConcurrentRequestShouldSendBatchesInOrder() {
+  void oneConcurrentRequestSendsBatchesInOrder() {
     // Given
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().concurrency(1).build();
@@ -79,7 +79,7 @@ class CloudflarePurgerRequestsTest {
   }
 
   @Test
-  void tagsDifferingOnlyInCaseShouldBeSentOnce() {
+  void tagsDifferingOnlyInCaseAreSentOnce() {
     // Given: Cloudflare compares tags case-insensitively
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().build();
@@ -95,7 +95,7 @@ class CloudflarePurgerRequestsTest {
   }
 
   @Test
-  void pathsShouldBecomeFullUrlsOnEveryHost() {
+  void pathsBecomeFullUrlsOnEveryHost() {
     // Given: one host as a name (https), one as an http origin
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().host("http://Static.Example.com/").build();
@@ -117,7 +117,7 @@ class CloudflarePurgerRequestsTest {
   }
 
   @Test
-  void urlsShouldBeBatchedByThePlansUrlsPerRequest() {
+  void urlsAreBatchedByThePlansUrlsPerRequest() {
     // Given: 1,200 paths on one host
     List<String> paths = IntStream.range(0, 1_200).mapToObj(i -> "/p/" + i).toList();
 
@@ -137,7 +137,7 @@ class CloudflarePurgerRequestsTest {
   }
 
   @Test
-  void wildcardPathsShouldBecomePrefixesAndSlashStarHosts() {
+  void wildcardPathsBecomePrefixesAndSlashStarHosts() {
     // Given
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().host("static.example.com:8443").concurrency(1).build();
@@ -158,7 +158,7 @@ class CloudflarePurgerRequestsTest {
   }
 
   @Test
-  void purgePathsFalseShouldPurgeTagsOnly() {
+  void purgePathsFalsePurgesTagsOnly() {
     // Given
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().purgePaths(false).build();
@@ -172,7 +172,7 @@ class CloudflarePurgerRequestsTest {
   }
 
   @Test
-  void anInvalidTagShouldBeRejectedBeforeAnyRequest() {
+  void anInvalidTagIsRejectedBeforeAnyRequest() {
     // Given
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().build();
@@ -196,7 +196,7 @@ class CloudflarePurgerRequestsTest {
   }
 
   @Test
-  void aTagOfTheLongestLengthTheWireContractAllowsShouldBeAccepted() {
+  void aTagOfTheLongestLengthTheWireContractAllowsIsAccepted() {
     // Given: core caps tags below Cloudflare's 1,024 characters, so the longest tag an
     // invalidation can carry always fits
     h = new Harness(Plan.PRO);
@@ -213,7 +213,7 @@ class CloudflarePurgerRequestsTest {
   }
 
   @Test
-  void pathsCloudflareCannotPurgeShouldBeRejectedBeforeAnyRequest() {
+  void pathsCloudflareCannotPurgeAreRejectedBeforeAnyRequest() {
     // Given
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().build();
@@ -234,7 +234,7 @@ class CloudflarePurgerRequestsTest {
   }
 
   @Test
-  void prefixesWithThirtyOneSeparatorsShouldBeAccepted() {
+  void prefixesWithThirtyOneSeparatorsAreAccepted() {
     // Given
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().build();
@@ -250,7 +250,7 @@ class CloudflarePurgerRequestsTest {
   }
 
   @Test
-  void anInvalidationWithNothingForCloudflareShouldSucceedWithoutRequests() {
+  void anInvalidationWithNothingForCloudflareSucceedsWithoutRequests() {
     // Given
     h = new Harness(Plan.PRO);
     CloudflarePurger purger = h.purger().purgePaths(false).build();
@@ -265,7 +265,7 @@ class CloudflarePurgerRequestsTest {
   }
 
   @Test
-  void theBodyShouldBeTheDocumentedShape() throws Exception {
+  void theBodyIsTheDocumentedShape() throws Exception {
     // Given
     h = new Harness(Plan.PRO);
 

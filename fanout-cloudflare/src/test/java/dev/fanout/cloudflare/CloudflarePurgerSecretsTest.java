@@ -33,7 +33,7 @@ class CloudflarePurgerSecretsTest {
   }
 
   @Test
-  void toStringShouldMaskTheToken() {
+  void toStringMasksTheToken() {
     CloudflarePurger purger = h.purger().build();
 
     assertThat(purger.toString())
@@ -43,7 +43,7 @@ class CloudflarePurgerSecretsTest {
   }
 
   @Test
-  void theTokenShouldTravelOnlyInTheAuthorizationHeader() {
+  void theTokenTravelsOnlyInTheAuthorizationHeader() {
     // Given
     CloudflarePurger purger = h.purger().build();
 
@@ -67,7 +67,7 @@ class CloudflarePurgerSecretsTest {
   }
 
   @Test
-  void aTokenReflectedByTheServerShouldBeScrubbedFromFailures() {
+  void aTokenReflectedByTheServerIsScrubbedFromFailures() {
     // Given: an error answer that echoes the token back
     CloudflarePurger purger = h.purger().build();
     h.server.enqueue(error(403, 10000, "bad token " + TOKEN));
@@ -81,7 +81,7 @@ class CloudflarePurgerSecretsTest {
   }
 
   @Test
-  void aTokenReflectedInAPartialFailureShouldBeScrubbedFromTheResult() {
+  void aTokenReflectedInAPartialFailureIsScrubbedFromTheResult() {
     // Given
     CloudflarePurger purger = h.purger().concurrency(1).build();
     h.server.enqueue(FakeCloudflare.asCloudflare(), error(400, 1015, TOKEN),
@@ -99,7 +99,7 @@ class CloudflarePurgerSecretsTest {
   }
 
   @Test
-  void logsShouldNeverContainTheToken() {
+  void logsNeverContainTheToken() {
     // Given: slf4j-simple writes to System.err (see simplelogger.properties), at DEBUG for fanout
     CloudflarePurger purger = h.purger().concurrency(1).build();
     h.server.enqueue(error(503, 10000, TOKEN), FakeCloudflare.asCloudflare(),
@@ -131,7 +131,7 @@ class CloudflarePurgerSecretsTest {
   }
 
   @Test
-  void builderErrorsShouldNotEchoTheToken() {
+  void builderErrorsDoNotEchoTheToken() {
     assertThatThrownBy(() -> CloudflarePurger.builder().apiToken("secret-with space"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("apiToken")

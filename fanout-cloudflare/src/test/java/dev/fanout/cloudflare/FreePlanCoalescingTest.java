@@ -124,7 +124,7 @@ class FreePlanCoalescingTest {
   }
 
   @Test
-  void aBurstOf200WebhooksShouldEndInAtMost5RequestsAMinuteWithNothingLost() throws Exception {
+  void aBurstOf200WebhooksEndsInAtMost5RequestsAMinuteWithNothingLost() throws Exception {
     // Given: Free plan; 200 webhooks, one every 100 ms (a bulk edit of 150 posts, 20 s long)
     h = new Harness(Plan.FREE);
     CloudflarePurger purger = h.purger().deadline(PURGE_DEADLINE).build();
@@ -143,7 +143,7 @@ class FreePlanCoalescingTest {
   }
 
   @Test
-  void webhooksStreamingForThreeMinutesShouldStayWithin5RequestsAMinute() throws Exception {
+  void webhooksStreamingForThreeMinutesStayWithin5RequestsAMinute() throws Exception {
     // Given: 200 webhooks, one every 900 ms; quiet period = max wait = 30 s, the README's setting
     // for a strict 5 a minute: every flush waits 30 s from its first submission, so flushes start
     // more than 30 s apart
@@ -183,7 +183,7 @@ class FreePlanCoalescingTest {
   }
 
   @Test
-  void withTheDefaultCoalescerTheLimiterShouldStillKeepEverythingWithinThePlan() throws Exception {
+  void withTheDefaultCoalescerTheLimiterStillKeepsEverythingWithinThePlan() throws Exception {
     // Given: the default quiet period (500 ms) flushes after every webhook of a slow stream, two
     // requests each; only the deadline is raised for Free
     h = new Harness(Plan.FREE);

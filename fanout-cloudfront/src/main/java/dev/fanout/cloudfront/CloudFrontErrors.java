@@ -1,11 +1,10 @@
 package dev.fanout.cloudfront;
 
 import dev.fanout.ErrorKind;
+import dev.fanout.internal.Futures;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
@@ -43,7 +42,7 @@ final class CloudFrontErrors {
   private CloudFrontErrors() {}
 
   static Failure classify(Throwable error, String distributionId, String operation) {
-    Throwable t = unwrap(error);
+    Throwable t = Futures.unwrap(error);
     String dist = "CloudFront distribution '" + distributionId + "'";
     if (t instanceof AwsServiceException ase) {
       AwsErrorDetails details = ase.awsErrorDetails();
@@ -148,15 +147,6 @@ final class CloudFrontErrors {
         "",
         dist + ": " + operation + " failed unexpectedly: " + t.getClass().getSimpleName(),
         t);
-  }
-
-  static Throwable unwrap(Throwable t) {
-    Throwable cur = t;
-    while ((cur instanceof CompletionException || cur instanceof ExecutionException)
-        && cur.getCause() != null) {
-      cur = cur.getCause();
-    }
-    return cur;
   }
 
   private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {

@@ -2,10 +2,13 @@ package dev.fanout.cloudfront;
 
 import static dev.fanout.internal.Checks.positive;
 
-import dev.fanout.internal.DaemonThreads;
 import dev.fanout.ErrorKind;
+import dev.fanout.internal.Retry;
+import dev.fanout.internal.Schedulers;
+import dev.fanout.internal.Tasks;
 import dev.fanout.Invalidation;
 import dev.fanout.PurgeException;
+import dev.fanout.RetryPolicy;
 import dev.fanout.spi.PurgeResult;
 import dev.fanout.spi.Purger;
 import java.time.Clock;
@@ -14,8 +17,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
@@ -59,7 +60,7 @@ import software.amazon.awssdk.services.cloudfront.CloudFrontAsyncClient;
  *       {@code GetInvalidation} for the oldest ones until there is room); and when CloudFront still
  *       answers {@code TooManyInvalidationsInProgress} (other writers share the distribution; the
  *       SDK does not retry it), it resends the same batch after a capped, jittered backoff, for at
- *       most {@link Builder#limitWait(Duration)}.
+ *       most the {@link Builder#deadline(Duration) deadline}.
  *   <li><b>Optionally waits</b> until every invalidation it created is {@code Completed}.
  * </ol>
  *
@@ -119,22 +120,26 @@ public final class CloudFrontPurger implements Purger {
    * Default bound on one SDK attempt, applied to the purger's requests when the caller's client sets
    * no {@code apiCallAttemptTimeout}: 10 seconds.
    */
-  public static final Duration DEFAULT_API_CALL_ATTEMPT_TIMEOUT = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_ATTEMPT_TIMEOUT = Duration.ofSeconds(10);
 
   /**
    * Default bound on one SDK call including its retries, applied when the caller's client sets no
    * {@code apiCallTimeout}: 30 seconds.
    */
-  public static final Duration DEFAULT_API_CALL_TIMEOUT = Duration.ofSeconds(30);
+  public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(30);
 
-  /** Default longest wait of one batch for in-flight room: 5 minutes. */
-  public static final Duration DEFAULT_LIMIT_WAIT = Duration.ofMinutes(5);
+  /**
+   * Default deadline of one batch, its wait for in-flight room and its resends after {@code
+   * TooManyInvalidationsInProgress} included: 5 minutes.
+   */
+  public static final Duration DEFAULT_DEADLINE = Duration.ofMinutes(5);
 
-  /** Default first backoff after {@code TooManyInvalidationsInProgress}: 5 seconds. */
-  public static final Duration DEFAULT_LIMIT_BACKOFF = Duration.ofSeconds(5);
-
-  /** Default cap of the backoff after {@code TooManyInvalidationsInProgress}: 1 minute. */
-  public static final Duration DEFAULT_LIMIT_BACKOFF_MAX = Duration.ofMinutes(1);
+  /**
+   * Default resends after {@code TooManyInvalidationsInProgress}: as many as fit in the deadline,
+   * full-jitter backoff from 5 seconds capped at 1 minute.
+   */
+  public static final RetryPolicy DEFAULT_RETRY =
+      new RetryPolicy(Integer.MAX_VALUE, Duration.ofSeconds(5), Duration.ofMinutes(1));
 
   /**
    * An invalidation whose status cannot be read stops counting against the in-flight limits after
@@ -160,13 +165,12 @@ public final class CloudFrontPurger implements Purger {
   private final int maxInFlightWildcards;
   private final Duration waitForCompletion;
   private final Duration pollInterval;
-  private final Duration limitWait;
+  private final Duration deadline;
   private final software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration requestOverride;
-  /** The engine's full-jitter formula with the limit-backoff bounds (its attempt count is unused). */
-  private final dev.fanout.RetryPolicy limitBackoffPolicy;
+  /** Resends at the limit: as many as fit before the batch's limit wait ends. */
+  private final Retry limitRetry;
   private final Clock clock;
   private final ScheduledExecutorService scheduler;
-  private final RandomGenerator random;
   private final Planner planner;
   private final InFlightBudget budget;
   private final AtomicBoolean refreshScheduled = new AtomicBoolean();
@@ -181,20 +185,21 @@ public final class CloudFrontPurger implements Purger {
     this.maxInFlightWildcards = b.maxInFlightWildcards;
     this.waitForCompletion = b.waitForCompletion;
     this.pollInterval = b.pollInterval;
-    this.limitWait = b.limitWait;
+    this.deadline = b.deadline;
     // A hung CloudFront call must not hang a purge. The caller's own client timeouts win; where it
     // set none, the purger bounds its requests itself.
     software.amazon.awssdk.core.client.config.ClientOverrideConfiguration own = clientOverrides(b.client);
     boolean ownAttempt = own != null && own.apiCallAttemptTimeout().isPresent();
     boolean ownCall = own != null && own.apiCallTimeout().isPresent();
     this.requestOverride = software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration.builder()
-        .apiCallAttemptTimeout(ownAttempt ? null : b.apiCallAttemptTimeout)
-        .apiCallTimeout(ownCall ? null : b.apiCallTimeout)
+        .apiCallAttemptTimeout(ownAttempt ? null : b.attemptTimeout)
+        .apiCallTimeout(ownCall ? null : b.callTimeout)
         .build();
-    this.limitBackoffPolicy = new dev.fanout.RetryPolicy(1, b.limitBackoff, b.limitBackoffMax);
     this.clock = b.clock != null ? b.clock : Clock.systemUTC();
-    this.scheduler = b.scheduler != null ? b.scheduler : DefaultScheduler.INSTANCE;
-    this.random = b.random != null ? b.random : RandomGenerator.getDefault();
+    this.scheduler = b.scheduler != null ? b.scheduler : Schedulers.shared();
+    this.limitRetry = new Retry(
+        b.retry,
+        b.random != null ? b.random : Retry.defaultRandom());
     this.planner =
         new Planner(
             distributionId, tagInvalidation, collapseAbove, maxInFlightPaths, maxInFlightWildcards);
@@ -368,16 +373,13 @@ public final class CloudFrontPurger implements Purger {
     return pollInterval;
   }
 
-  Duration limitWait() {
-    return limitWait;
+  Duration deadline() {
+    return deadline;
   }
 
-  /** Full jitter: uniform in {@code [0, min(max, base * 2^attempt)]}. */
-  Duration limitBackoff(int attempt) {
-    // RandomGenerator implementations are not all thread-safe.
-    synchronized (random) {
-      return limitBackoffPolicy.backoff(attempt + 1, random);
-    }
+  /** When a batch at the limit is resent: full jitter, never past its limit wait. */
+  Retry limitRetry() {
+    return limitRetry;
   }
 
   /**
@@ -388,11 +390,9 @@ public final class CloudFrontPurger implements Purger {
     if (!budget.hasWaiters() || !refreshScheduled.compareAndSet(false, true)) {
       return;
     }
-    try {
-      scheduler.schedule(this::refresh, pollInterval.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (RuntimeException e) {
+    if (Tasks.schedule(scheduler, pollInterval, this::refresh) == null) {
       refreshScheduled.set(false);
-      LOG.debug("{}: could not schedule an in-flight refresh: {}", name, e.toString());
+      LOG.debug("{}: could not schedule an in-flight refresh: the scheduler refused it", name);
     }
   }
 
@@ -447,18 +447,6 @@ public final class CloudFrontPurger implements Purger {
     return "Completed".equalsIgnoreCase(status);
   }
 
-  /** A shared daemon timer, created on first use only when no scheduler is given. */
-  private static final class DefaultScheduler {
-    static final ScheduledExecutorService INSTANCE = create();
-
-    private static ScheduledExecutorService create() {
-      ScheduledThreadPoolExecutor executor =
-          new ScheduledThreadPoolExecutor(1, new DaemonThreads("fanout-cloudfront-timer"));
-      executor.setRemoveOnCancelPolicy(true);
-      return executor;
-    }
-  }
-
   /**
    * Builds a {@link CloudFrontPurger}. Not thread-safe; {@link #build()} validates and may be
    * called more than once.
@@ -474,11 +462,10 @@ public final class CloudFrontPurger implements Purger {
     private int maxInFlightWildcards = MAX_IN_FLIGHT_WILDCARDS;
     private Duration waitForCompletion = Duration.ZERO;
     private Duration pollInterval = DEFAULT_POLL_INTERVAL;
-    private Duration limitWait = DEFAULT_LIMIT_WAIT;
-    private Duration apiCallAttemptTimeout = DEFAULT_API_CALL_ATTEMPT_TIMEOUT;
-    private Duration apiCallTimeout = DEFAULT_API_CALL_TIMEOUT;
-    private Duration limitBackoff = DEFAULT_LIMIT_BACKOFF;
-    private Duration limitBackoffMax = DEFAULT_LIMIT_BACKOFF_MAX;
+    private Duration deadline = DEFAULT_DEADLINE;
+    private Duration attemptTimeout = DEFAULT_ATTEMPT_TIMEOUT;
+    private Duration callTimeout = DEFAULT_CALL_TIMEOUT;
+    private RetryPolicy retry = DEFAULT_RETRY;
     private Clock clock;
     private ScheduledExecutorService scheduler;
     private RandomGenerator random;
@@ -616,64 +603,64 @@ public final class CloudFrontPurger implements Purger {
     }
 
     /**
-     * Sets how long one batch may wait for in-flight room, counting both the purger's own limits
-     * and CloudFront's {@code TooManyInvalidationsInProgress}, before it is reported as not purged.
-     * Default {@link #DEFAULT_LIMIT_WAIT}. The engine's overall deadline, which cancels the purge,
-     * usually ends the wait earlier.
+     * Sets the deadline of one batch: how long it may wait for in-flight room, counting both the
+     * purger's own limits and CloudFront's {@code TooManyInvalidationsInProgress} (resends
+     * included), before it is reported as not purged. Default {@link #DEFAULT_DEADLINE}. The
+     * invalidator's overall deadline, which cancels the purge, usually ends the wait earlier.
      *
-     * @param wait the longest wait, {@code > 0}
+     * @param deadline the longest wait, {@code > 0}
      * @return this builder
-     * @throws NullPointerException if {@code wait} is null
-     * @throws IllegalArgumentException if {@code wait} is not positive
+     * @throws NullPointerException if {@code deadline} is null
+     * @throws IllegalArgumentException if {@code deadline} is not positive
      */
-    public Builder limitWait(Duration wait) {
-      this.limitWait = positive(wait, "limitWait");
+    public Builder deadline(Duration deadline) {
+      this.deadline = positive(deadline, "deadline");
       return this;
     }
 
     /**
-     * Sets the SDK timeouts the purger applies to its own requests when the client sets none: one
-     * attempt, and one call with the SDK's retries. Timeouts configured on the client always win.
-     * Defaults {@link #DEFAULT_API_CALL_ATTEMPT_TIMEOUT} and {@link #DEFAULT_API_CALL_TIMEOUT}.
+     * Sets the bound on one SDK attempt the purger applies to its own requests when the client sets
+     * no {@code apiCallAttemptTimeout}; the client's own timeout always wins. Default {@link
+     * #DEFAULT_ATTEMPT_TIMEOUT}.
      *
-     * @param attempt the bound on one attempt, {@code > 0}
-     * @param call the bound on one call, {@code >= attempt}
+     * @param attemptTimeout the bound on one attempt, {@code > 0} and {@code <= callTimeout}
      * @return this builder
-     * @throws NullPointerException if a value is null
-     * @throws IllegalArgumentException if a value is not positive or {@code call < attempt}
+     * @throws NullPointerException if {@code attemptTimeout} is null
+     * @throws IllegalArgumentException if it is not positive
      */
-    public Builder apiTimeouts(Duration attempt, Duration call) {
-      Duration a = positive(attempt, "attempt");
-      Duration c = positive(call, "call");
-      if (c.compareTo(a) < 0) {
-        throw new IllegalArgumentException("call timeout (" + c + ") must be >= attempt timeout (" + a + ")");
-      }
-      this.apiCallAttemptTimeout = a;
-      this.apiCallTimeout = c;
+    public Builder attemptTimeout(Duration attemptTimeout) {
+      this.attemptTimeout = positive(attemptTimeout, "attemptTimeout");
       return this;
     }
 
     /**
-     * Sets the backoff after {@code TooManyInvalidationsInProgress}: before resend {@code n} (from
-     * 0) the purger waits a uniformly random time in {@code [0, min(max, initial * 2^n)]} (full
-     * jitter), never past the batch's {@link #limitWait(Duration)}. Defaults {@link
-     * #DEFAULT_LIMIT_BACKOFF} and {@link #DEFAULT_LIMIT_BACKOFF_MAX}.
+     * Sets the bound on one SDK call, the SDK's own retries included, that the purger applies when
+     * the client sets no {@code apiCallTimeout}; the client's own timeout always wins. Default
+     * {@link #DEFAULT_CALL_TIMEOUT}.
      *
-     * @param initial the first upper bound, {@code > 0}
-     * @param max the cap, {@code >= initial}
+     * @param callTimeout the bound on one call, {@code > 0} and {@code >= attemptTimeout}
      * @return this builder
-     * @throws NullPointerException if a value is null
-     * @throws IllegalArgumentException if a value is not positive or {@code max < initial}
+     * @throws NullPointerException if {@code callTimeout} is null
+     * @throws IllegalArgumentException if it is not positive
      */
-    public Builder limitBackoff(Duration initial, Duration max) {
-      positive(initial, "limitBackoff initial");
-      positive(max, "limitBackoff max");
-      if (max.compareTo(initial) < 0) {
-        throw new IllegalArgumentException(
-            "limitBackoff max (" + max + ") must be >= initial (" + initial + ")");
-      }
-      this.limitBackoff = initial;
-      this.limitBackoffMax = max;
+    public Builder callTimeout(Duration callTimeout) {
+      this.callTimeout = positive(callTimeout, "callTimeout");
+      return this;
+    }
+
+    /**
+     * Sets how a batch is resent after {@code TooManyInvalidationsInProgress} (the SDK does not
+     * retry it): the same batch again after a full-jitter backoff, at most {@link
+     * RetryPolicy#maxAttempts()} sends in all, never past the batch's {@link #deadline(Duration)}.
+     * Default {@link #DEFAULT_RETRY}. Throttling and 5xx answers are the SDK's to retry, inside one
+     * call.
+     *
+     * @param retry the policy
+     * @return this builder
+     * @throws NullPointerException if {@code retry} is null
+     */
+    public Builder retry(RetryPolicy retry) {
+      this.retry = Objects.requireNonNull(retry, "retry");
       return this;
     }
 
@@ -691,8 +678,8 @@ public final class CloudFrontPurger implements Purger {
 
     /**
      * Sets the scheduler for backoff and polling timers; its tasks only start asynchronous calls.
-     * Default: one shared daemon thread named {@code fanout-cloudfront-timer}, started on first
-     * use. A given scheduler is not shut down by the purger.
+     * Default: one daemon thread named {@code fanout-timer-1}, shared by every component built
+     * without one, started on first use. A given scheduler is not shut down by the purger.
      *
      * @param scheduler the scheduler
      * @return this builder
@@ -704,8 +691,9 @@ public final class CloudFrontPurger implements Purger {
     }
 
     /**
-     * Sets the random source for backoff jitter. Default {@link RandomGenerator#getDefault()}. The
-     * purger serialises its use, so it need not be thread-safe.
+     * Sets the random source for backoff jitter. Default: {@link
+     * java.util.concurrent.ThreadLocalRandom} of the calling thread. The purger serialises its use,
+     * so it need not be thread-safe.
      *
      * @param random the random source
      * @return this builder
@@ -729,6 +717,10 @@ public final class CloudFrontPurger implements Purger {
       }
       if (distributionId == null) {
         throw new IllegalStateException("distributionId is required");
+      }
+      if (callTimeout.compareTo(attemptTimeout) < 0) {
+        throw new IllegalArgumentException("callTimeout (" + callTimeout
+            + ") must be >= attemptTimeout (" + attemptTimeout + ")");
       }
       return new CloudFrontPurger(this);
     }

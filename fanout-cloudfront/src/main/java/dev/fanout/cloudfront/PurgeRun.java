@@ -2,6 +2,8 @@ package dev.fanout.cloudfront;
 
 import dev.fanout.ErrorKind;
 import dev.fanout.PurgeException;
+import dev.fanout.internal.Retry;
+import dev.fanout.internal.Tasks;
 import dev.fanout.spi.PurgeResult;
 import java.time.Duration;
 import java.time.Instant;
@@ -11,8 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -131,7 +133,7 @@ final class PurgeRun {
       maybeFinish();
       return;
     }
-    Instant deadline = purger.clock().instant().plus(purger.limitWait());
+    Instant deadline = purger.clock().instant().plus(purger.deadline());
     CompletableFuture<InFlightBudget.Reservation> w =
         purger.budget().acquire(s.batch.nonWildcards(), s.batch.wildcards());
     synchronized (this) {
@@ -146,7 +148,7 @@ final class PurgeRun {
           plan.calls(),
           purger.inFlightPaths(),
           purger.inFlightWildcards());
-      ScheduledFuture<?> t = schedule(() -> onWaitExpired(s), purger.limitWait());
+      ScheduledFuture<?> t = schedule(() -> onWaitExpired(s), purger.deadline());
       synchronized (this) {
         s.timer = t;
       }
@@ -197,7 +199,7 @@ final class PurgeRun {
                 + ": batch "
                 + (s.batch.index() + 1)
                 + " waited "
-                + purger.limitWait()
+                + purger.deadline()
                 + " for room within the in-flight limits and was not sent",
             null));
   }
@@ -318,25 +320,22 @@ final class PurgeRun {
 
   private void backoff(BatchState s, CloudFrontErrors.Failure f) {
     Instant now = purger.clock().instant();
-    Duration delay = null;
+    Retry.Decision next;
     synchronized (this) {
-      Duration remaining = Duration.between(now, s.waitDeadline);
-      if (remaining.isNegative() || remaining.isZero()) {
-        delay = null;
-      } else {
-        Duration jittered = purger.limitBackoff(s.limitRetries++);
-        delay = jittered.compareTo(remaining) < 0 ? jittered : remaining;
+      next = purger.limitRetry().next(++s.limitRetries, null, Duration.between(now, s.waitDeadline));
+      if (next.again()) {
         s.phase = Phase.BACKOFF;
       }
     }
-    if (delay == null) {
+    Duration delay = next.delay();
+    if (!next.again()) {
       fail(
           s,
           new CloudFrontErrors.Failure(
               f.action(),
               f.kind(),
               f.code(),
-              f.message() + "; still at the limit after waiting " + purger.limitWait(),
+              f.message() + "; still at the limit after waiting " + purger.deadline(),
               f.cause()));
       return;
     }
@@ -701,12 +700,11 @@ final class PurgeRun {
             failAll(e);
           }
         };
-    try {
-      return purger.scheduler().schedule(guarded, delay.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (RuntimeException e) {
-      failAll(e);
-      return null;
+    ScheduledFuture<?> timer = Tasks.schedule(purger.scheduler(), delay, guarded);
+    if (timer == null) {
+      failAll(new RejectedExecutionException("the scheduler refused a timer"));
     }
+    return timer;
   }
 
   private void failAll(RuntimeException e) {

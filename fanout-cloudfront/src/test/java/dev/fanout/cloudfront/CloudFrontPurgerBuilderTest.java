@@ -59,9 +59,14 @@ class CloudFrontPurgerBuilderTest {
     assertThatThrownBy(() -> b.waitForCompletion(Duration.ofSeconds(-1)))
         .hasMessageContaining("waitForCompletion");
     assertThatThrownBy(() -> b.pollInterval(Duration.ZERO)).hasMessageContaining("pollInterval");
-    assertThatThrownBy(() -> b.limitWait(Duration.ZERO)).hasMessageContaining("limitWait");
-    assertThatThrownBy(() -> b.limitBackoff(Duration.ofSeconds(2), Duration.ofSeconds(1)))
-        .hasMessageContaining("limitBackoff max");
+    assertThatThrownBy(() -> b.deadline(Duration.ZERO)).hasMessageContaining("deadline");
+    assertThatThrownBy(() -> b.attemptTimeout(Duration.ZERO)).hasMessageContaining("attemptTimeout");
+    assertThatThrownBy(() -> b.callTimeout(Duration.ZERO)).hasMessageContaining("callTimeout");
+    assertThatThrownBy(() -> b.retry(null)).isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> CloudFrontPurger.builder().client(client).distributionId("E1")
+            .attemptTimeout(Duration.ofSeconds(2)).callTimeout(Duration.ofSeconds(1)).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("callTimeout (PT1S) must be >= attemptTimeout (PT2S)");
   }
 
   @Test

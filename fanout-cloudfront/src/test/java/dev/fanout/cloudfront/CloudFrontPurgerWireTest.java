@@ -301,7 +301,7 @@ class CloudFrontPurgerWireTest {
     cloudFront.answerNextPosts(FakeCloudFront.Answer.STALL_AFTER_ACCEPT);
     try (CloudFrontAsyncClient plain = TestClients.clientWithoutTimeouts(cloudFront.endpoint())) {
       CloudFrontPurger purger = purger().client(plain)
-          .apiTimeouts(Duration.ofMillis(300), Duration.ofSeconds(10)).build();
+          .attemptTimeout(Duration.ofMillis(300)).callTimeout(Duration.ofSeconds(10)).build();
 
       // When
       PurgeResult result = result(purger.purge(of("inv_bounded", List.of("/a"))));
@@ -395,7 +395,7 @@ class CloudFrontPurgerWireTest {
     // Given: other writers fill the distribution for two attempts
     cloudFront.answerNextPosts(FakeCloudFront.Answer.TOO_MANY, FakeCloudFront.Answer.TOO_MANY);
     CloudFrontPurger purger =
-        purger().limitBackoff(Duration.ofSeconds(1), Duration.ofSeconds(8)).build();
+        purger().retry(limitRetry(Duration.ofSeconds(1), Duration.ofSeconds(8))).build();
     Invalidation inv = of("inv_limit", List.of("/a", "/b/*"));
 
     // When
@@ -425,15 +425,15 @@ class CloudFrontPurgerWireTest {
   }
 
   @Test
-  void whenCloudFrontStaysAtItsLimitThePurgeFailsOnceTheLimitWaitIsOver() {
+  void whenCloudFrontStaysAtItsLimitThePurgeFailsOnceTheDeadlineIsOver() {
     // Given
     FakeCloudFront.Answer[] tooMany = new FakeCloudFront.Answer[100];
     java.util.Arrays.fill(tooMany, FakeCloudFront.Answer.TOO_MANY);
     cloudFront.answerNextPosts(tooMany);
     CloudFrontPurger purger =
         purger()
-            .limitBackoff(Duration.ofSeconds(1), Duration.ofSeconds(4))
-            .limitWait(Duration.ofSeconds(30))
+            .retry(limitRetry(Duration.ofSeconds(1), Duration.ofSeconds(4)))
+            .deadline(Duration.ofSeconds(30))
             .build();
 
     // When
@@ -733,5 +733,10 @@ class CloudFrontPurgerWireTest {
       assertThat(result.isSuccess()).isTrue();
       assertThat(cloudFront.posts().get(0).authorization()).contains("/cloudfront/aws4_request");
     }
+  }
+
+  /** Resends at the limit for as long as the deadline allows, with the given backoff bounds. */
+  private static dev.fanout.RetryPolicy limitRetry(Duration base, Duration max) {
+    return new dev.fanout.RetryPolicy(Integer.MAX_VALUE, base, max);
   }
 }

@@ -5,7 +5,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Names the threads fanout creates ({@code prefix-1}, {@code prefix-2}, ...) and makes them daemons,
- * so that a library thread never keeps an application's JVM alive. Not part of the public API.
+ * so that a library thread never keeps an application's JVM alive. Part of the kernel (see {@link
+ * Schedulers#daemonThreads(String)}); not part of the public API.
  */
 public final class DaemonThreads implements ThreadFactory {
   private final String prefix;

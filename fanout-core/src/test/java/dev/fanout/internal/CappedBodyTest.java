@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class CappedBodyTest {
 
   @Test
-  void aBodyLongerThanTheLimitShouldBeCutAtTheLimit() {
+  void aBodyLongerThanTheLimitIsCutAtTheLimit() {
     // Given
     HttpResponse.BodySubscriber<byte[]> s = CappedBody.handler(10).apply(null);
     s.onSubscribe(new Flow.Subscription() {

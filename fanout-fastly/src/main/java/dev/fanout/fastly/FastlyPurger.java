@@ -2,16 +2,16 @@ package dev.fanout.fastly;
 
 import static dev.fanout.internal.Checks.positive;
 
-import dev.fanout.internal.DaemonThreads;
+import dev.fanout.internal.HttpClients;
+import dev.fanout.internal.Retry;
+import dev.fanout.internal.Schedulers;
 import dev.fanout.ErrorKind;
 import dev.fanout.Invalidation;
 import dev.fanout.PurgeException;
 import dev.fanout.RetryPolicy;
 import dev.fanout.spi.PurgeResult;
 import dev.fanout.spi.Purger;
-import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
@@ -22,10 +22,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.random.RandomGenerator;
 import java.util.regex.Pattern;
 
@@ -70,13 +67,14 @@ import java.util.regex.Pattern;
  *
  * <h2>Failures and retries</h2>
  *
- * <p>Each request is bounded by the {@linkplain Builder#requestTimeout(Duration) request timeout}
+ * <p>Each attempt is bounded by the {@linkplain Builder#attemptTimeout(Duration) attempt timeout}
  * (applied on the scheduler, since on Java 17 {@code HttpRequest.timeout} does not cover a stalled
  * body). Connection failures, timeouts and 5xx answers are retried with capped exponential backoff
  * and full jitter; 429 waits for the later of {@code Retry-After} and {@code
  * Fastly-RateLimit-Reset} (Fastly rate-limits purge-all, not key or URL purges; see
- * https://docs.fastly.com/api/). No retry starts later than {@linkplain Builder#maxWait(Duration)
- * maxWait} after the purge began: a wait that would end past it fails the request at once. 401
+ * https://docs.fastly.com/api/). No retry starts later than the {@linkplain
+ * Builder#deadline(Duration) deadline} after the purge began: a wait that would end past it fails
+ * the request at once. 401
  * and 403 are not retried: they stop the whole purge (no further request is sent) with a message
  * naming the service id. Redirects are never followed.
  *
@@ -114,11 +112,11 @@ public final class FastlyPurger implements Purger {
   /** Default connect timeout of the client the purger builds when none is given. */
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
-  /** Default bound on one request, from sending it to having read its whole response. */
-  public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
+  /** Default bound on one attempt, from sending it to having read its whole response. */
+  public static final Duration DEFAULT_ATTEMPT_TIMEOUT = Duration.ofSeconds(10);
 
-  /** Default time after the start of a purge past which no retry starts. */
-  public static final Duration DEFAULT_MAX_WAIT = Duration.ofSeconds(30);
+  /** Default deadline of a purge: no retry starts later than this after it began. */
+  public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(30);
 
   /** Default number of purge requests one {@link #purge(Invalidation)} call has in flight. */
   public static final int DEFAULT_CONCURRENCY = 8;
@@ -144,13 +142,12 @@ public final class FastlyPurger implements Purger {
   final boolean purgeAll;
   final URI baseUri;
   final HttpClient client;
-  final Duration requestTimeout;
-  final RetryPolicy retryPolicy;
-  final Duration maxWait;
+  final Duration attemptTimeout;
+  final Duration deadline;
   final int concurrency;
   final Clock clock;
   final ScheduledExecutorService scheduler;
-  final RandomGenerator random;
+  final Retry retry;
   private final String name;
   private final PurgePlanner planner;
 
@@ -163,13 +160,12 @@ public final class FastlyPurger implements Purger {
     this.purgeAll = b.purgeAll;
     this.baseUri = b.baseUri;
     this.client = client;
-    this.requestTimeout = b.requestTimeout;
-    this.retryPolicy = b.retryPolicy;
-    this.maxWait = b.maxWait;
+    this.attemptTimeout = b.attemptTimeout;
+    this.deadline = b.deadline;
     this.concurrency = b.concurrency;
     this.clock = b.clock != null ? b.clock : Clock.systemUTC();
-    this.scheduler = b.scheduler != null ? b.scheduler : DefaultScheduler.INSTANCE;
-    this.random = b.random != null ? b.random : ThreadSafeRandom.INSTANCE;
+    this.scheduler = b.scheduler != null ? b.scheduler : Schedulers.shared();
+    this.retry = new Retry(b.retry, b.random != null ? b.random : Retry.defaultRandom());
     this.name = "fastly:" + serviceId;
     this.planner = new PurgePlanner(this);
   }
@@ -226,26 +222,8 @@ public final class FastlyPurger implements Purger {
   public String toString() {
     return "FastlyPurger[service=" + serviceId + ", apiToken=" + token + ", hosts=" + hosts
         + ", purgePaths=" + purgePaths + ", softPurge=" + softPurge + ", purgeAll=" + purgeAll
-        + ", baseUri=" + baseUri + ", requestTimeout=" + requestTimeout + ", maxWait=" + maxWait
-        + ", retry=" + retryPolicy + ", concurrency=" + concurrency + "]";
-  }
-
-  /** The scheduler shared by purgers built without one: one daemon thread that only starts work. */
-  private static final class DefaultScheduler {
-    static final ScheduledExecutorService INSTANCE = create();
-
-    private static ScheduledExecutorService create() {
-      ScheduledThreadPoolExecutor s =
-          new ScheduledThreadPoolExecutor(1, new DaemonThreads("fanout-fastly-scheduler"));
-      // Timeouts are cancelled far more often than they fire; don't let them pile up in the queue.
-      s.setRemoveOnCancelPolicy(true);
-      return s;
-    }
-  }
-
-  /** Backoff jitter for purgers built without a random source; safe from any thread. */
-  private static final class ThreadSafeRandom {
-    static final RandomGenerator INSTANCE = () -> ThreadLocalRandom.current().nextLong();
+        + ", baseUri=" + baseUri + ", attemptTimeout=" + attemptTimeout + ", deadline=" + deadline
+        + ", retry=" + retry + ", concurrency=" + concurrency + "]";
   }
 
   /**
@@ -264,9 +242,9 @@ public final class FastlyPurger implements Purger {
     private URI baseUri = DEFAULT_BASE_URI;
     private HttpClient httpClient;
     private Duration connectTimeout;
-    private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
-    private RetryPolicy retryPolicy = RetryPolicy.defaults();
-    private Duration maxWait = DEFAULT_MAX_WAIT;
+    private Duration attemptTimeout = DEFAULT_ATTEMPT_TIMEOUT;
+    private RetryPolicy retry = RetryPolicy.defaults();
+    private Duration deadline = DEFAULT_DEADLINE;
     private int concurrency = DEFAULT_CONCURRENCY;
     private Clock clock;
     private ScheduledExecutorService scheduler;
@@ -420,7 +398,7 @@ public final class FastlyPurger implements Purger {
         throw new IllegalArgumentException(
             "baseUri must have a host and no query, fragment or user info: " + baseUri);
       }
-      if (scheme.equals("http") && !isLoopback(baseUri.getHost())) {
+      if (scheme.equals("http") && !HttpClients.isLoopbackLiteral(baseUri.getHost())) {
         throw new IllegalArgumentException(
             "baseUri must use https unless it is a loopback address: " + baseUri);
       }
@@ -462,17 +440,17 @@ public final class FastlyPurger implements Purger {
     }
 
     /**
-     * Sets the bound on one request, from sending it to having read its whole response; on expiry
-     * the request is cancelled and counts as a retryable timeout. Default {@link
-     * #DEFAULT_REQUEST_TIMEOUT}.
+     * Sets the bound on one attempt of one request, from sending it to having read its whole
+     * response; on expiry the request is cancelled and counts as a retryable timeout. Default
+     * {@link #DEFAULT_ATTEMPT_TIMEOUT}.
      *
-     * @param requestTimeout the timeout, {@code > 0}
+     * @param attemptTimeout the timeout, {@code > 0}
      * @return this builder
-     * @throws NullPointerException if {@code requestTimeout} is null
+     * @throws NullPointerException if {@code attemptTimeout} is null
      * @throws IllegalArgumentException if it is not positive
      */
-    public Builder requestTimeout(Duration requestTimeout) {
-      this.requestTimeout = positive(requestTimeout, "requestTimeout");
+    public Builder attemptTimeout(Duration attemptTimeout) {
+      this.attemptTimeout = positive(attemptTimeout, "attemptTimeout");
       return this;
     }
 
@@ -481,32 +459,33 @@ public final class FastlyPurger implements Purger {
      * Default {@link RetryPolicy#defaults()}: 5 attempts, full-jitter backoff from 100 ms capped at
      * 5 s. A 429's {@code Retry-After} or {@code Fastly-RateLimit-Reset} replaces the backoff.
      *
-     * @param retryPolicy the policy; {@link RetryPolicy#none()} disables retries
+     * @param retry the policy; {@link RetryPolicy#none()} disables retries
      * @return this builder
-     * @throws NullPointerException if {@code retryPolicy} is null
+     * @throws NullPointerException if {@code retry} is null
      */
-    public Builder retryPolicy(RetryPolicy retryPolicy) {
-      this.retryPolicy = Objects.requireNonNull(retryPolicy, "retryPolicy");
+    public Builder retry(RetryPolicy retry) {
+      this.retry = Objects.requireNonNull(retry, "retry");
       return this;
     }
 
     /**
-     * Sets the longest a purge keeps retrying: no retry starts later than this after {@link
-     * FastlyPurger#purge(Invalidation)} was called, and a request whose next wait (backoff, {@code
-     * Retry-After}, rate-limit reset) would end later fails at once. Default {@link
-     * #DEFAULT_MAX_WAIT}. The engine's overall deadline still applies on top.
+     * Sets the deadline of the whole purge, retries included: no retry starts later than this
+     * after {@link FastlyPurger#purge(Invalidation)} was called, and a request whose next wait
+     * (backoff, {@code Retry-After}, rate-limit reset) would end later fails at once; an attempt
+     * started before it ends within {@link #attemptTimeout(Duration)}. Default {@link
+     * #DEFAULT_DEADLINE}. The invalidator's overall deadline still applies on top.
      *
-     * @param maxWait the limit, {@code >= 0} ({@code 0} means no retries)
+     * @param deadline the limit, {@code >= 0} ({@code 0} means no retries)
      * @return this builder
-     * @throws NullPointerException if {@code maxWait} is null
+     * @throws NullPointerException if {@code deadline} is null
      * @throws IllegalArgumentException if it is negative
      */
-    public Builder maxWait(Duration maxWait) {
-      Objects.requireNonNull(maxWait, "maxWait");
-      if (maxWait.isNegative()) {
-        throw new IllegalArgumentException("maxWait must be >= 0: " + maxWait);
+    public Builder deadline(Duration deadline) {
+      Objects.requireNonNull(deadline, "deadline");
+      if (deadline.isNegative()) {
+        throw new IllegalArgumentException("deadline must be >= 0: " + deadline);
       }
-      this.maxWait = maxWait;
+      this.deadline = deadline;
       return this;
     }
 
@@ -527,7 +506,7 @@ public final class FastlyPurger implements Purger {
     }
 
     /**
-     * Sets the clock for {@code maxWait}, {@code Retry-After} dates and rate-limit resets. Default
+     * Sets the clock for the {@code deadline}, {@code Retry-After} dates and rate-limit resets. Default
      * {@link Clock#systemUTC()}.
      *
      * @param clock the clock
@@ -541,7 +520,7 @@ public final class FastlyPurger implements Purger {
 
     /**
      * Sets the scheduler that runs retries and request timeouts; its tasks are short and never
-     * block. Default: one shared daemon thread named {@code fanout-fastly-scheduler-1}. The purger
+     * block. Default: one shared daemon thread named {@code fanout-timer-1}, shared by every component built without one. The purger
      * never shuts a given scheduler down.
      *
      * @param scheduler the scheduler
@@ -554,7 +533,7 @@ public final class FastlyPurger implements Purger {
     }
 
     /**
-     * Sets the random source for backoff jitter. Default: {@link ThreadLocalRandom} of the calling
+     * Sets the random source for backoff jitter. Default: {@link java.util.concurrent.ThreadLocalRandom} of the calling
      * thread. A given generator need not be thread-safe; the purger serialises its use.
      *
      * @param random the random source, e.g. a seeded {@code SplittableRandom} in tests
@@ -562,7 +541,7 @@ public final class FastlyPurger implements Purger {
      * @throws NullPointerException if {@code random} is null
      */
     public Builder random(RandomGenerator random) {
-      this.random = new SynchronizedRandom(Objects.requireNonNull(random, "random"));
+      this.random = Objects.requireNonNull(random, "random");
       return this;
     }
 
@@ -591,52 +570,9 @@ public final class FastlyPurger implements Purger {
             "connectTimeout applies only to the client the purger builds; set it on the given"
                 + " httpClient instead");
       }
-      HttpClient c = httpClient != null ? httpClient : defaultClient(
+      HttpClient c = httpClient != null ? httpClient : HttpClients.newClient("fanout-fastly-http",
           connectTimeout != null ? connectTimeout : DEFAULT_CONNECT_TIMEOUT);
       return new FastlyPurger(this, c);
-    }
-
-    private static HttpClient defaultClient(Duration connectTimeout) {
-      return HttpClient.newBuilder()
-          .version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(connectTimeout)
-          .followRedirects(HttpClient.Redirect.NEVER)
-          .executor(Executors.newCachedThreadPool(new DaemonThreads("fanout-fastly-http")))
-          .build();
-    }
-
-
-    private static boolean isLoopback(String host) {
-      String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-      // Only literal addresses count (no DNS lookup happens for them): a name such as localhost
-      // could resolve anywhere.
-      if (!h.matches("[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")) {
-        return false;
-      }
-      try {
-        return InetAddress.getByName(h).isLoopbackAddress();
-      } catch (UnknownHostException e) {
-        return false;
-      }
-    }
-  }
-
-  /** Lets a caller's (typically seeded, not thread-safe) generator be used from many threads. */
-  private static final class SynchronizedRandom implements RandomGenerator {
-    private final RandomGenerator delegate;
-
-    SynchronizedRandom(RandomGenerator delegate) {
-      this.delegate = delegate;
-    }
-
-    @Override
-    public synchronized long nextLong() {
-      return delegate.nextLong();
-    }
-
-    @Override
-    public synchronized long nextLong(long bound) {
-      return delegate.nextLong(bound);
     }
   }
 }

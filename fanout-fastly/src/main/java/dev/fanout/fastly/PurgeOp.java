@@ -1,5 +1,6 @@
 package dev.fanout.fastly;
 
+import dev.fanout.internal.PurgeRequests;
 import java.net.URI;
 import java.util.List;
 
@@ -14,7 +15,8 @@ import java.util.List;
  * @param label a short, secret-free description for logs and reports
  */
 record PurgeOp(Kind kind, URI uri, String surrogateKeys, boolean soft, List<String> covers,
-    String label) {
+    String label)
+    implements PurgeRequests.Request {
 
   enum Kind {
     /** {@code POST /service/{id}/purge} with up to 256 keys in {@code Surrogate-Key}. */

@@ -1,136 +1,61 @@
 package dev.fanout.fastly;
 
-import dev.fanout.internal.CappedBody;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fanout.ErrorKind;
-import dev.fanout.PurgeException;
+import dev.fanout.internal.CappedBody;
+import dev.fanout.internal.Futures;
+import dev.fanout.internal.PurgeRequests;
 import dev.fanout.internal.RetryAfter;
+import dev.fanout.internal.Timeouts;
 import dev.fanout.spi.PurgeResult;
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One {@link FastlyPurger#purge} call: runs its requests under the concurrency limit, retries them,
- * and folds the outcomes into one {@link PurgeResult}. Every callback may run on any thread (the
- * HTTP client's, the scheduler's, or the caller's), so all shared state is atomic.
+ * One {@link FastlyPurger#purge} call: how one Fastly purge request is sent and its answer read.
+ * Concurrency, retries, stopping, cancellation and the folding of the outcomes into one {@link
+ * PurgeResult} are {@link PurgeRequests}'.
  */
-final class PurgeRun {
+final class PurgeRun extends PurgeRequests {
   private static final Logger log = LoggerFactory.getLogger(FastlyPurger.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_DETAIL_CHARS = 200;
-  private static final String NOT_SENT = "not sent: ";
-
-  /** Why one request ended without purging. */
-  private record Failure(int op, ErrorKind kind, String detail, Throwable cause) {}
 
   private final FastlyPurger purger;
   private final String invalidationId;
   private final List<PurgeOp> ops;
-  private final Instant retryDeadline;
-  private final CompletableFuture<PurgeResult> result = new CompletableFuture<>();
-  private final AtomicInteger next = new AtomicInteger();
-  private final AtomicInteger remaining;
-  private final AtomicInteger requests = new AtomicInteger();
-  /** Purge ids per request that succeeded; null for one that did not (yet). */
-  private final AtomicReferenceArray<List<String>> ids;
-  private final AtomicReferenceArray<Failure> failures;
-  /** 1 once request {@code i} has its outcome. */
-  private final AtomicIntegerArray done;
-  /** Set when no further request may be sent: credentials refused, or the caller cancelled. */
-  private final AtomicReference<Failure> stop = new AtomicReference<>();
-  /** Requests in flight and retries waiting, to cancel when the caller cancels. */
-  private final Set<Future<?>> live = ConcurrentHashMap.newKeySet();
 
   PurgeRun(FastlyPurger purger, String invalidationId, List<PurgeOp> ops) {
+    super(purger.name(), ops, purger.concurrency, purger.scheduler, purger.retry, purger.clock,
+        purger.deadline);
     this.purger = purger;
     this.invalidationId = invalidationId;
     this.ops = ops;
-    this.retryDeadline = purger.clock.instant().plus(purger.maxWait);
-    this.remaining = new AtomicInteger(ops.size());
-    this.ids = new AtomicReferenceArray<>(ops.size());
-    this.failures = new AtomicReferenceArray<>(ops.size());
-    this.done = new AtomicIntegerArray(ops.size());
   }
 
-  CompletableFuture<PurgeResult> start() {
-    if (ops.isEmpty()) {
-      log.debug("Fastly service {}: invalidation {} has nothing for Fastly to purge",
-          purger.serviceId, invalidationId);
-      result.complete(PurgeResult.succeeded(purger.name(), 0, List.of()));
-      return result;
-    }
+  @Override
+  public CompletableFuture<PurgeResult> start() {
     log.debug("Fastly service {}: purging invalidation {} with {} request(s)", purger.serviceId,
         invalidationId, ops.size());
-    result.whenComplete((r, e) -> {
-      if (result.isCancelled()) {
-        stop.compareAndSet(null, new Failure(-1, ErrorKind.CANCELLED, "cancelled", null));
-        for (Future<?> f : live) {
-          f.cancel(true);
-        }
-      }
-    });
-    for (int i = 0; i < Math.min(purger.concurrency, ops.size()); i++) {
-      startNext();
-    }
-    return result;
+    return super.start();
   }
 
-  /**
-   * Starts the next request not yet started. Once the run is stopped, the rest are failed here in a
-   * loop, not by recursion, since there can be thousands of them.
-   */
-  private void startNext() {
-    while (true) {
-      int i = next.getAndIncrement();
-      if (i >= ops.size()) {
-        return;
-      }
-      Failure stopped = stop.get();
-      if (stopped == null) {
-        attempt(i, 1);
-        return;
-      }
-      if (record(i, null, notSent(i, stopped)) && remaining.decrementAndGet() == 0) {
-        complete();
-        return;
-      }
-    }
-  }
-
-  private void attempt(int i, int n) {
-    Failure stopped = stop.get();
-    if (stopped != null) {
-      Failure f = notSent(i, stopped);
-      fail(i, f.kind(), f.detail(), null);
-      return;
-    }
+  @Override
+  protected void attempt(int i, int n) {
     PurgeOp op = ops.get(i);
     CompletableFuture<HttpResponse<byte[]>> sent;
     try {
@@ -138,7 +63,6 @@ final class PurgeRun {
       log.debug("Fastly service {}: {} attempt {}: POST {}", purger.serviceId, op.label(), n,
           op.uri().getRawPath());
       sent = send(request);
-      requests.incrementAndGet();
     } catch (RuntimeException e) {
       // sendAsync rejects some requests synchronously; that is a bug here, never worth a retry.
       fail(i, ErrorKind.INTERNAL, "request could not be sent: " + describe(e), e);
@@ -147,7 +71,10 @@ final class PurgeRun {
     sent.whenComplete((response, error) -> {
       try {
         if (error != null) {
-          onError(i, n, unwrap(error));
+          Throwable cause = Futures.unwrap(error);
+          log.debug("Fastly service {}: {} attempt {}: {}", purger.serviceId, op.label(), n,
+              describe(cause));
+          onError(i, n, cause);
         } else {
           onResponse(i, n, response);
         }
@@ -164,7 +91,7 @@ final class PurgeRun {
         .header("Accept", "application/json")
         .header("User-Agent", "fanout-fastly")
         // Covers connect-to-headers only (Java 17); send() bounds the whole exchange.
-        .timeout(purger.requestTimeout);
+        .timeout(purger.attemptTimeout);
     if (op.surrogateKeys() != null) {
       b.header(SurrogateKeys.HEADER, op.surrogateKeys());
     }
@@ -176,30 +103,11 @@ final class PurgeRun {
 
   /** Sends with a bound on the whole exchange, body included, enforced on the scheduler. */
   private CompletableFuture<HttpResponse<byte[]>> send(HttpRequest request) {
-    CompletableFuture<HttpResponse<byte[]>> http =
-        purger.client.sendAsync(request, CappedBody.handler(FastlyPurger.MAX_RESPONSE_BYTES));
-    CompletableFuture<HttpResponse<byte[]>> bounded = new CompletableFuture<>();
-    live.add(http);
-    if (result.isCancelled()) {
-      // Cancelled while this request was being sent: the cancel handler may have missed it.
-      http.cancel(true);
-    }
-    ScheduledFuture<?> timer = purger.scheduler.schedule(() -> {
-      if (bounded.completeExceptionally(new HttpTimeoutException(
-          "no complete response within " + purger.requestTimeout.toMillis() + " ms"))) {
-        http.cancel(true);
-      }
-    }, purger.requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
-    http.whenComplete((r, e) -> {
-      live.remove(http);
-      timer.cancel(false);
-      if (e != null) {
-        bounded.completeExceptionally(e);
-      } else {
-        bounded.complete(r);
-      }
-    });
-    return bounded;
+    CompletableFuture<HttpResponse<byte[]>> http = track(
+        purger.client.sendAsync(request, CappedBody.handler(FastlyPurger.MAX_RESPONSE_BYTES)));
+    return Timeouts.within(http, purger.attemptTimeout, purger.scheduler,
+        () -> new HttpTimeoutException(
+            "no complete response within " + purger.attemptTimeout.toMillis() + " ms"));
   }
 
   private void onResponse(int i, int n, HttpResponse<byte[]> response) {
@@ -215,11 +123,9 @@ final class PurgeRun {
       String message = "Fastly refused the API token for service '" + purger.serviceId + "' ("
           + detail + "); check that the token is valid and has the purge_select scope"
           + (op.kind() == PurgeOp.Kind.ALL ? " (purge_all for purge-all)" : "");
-      Failure f = new Failure(i, ErrorKind.UNAUTHORIZED, message, null);
-      if (stop.compareAndSet(null, f)) {
+      if (stopAll(i, ErrorKind.UNAUTHORIZED, message)) {
         log.warn("{}; stopping the purge of invalidation {}", message, invalidationId);
       }
-      fail(i, ErrorKind.UNAUTHORIZED, message, null);
       return;
     }
     if (status == 429 || status >= 500) {
@@ -228,66 +134,6 @@ final class PurgeRun {
       return;
     }
     fail(i, ErrorKind.ofStatus(status), detail, null);
-  }
-
-  private void onError(int i, int n, Throwable error) {
-    ErrorKind kind;
-    if (error instanceof CancellationException) {
-      fail(i, ErrorKind.CANCELLED, "cancelled", error);
-      return;
-    } else if (error instanceof HttpConnectTimeoutException || error instanceof ConnectException) {
-      kind = ErrorKind.CONNECT;
-    } else if (error instanceof HttpTimeoutException) {
-      kind = ErrorKind.TIMEOUT;
-    } else if (error instanceof IOException) {
-      kind = ErrorKind.IO;
-    } else {
-      fail(i, ErrorKind.INTERNAL, "unexpected failure: " + describe(error), error);
-      return;
-    }
-    log.debug("Fastly service {}: {} attempt {}: {}", purger.serviceId, ops.get(i).label(), n,
-        describe(error));
-    retryOrFail(i, n, kind, describe(error), null, error);
-  }
-
-  private void retryOrFail(int i, int n, ErrorKind kind, String detail, Duration hint,
-      Throwable cause) {
-    if (result.isDone()) {
-      fail(i, ErrorKind.CANCELLED, "cancelled", cause);
-      return;
-    }
-    if (n >= purger.retryPolicy.maxAttempts()) {
-      fail(i, kind, detail + " (after " + n + (n == 1 ? " attempt)" : " attempts)"), cause);
-      return;
-    }
-    Duration delay = hint != null ? hint : purger.retryPolicy.backoff(n, purger.random);
-    Instant at = purger.clock.instant().plus(delay);
-    if (at.isAfter(retryDeadline)) {
-      fail(i, kind, detail + " (next attempt in " + delay.toMillis()
-          + " ms would start after maxWait " + purger.maxWait.toMillis() + " ms; " + n
-          + (n == 1 ? " attempt)" : " attempts)"), cause);
-      return;
-    }
-    log.debug("Fastly service {}: {} retrying in {} ms", purger.serviceId, ops.get(i).label(),
-        delay.toMillis());
-    AtomicReference<ScheduledFuture<?>> self = new AtomicReference<>();
-    ScheduledFuture<?> retry = purger.scheduler.schedule(() -> {
-      ScheduledFuture<?> me = self.get();
-      if (me != null) {
-        live.remove(me);
-      }
-      attempt(i, n + 1);
-    }, delay.toNanos(), TimeUnit.NANOSECONDS);
-    self.set(retry);
-    live.add(retry);
-    if (retry.isDone()) {
-      live.remove(retry);
-    }
-    if (result.isCancelled() && retry.cancel(false)) {
-      // Cancelled between the check above and scheduling: nobody else will finish this request.
-      live.remove(retry);
-      fail(i, ErrorKind.CANCELLED, "cancelled", cause);
-    }
   }
 
   /**
@@ -318,98 +164,17 @@ final class PurgeRun {
     return Optional.of(d.isNegative() ? Duration.ZERO : d);
   }
 
-  private void succeed(int i, List<String> purgeIds) {
-    if (record(i, purgeIds, null)) {
-      finished();
-    }
+  @Override
+  protected String scrub(String text) {
+    return purger.token.scrub(text);
   }
 
-  private void fail(int i, ErrorKind kind, String detail, Throwable cause) {
-    if (record(i, null, new Failure(i, kind, purger.token.scrub(detail), cause))) {
-      finished();
-    }
-  }
-
-  /** Records the outcome of request {@code i}; false if it already had one (never count twice). */
-  private boolean record(int i, List<String> purgeIds, Failure failure) {
-    if (!done.compareAndSet(i, 0, 1)) {
-      return false;
-    }
-    if (purgeIds != null) {
-      ids.set(i, purgeIds);
-    } else {
-      failures.set(i, failure);
-    }
-    return true;
-  }
-
-  private static Failure notSent(int i, Failure stopped) {
-    String d = stopped.detail();
-    if (!d.startsWith(NOT_SENT)) {
-      d = NOT_SENT + d;
-    }
-    return new Failure(i, stopped.kind(), d, null);
-  }
-
-  private void finished() {
-    if (remaining.decrementAndGet() == 0) {
-      complete();
-    } else {
-      startNext();
-    }
-  }
-
-  private void complete() {
-    Set<String> purgeIds = new LinkedHashSet<>();
-    Set<String> notPurged = new LinkedHashSet<>();
-    List<Failure> failed = new ArrayList<>();
-    int succeeded = 0;
-    for (int i = 0; i < ops.size(); i++) {
-      List<String> opIds = ids.get(i);
-      if (opIds != null) {
-        succeeded++;
-        purgeIds.addAll(opIds);
-      } else {
-        failed.add(failures.get(i));
-        notPurged.addAll(ops.get(i).covers());
-      }
-    }
-    // URL purges of one path on several hosts: the path is stale if any of them failed, even if
-    // another host's request for it succeeded, so notPurged is exactly the covers of failures.
-    int sent = requests.get();
-    if (failed.isEmpty()) {
-      log.debug("Fastly service {}: invalidation {} purged with {} request(s)", purger.serviceId,
-          invalidationId, sent);
-      result.complete(PurgeResult.succeeded(purger.name(), sent, List.copyOf(purgeIds)));
-      return;
-    }
-    Failure main = mainFailure(failed);
-    String where = main.op() >= 0 ? ops.get(main.op()).label() + ": " : "";
-    if (succeeded == 0) {
-      String message = main.kind() == ErrorKind.UNAUTHORIZED
-          ? main.detail()
-          : "Fastly purge of invalidation " + invalidationId + " for service '" + purger.serviceId
-              + "' failed: " + where + main.detail();
-      result.completeExceptionally(
-          new PurgeException(purger.name(), main.kind(), message, main.cause()));
-      return;
-    }
-    String detail = failed.size() + " of " + ops.size() + " requests failed; " + where
-        + main.detail();
-    result.complete(new PurgeResult(purger.name(), PurgeResult.Status.FAILED, sent,
-        List.copyOf(purgeIds),
-        List.copyOf(notPurged), main.kind(), detail, Duration.ZERO));
-  }
-
-  /** Refused credentials explain everything else; otherwise the last request's failure. */
-  private static Failure mainFailure(List<Failure> failed) {
-    Failure last = failed.get(failed.size() - 1);
-    for (Failure f : failed) {
-      if (f.kind() == ErrorKind.UNAUTHORIZED && !f.detail().startsWith(NOT_SENT)) {
-        return f;
-      }
-    }
-    return last;
+  @Override
+  protected String failureMessage(Failure main, String where) {
+    return main.kind() == ErrorKind.UNAUTHORIZED
+        ? main.detail()
+        : "Fastly purge of invalidation " + invalidationId + " for service '" + purger.serviceId
+            + "' failed: " + where + main.detail();
   }
 
   /**
@@ -465,19 +230,5 @@ final class PurgeRun {
     }
     return " " + SurrogateKeys.printable(
         text.length() > MAX_DETAIL_CHARS ? text.substring(0, MAX_DETAIL_CHARS) : text);
-  }
-
-  private String describe(Throwable t) {
-    String m = t.getMessage();
-    String name = t.getClass().getSimpleName();
-    return m == null || m.isBlank() ? name : name + ": " + purger.token.scrub(m);
-  }
-
-  private static Throwable unwrap(Throwable t) {
-    Throwable e = t;
-    while (e instanceof CompletionException && e.getCause() != null) {
-      e = e.getCause();
-    }
-    return e;
   }
 }

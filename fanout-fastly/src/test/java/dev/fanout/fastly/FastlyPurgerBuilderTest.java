@@ -19,7 +19,7 @@ class FastlyPurgerBuilderTest {
   }
 
   @Test
-  void defaultsShouldBeTheDocumentedOnes() {
+  void defaultsAreTheDocumentedOnes() {
     FastlyPurger p = valid().build();
 
     assertThat(p.name()).isEqualTo("fastly:SU1Z0isx");
@@ -27,17 +27,17 @@ class FastlyPurgerBuilderTest {
     assertThat(p.softPurge).isTrue();
     assertThat(p.purgeAll).isFalse();
     assertThat(p.purgePaths).isTrue();
-    assertThat(p.requestTimeout).isEqualTo(Duration.ofSeconds(10));
-    assertThat(p.maxWait).isEqualTo(Duration.ofSeconds(30));
+    assertThat(p.attemptTimeout).isEqualTo(Duration.ofSeconds(10));
+    assertThat(p.deadline).isEqualTo(Duration.ofSeconds(30));
     assertThat(p.concurrency).isEqualTo(8);
-    assertThat(p.retryPolicy).isEqualTo(dev.fanout.RetryPolicy.defaults());
+    assertThat(p.retry.policy()).isEqualTo(dev.fanout.RetryPolicy.defaults());
     assertThat(p.client.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
     assertThat(p.client.followRedirects()).isEqualTo(HttpClient.Redirect.NEVER);
     assertThat(p.client.connectTimeout()).contains(Duration.ofSeconds(5));
   }
 
   @Test
-  void aGivenClientShouldBeUsedAsIs() {
+  void aGivenClientIsUsedAsIs() {
     HttpClient client = HttpClient.newBuilder().build();
 
     assertThat(valid().httpClient(client).build().client).isSameAs(client);
@@ -46,7 +46,7 @@ class FastlyPurgerBuilderTest {
   }
 
   @Test
-  void missingRequiredSettingsShouldBeNamed() {
+  void missingRequiredSettingsAreNamed() {
     assertThatThrownBy(() -> FastlyPurger.builder().apiToken("t").host("h").build())
         .isInstanceOf(IllegalStateException.class).hasMessage("serviceId is required");
     assertThatThrownBy(() -> FastlyPurger.builder().serviceId("s").host("h").build())
@@ -58,7 +58,7 @@ class FastlyPurgerBuilderTest {
   }
 
   @Test
-  void conflictingSettingsShouldBeRejected() {
+  void conflictingSettingsAreRejected() {
     assertThatThrownBy(() -> valid().httpClient(HttpClient.newHttpClient())
             .connectTimeout(Duration.ofSeconds(1)).build())
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("connectTimeout");
@@ -66,14 +66,14 @@ class FastlyPurgerBuilderTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"", "SU1Z-0isx", "SU1Z/0isx", "../x", "SU1Z 0isx"})
-  void badServiceIdsShouldBeRejected(String id) {
+  void badServiceIdsAreRejected(String id) {
     assertThatThrownBy(() -> FastlyPurger.builder().serviceId(id))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("serviceId");
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"", "  ", "tok en", "tök", "tok\r\nX-Evil: 1"})
-  void badTokensShouldBeRejected(String token) {
+  void badTokensAreRejected(String token) {
     assertThatThrownBy(() -> FastlyPurger.builder().apiToken(token))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("apiToken");
   }
@@ -82,7 +82,7 @@ class FastlyPurgerBuilderTest {
   @ValueSource(strings = {"", "www.example.com/path", "https://www.example.com/path",
       "user@www.example.com", "www.example.com?x", "-bad.example.com", "ex ample.com",
       "caf\u00e9.example"})
-  void badHostsShouldBeRejected(String host) {
+  void badHostsAreRejected(String host) {
     assertThatThrownBy(() -> FastlyPurger.builder().host(host))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("host");
   }
@@ -91,7 +91,7 @@ class FastlyPurgerBuilderTest {
   @ValueSource(strings = {"ftp://api.fastly.com", "api.fastly.com", "https://api.fastly.com?x=1",
       "https://u:p@api.fastly.com", "http://api.fastly.com", "http://localhost:8080",
       "http://10.0.0.1"})
-  void badBaseUrisShouldBeRejected(String uri) {
+  void badBaseUrisAreRejected(String uri) {
     assertThatThrownBy(() -> FastlyPurger.builder().baseUri(URI.create(uri)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("baseUri");
   }
@@ -99,20 +99,20 @@ class FastlyPurgerBuilderTest {
   @ParameterizedTest
   @ValueSource(strings = {"https://api.fastly.com/", "http://127.0.0.1:8080", "http://[::1]:8080/",
       "http://127.0.0.2"})
-  void httpsAndLoopbackBaseUrisShouldBeAccepted(String uri) {
+  void httpsAndLoopbackBaseUrisAreAccepted(String uri) {
     FastlyPurger p = valid().baseUri(URI.create(uri)).build();
 
     assertThat(p.baseUri.toString()).doesNotEndWith("/");
   }
 
   @Test
-  void badNumbersShouldBeRejected() {
-    assertThatThrownBy(() -> valid().requestTimeout(Duration.ZERO))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("requestTimeout");
+  void badNumbersAreRejected() {
+    assertThatThrownBy(() -> valid().attemptTimeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("attemptTimeout");
     assertThatThrownBy(() -> valid().connectTimeout(Duration.ofSeconds(-1)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("connectTimeout");
-    assertThatThrownBy(() -> valid().maxWait(Duration.ofSeconds(-1)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxWait");
+    assertThatThrownBy(() -> valid().deadline(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("deadline");
     assertThatThrownBy(() -> valid().concurrency(0))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("concurrency");
     assertThatThrownBy(() -> valid().serviceId(null))
@@ -120,14 +120,14 @@ class FastlyPurgerBuilderTest {
   }
 
   @Test
-  void hostsShouldBeNormalisedAndDeduplicated() {
+  void hostsAreNormalisedAndDeduplicated() {
     FastlyPurger p = valid().host("WWW.Example.com").host("https://www.example.com").build();
 
     assertThat(p.hosts).containsExactly("www.example.com");
   }
 
   @Test
-  void daemonThreadsShouldBeNamedDaemons() {
+  void daemonThreadsAreNamedDaemons() {
     Thread t = new DaemonThreads("fanout-fastly-http").newThread(() -> { });
 
     assertThat(t.isDaemon()).isTrue();

@@ -52,7 +52,7 @@ class FastlyPurgerFailureTest {
   }
 
   @Test
-  void rateLimitedShouldWaitForFastlyRateLimitResetThenRetry() {
+  void rateLimitedWaitsForFastlyRateLimitResetThenRetries() {
     // Given: 429 with the reset 20 s away
     FastlyPurger purger = h.purger().build();
     h.server.enqueue(status(429, "{\"msg\":\"Too many requests\"}",
@@ -76,7 +76,7 @@ class FastlyPurgerFailureTest {
   }
 
   @Test
-  void rateLimitedShouldHonourRetryAfterSeconds() {
+  void rateLimitedHonoursRetryAfterSeconds() {
     // Given
     FastlyPurger purger = h.purger().build();
     h.server.enqueue(status(429, "", "Retry-After", "7"));
@@ -92,7 +92,7 @@ class FastlyPurgerFailureTest {
   }
 
   @Test
-  void rateLimitedWithBothHintsShouldWaitForTheLaterOne() {
+  void rateLimitedWithBothHintsWaitsForTheLaterOne() {
     // Given: Retry-After as an HTTP-date 30 s away, reset 12 s away
     FastlyPurger purger = h.purger().build();
     String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(
@@ -111,9 +111,9 @@ class FastlyPurgerFailureTest {
   }
 
   @Test
-  void aResetBeyondMaxWaitShouldFailAtOnceInsteadOfWaiting() {
-    // Given: the hourly limit resets in an hour; maxWait is 30 s
-    FastlyPurger purger = h.purger().maxWait(Duration.ofSeconds(30)).build();
+  void aResetBeyondTheDeadlineFailsAtOnceInsteadOfWaiting() {
+    // Given: the hourly limit resets in an hour; the deadline is 30 s
+    FastlyPurger purger = h.purger().deadline(Duration.ofSeconds(30)).build();
     h.server.enqueue(status(429, "{\"msg\":\"Too many requests\"}",
         "Fastly-RateLimit-Reset", String.valueOf(nowEpochSecond() + 3600)));
 
@@ -123,13 +123,13 @@ class FastlyPurgerFailureTest {
     // Then
     assertThat(e.kind()).isEqualTo(ErrorKind.THROTTLED);
     assertThat(e.getMessage()).contains("HTTP 429").contains("3600000 ms")
-        .contains("maxWait 30000 ms").contains("SU1Z0isx");
+        .contains("would start after the deadline, 30000 ms away").contains("SU1Z0isx");
     assertThat(h.server.requests()).hasSize(1);
     assertThat(h.scheduler.pending()).isZero();
   }
 
   @Test
-  void unreadableRateLimitHeadersShouldFallBackToBackoff() {
+  void unreadableRateLimitHeadersFallBackToBackoff() {
     // Given
     FastlyPurger purger = h.purger().build();
     h.server.enqueue(status(429, "", "Retry-After", "soon", "Fastly-RateLimit-Reset", "-1"));
@@ -146,7 +146,7 @@ class FastlyPurgerFailureTest {
   }
 
   @Test
-  void serverErrorsShouldBeRetriedWithFullJitterBackoff() {
+  void serverErrorsAreRetriedWithFullJitterBackoff() {
     // Given: 503, 500, 502, then Fastly answers
     FastlyPurger purger = h.purger().build();
     h.server.enqueue(status(503, ""), status(500, "{\"msg\":\"oops\"}"), status(502, ""));
@@ -168,9 +168,9 @@ class FastlyPurgerFailureTest {
   }
 
   @Test
-  void serverErrorsShouldStopAfterMaxAttempts() {
+  void serverErrorsStopAfterMaxAttempts() {
     // Given
-    FastlyPurger purger = h.purger().retryPolicy(POLICY.withMaxAttempts(2)).build();
+    FastlyPurger purger = h.purger().retry(POLICY.withMaxAttempts(2)).build();
     h.server.enqueue(status(503, ""), status(504, "{\"msg\":\"Gateway timeout\"}"));
 
     // When
@@ -187,9 +187,9 @@ class FastlyPurgerFailureTest {
   }
 
   @Test
-  void aBackoffPastMaxWaitShouldFailInsteadOfWaiting() {
-    // Given: maxWait of zero allows no retry at all
-    FastlyPurger purger = h.purger().maxWait(Duration.ZERO).build();
+  void aBackoffPastTheDeadlineFailsInsteadOfWaiting() {
+    // Given: a deadline of zero allows no retry at all
+    FastlyPurger purger = h.purger().deadline(Duration.ZERO).build();
     h.server.enqueue(status(503, ""));
 
     // When
@@ -197,13 +197,13 @@ class FastlyPurgerFailureTest {
 
     // Then
     assertThat(e.kind()).isEqualTo(ErrorKind.UNAVAILABLE);
-    assertThat(e.getMessage()).contains("would start after maxWait 0 ms");
+    assertThat(e.getMessage()).contains("would start after the deadline, 0 ms away");
     assertThat(h.server.requests()).hasSize(1);
   }
 
   @ParameterizedTest
   @ValueSource(ints = {401, 403})
-  void refusedCredentialsShouldFailFastNamingTheServiceAndSendNothingMore(int status) {
+  void refusedCredentialsFailFastNamingTheServiceAndSendNothingMore(int status) {
     // Given: three batches, one at a time
     FastlyPurger purger = h.purger().purgePaths(false).concurrency(1).build();
     h.server.enqueue(status(status, "{\"msg\":\"Provided credentials are missing or invalid\"}"));
@@ -226,7 +226,7 @@ class FastlyPurgerFailureTest {
   }
 
   @Test
-  void aWrongTokenShouldBeRefusedByTheFake() {
+  void aWrongTokenIsRefusedByTheFake() {
     // Given: the fake checks Fastly-Key like Fastly does
     FastlyPurger purger = h.purger().apiToken("another-token").build();
 
@@ -240,7 +240,7 @@ class FastlyPurgerFailureTest {
   }
 
   @Test
-  void aRejectedBatchShouldLeaveTheOthersPurgedAndListItsKeys() {
+  void aRejectedBatchLeavesTheOthersPurgedAndListsItsKeys() {
     // Given: batch 2 of 3 is rejected
     FastlyPurger purger = h.purger().purgePaths(false).concurrency(1).build();
     h.server.enqueue(
@@ -264,14 +264,14 @@ class FastlyPurgerFailureTest {
   }
 
   @Test
-  void aConnectionFailureShouldBeRetriedThenReported() throws Exception {
+  void aConnectionFailureIsRetriedThenReported() throws Exception {
     // Given: a loopback port nobody listens on
     int port;
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = s.getLocalPort();
     }
     FastlyPurger purger = h.purger().baseUri(URI.create("http://127.0.0.1:" + port))
-        .retryPolicy(POLICY.withMaxAttempts(2)).build();
+        .retry(POLICY.withMaxAttempts(2)).build();
 
     // When
     CompletionStage<PurgeResult> stage = purger.purge(Invalidation.ofTags("post:42"));
@@ -287,7 +287,7 @@ class FastlyPurgerFailureTest {
   }
 
   @Test
-  void aBodyCutShortShouldBeRetried() {
+  void aBodyCutShortIsRetried() {
     // Given
     FastlyPurger purger = h.purger().build();
     h.server.enqueue(FakeFastly.truncatedBody());
@@ -305,9 +305,9 @@ class FastlyPurgerFailureTest {
   }
 
   @Test
-  void aStalledBodyShouldTimeOutOnTheSchedulerAndBeRetried() {
+  void aStalledBodyTimesOutOnTheSchedulerAndIsRetried() {
     // Given: headers arrive, then the body stalls (HttpRequest.timeout would not fire on Java 17)
-    FastlyPurger purger = h.purger().requestTimeout(Duration.ofSeconds(3)).build();
+    FastlyPurger purger = h.purger().attemptTimeout(Duration.ofSeconds(3)).build();
     h.server.enqueue(FakeFastly.stallBody());
 
     // When
@@ -327,10 +327,10 @@ class FastlyPurgerFailureTest {
   }
 
   @Test
-  void aStalledBodyOnEveryAttemptShouldEndAsATimeout() {
+  void aStalledBodyOnEveryAttemptEndsAsATimeout() {
     // Given
-    FastlyPurger purger = h.purger().requestTimeout(Duration.ofSeconds(3))
-        .retryPolicy(RetryPolicy.none()).build();
+    FastlyPurger purger = h.purger().attemptTimeout(Duration.ofSeconds(3))
+        .retry(RetryPolicy.none()).build();
     h.server.enqueue(FakeFastly.stallBody());
 
     // When
@@ -346,7 +346,7 @@ class FastlyPurgerFailureTest {
   }
 
   @Test
-  void cancellingShouldAbortTheRequestInFlightAndSendNoMore() {
+  void cancellingAbortsTheRequestInFlightAndSendsNoMore() {
     // Given: a stalled first batch, more batches waiting for a slot
     FastlyPurger purger = h.purger().purgePaths(false).concurrency(1).build();
     h.server.enqueue(FakeFastly.stallBody());
@@ -366,7 +366,7 @@ class FastlyPurgerFailureTest {
   }
 
   @Test
-  void cancellingDuringARetryWaitShouldDropTheRetry() {
+  void cancellingDuringARetryWaitDropsTheRetry() {
     // Given
     FastlyPurger purger = h.purger().build();
     h.server.enqueue(status(429, "", "Retry-After", "10"));
@@ -384,7 +384,7 @@ class FastlyPurgerFailureTest {
   }
 
   @Test
-  void aRedirectShouldNotBeFollowed() throws Exception {
+  void aRedirectIsNotFollowed() throws Exception {
     // Given: a second loopback server the redirect points to
     HttpServer other =
         HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -413,7 +413,7 @@ class FastlyPurgerFailureTest {
   }
 
   @Test
-  void anUnreadableSuccessAnswerShouldStillCountAsPurged() {
+  void anUnreadableSuccessAnswerStillCountsAsPurged() {
     // Given: Fastly accepted the purge, but the body is not the expected JSON
     FastlyPurger purger = h.purger().build();
     h.server.enqueue(status(200, "<html>ok</html>"));
@@ -427,7 +427,7 @@ class FastlyPurgerFailureTest {
   }
 
   @Test
-  void anOversizedErrorAnswerShouldBeReportedAsAShortExcerpt() {
+  void anOversizedErrorAnswerIsReportedAsAShortExcerpt() {
     // Given: 3 MiB of error body
     FastlyPurger purger = h.purger().build();
     h.server.enqueue(status(400, "x".repeat(3 << 20)));

@@ -37,7 +37,7 @@ class FastlyPurgerKeysTest {
   }
 
   @Test
-  void sixHundredTagsShouldArriveAsThreeBatchesWithTheRightHeaders() {
+  void sixHundredTagsArriveAsThreeBatchesWithTheRightHeaders() {
     // Given
     FastlyPurger purger = h.purger().purgePaths(false).build();
     List<String> tags = tags(600);
@@ -75,7 +75,7 @@ class FastlyPurgerKeysTest {
   }
 
   @Test
-  void batchesShouldFollowTheInvalidationsTagOrder() {
+  void batchesFollowTheInvalidationsTagOrder() {
     // Given: one request at a time, so arrival order is batch order
     FastlyPurger purger = h.purger().purgePaths(false).concurrency(1).build();
     List<String> tags = tags(513);
@@ -90,7 +90,7 @@ class FastlyPurgerKeysTest {
   }
 
   @Test
-  void hundredThousandTagsShouldNeverExceedTheBatchLimits() {
+  void hundredThousandTagsNeverExceedTheBatchLimits() {
     // Given
     FastlyPurger purger = h.purger().purgePaths(false).concurrency(4).build();
     List<String> tags = tags(100_000);
@@ -113,7 +113,7 @@ class FastlyPurgerKeysTest {
   }
 
   @Test
-  void longKeysShouldBeSplitToKeepTheHeaderWithin16KiB() {
+  void longKeysAreSplitToKeepTheHeaderWithin16KiB() {
     // Given: 150 keys of 256 bytes, the longest tag an invalidation carries: 63 fit in 16,384
     // bytes with their separators
     FastlyPurger purger = h.purger().purgePaths(false).concurrency(1).build();
@@ -134,7 +134,7 @@ class FastlyPurgerKeysTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"caf\u00e9", "\u00ff", "post:\u4e2d", "emoji:\uD83D\uDE00"})
-  void anInvalidKeyShouldRejectTheWholeInvalidationBeforeAnyRequest(String bad) {
+  void anInvalidKeyRejectsTheWholeInvalidationBeforeAnyRequest(String bad) {
     // Given: valid keys around an invalid one
     FastlyPurger purger = h.purger().purgePaths(false).build();
     Invalidation inv = Invalidation.builder().tag("ok:1").tag(bad).tag("ok:2").build();
@@ -155,7 +155,7 @@ class FastlyPurgerKeysTest {
   }
 
   @Test
-  void manyInvalidKeysShouldBeCountedAndTheFirstFewNamed() {
+  void manyInvalidKeysAreCountedAndTheFirstFewNamed() {
     // Given
     FastlyPurger purger = h.purger().purgePaths(false).build();
     List<String> bad = IntStream.range(0, 8).mapToObj(i -> "bad-\u00e9-" + i).toList();
@@ -170,7 +170,7 @@ class FastlyPurgerKeysTest {
   }
 
   @Test
-  void theLongestKeyAnInvalidationCarriesShouldBeSent() {
+  void theLongestKeyAnInvalidationCarriesIsSent() {
     // Given: the wire grammar's longest tag, well within Fastly's 1,024 bytes
     FastlyPurger purger = h.purger().purgePaths(false).build();
     String key = "k".repeat(dev.fanout.WireContract.MAX_TAG_LENGTH);
@@ -184,7 +184,7 @@ class FastlyPurgerKeysTest {
   }
 
   @Test
-  void softPurgeOffShouldSendNoSoftPurgeHeader() {
+  void softPurgeOffSendsNoSoftPurgeHeader() {
     // Given
     FastlyPurger purger = h.purger().softPurge(false).build();
 
@@ -197,7 +197,7 @@ class FastlyPurgerKeysTest {
   }
 
   @Test
-  void pathsShouldBeIgnoredWhenPathPurgesAreOff() {
+  void pathsAreIgnoredWhenPathPurgesAreOff() {
     // Given
     FastlyPurger purger = h.purger().purgePaths(false).build();
 
@@ -216,7 +216,7 @@ class FastlyPurgerKeysTest {
   }
 
   @Test
-  void theDefaultClientSchedulerAndClockShouldWorkEndToEnd() {
+  void theDefaultClientSchedulerAndClockWorkEndToEnd() {
     // Given: only what a user sets, plus the loopback base URI; the first answer is a 503
     FastlyPurger purger = FastlyPurger.builder()
         .serviceId(FakeFastly.SERVICE_ID)

@@ -30,7 +30,7 @@ class FastlyPurgerSecretsTest {
   }
 
   @Test
-  void toStringShouldMaskTheToken() {
+  void toStringMasksTheToken() {
     FastlyPurger purger = h.purger().build();
 
     assertThat(purger.toString())
@@ -39,7 +39,7 @@ class FastlyPurgerSecretsTest {
   }
 
   @Test
-  void theTokenShouldTravelOnlyInTheFastlyKeyHeader() {
+  void theTokenTravelsOnlyInTheFastlyKeyHeader() {
     // Given
     FastlyPurger purger = h.purger().build();
 
@@ -60,7 +60,7 @@ class FastlyPurgerSecretsTest {
   }
 
   @Test
-  void aTokenReflectedByTheServerShouldBeScrubbedFromFailures() {
+  void aTokenReflectedByTheServerIsScrubbedFromFailures() {
     // Given: an error answer that echoes the token back
     FastlyPurger purger = h.purger().build();
     h.server.enqueue(status(401, "{\"msg\":\"bad key " + FakeFastly.TOKEN + "\"}"));
@@ -74,7 +74,7 @@ class FastlyPurgerSecretsTest {
   }
 
   @Test
-  void aTokenReflectedInAPartialFailureShouldBeScrubbedFromTheResult() {
+  void aTokenReflectedInAPartialFailureIsScrubbedFromTheResult() {
     // Given
     FastlyPurger purger = h.purger().concurrency(1).build();
     h.server.enqueue(FakeFastly.fastly(), status(400, "{\"msg\":\"" + FakeFastly.TOKEN + "\"}"));
@@ -90,7 +90,7 @@ class FastlyPurgerSecretsTest {
   }
 
   @Test
-  void logsShouldNeverContainTheToken() {
+  void logsNeverContainTheToken() {
     // Given: slf4j-simple writes to System.err (see simplelogger.properties), at DEBUG for fanout
     FastlyPurger purger = h.purger().concurrency(1).build();
     h.server.enqueue(status(503, "{\"msg\":\"" + FakeFastly.TOKEN + "\"}"),
@@ -121,7 +121,7 @@ class FastlyPurgerSecretsTest {
   }
 
   @Test
-  void builderErrorsShouldNotEchoTheToken() {
+  void builderErrorsDoNotEchoTheToken() {
     String token = "secret-with space";
 
     assertThatThrownBy(() -> FastlyPurger.builder().apiToken(token))

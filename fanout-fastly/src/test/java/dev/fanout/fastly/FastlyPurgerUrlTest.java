@@ -31,7 +31,7 @@ class FastlyPurgerUrlTest {
   }
 
   @Test
-  void aPathShouldBePostedToPurgeHostPathOnTheApi() {
+  void aPathIsPostedToPurgeHostPathOnTheApi() {
     // Given
     FastlyPurger purger = h.purger().build();
 
@@ -52,7 +52,7 @@ class FastlyPurgerUrlTest {
   }
 
   @Test
-  void everyPathShouldBePurgedOnEveryHost() {
+  void everyPathIsPurgedOnEveryHost() {
     // Given: a bare host and an origin URL (its scheme is dropped: not part of the cache key)
     FastlyPurger purger = h.purger().host("https://Example.org/").host("cdn.example.net:8443")
         .concurrency(1).build();
@@ -82,7 +82,7 @@ class FastlyPurgerUrlTest {
 
   @ParameterizedTest
   @MethodSource("encodings")
-  void pathsShouldBePercentEncodedLikeTheUrlABrowserRequests(
+  void pathsArePercentEncodedLikeTheUrlABrowserRequests(
       String path, String expectedPath, String expectedQuery) {
     // Given
     FastlyPurger purger = h.purger().build();
@@ -99,7 +99,7 @@ class FastlyPurgerUrlTest {
   }
 
   @Test
-  void tagsAndPathsShouldBothBePurged() {
+  void tagsAndPathsAreBothPurged() {
     // Given
     FastlyPurger purger = h.purger().concurrency(1).build();
 
@@ -115,7 +115,7 @@ class FastlyPurgerUrlTest {
   }
 
   @Test
-  void wildcardPathsShouldBeRejectedBeforeAnyRequest() {
+  void wildcardPathsAreRejectedBeforeAnyRequest() {
     // Given: even with purge-all enabled, only /* means everything
     FastlyPurger purger = h.purger().purgeAll(true).build();
 
@@ -130,7 +130,7 @@ class FastlyPurgerUrlTest {
   }
 
   @Test
-  void purgeAllShouldBeRejectedUnlessEnabled() {
+  void purgeAllIsRejectedUnlessEnabled() {
     // Given
     FastlyPurger purger = h.purger().build();
 
@@ -144,7 +144,7 @@ class FastlyPurgerUrlTest {
   }
 
   @Test
-  void aFragmentShouldBeRejected() {
+  void aFragmentIsRejected() {
     // The wire grammar refuses it before any purger sees it; the purger's own check stays as a
     // second line.
     assertThatThrownBy(() -> Invalidation.ofPaths("/a#top")).hasMessageContaining("fragment");
@@ -152,7 +152,7 @@ class FastlyPurgerUrlTest {
   }
 
   @Test
-  void purgeAllWhenEnabledShouldSendOneHardPurgeAll() {
+  void purgeAllWhenEnabledSendsOneHardPurgeAll() {
     // Given: soft purge is on, but purge_all is always hard
     FastlyPurger purger = h.purger().purgeAll(true).build();
 
@@ -172,7 +172,7 @@ class FastlyPurgerUrlTest {
   }
 
   @Test
-  void aFailedPurgeAllShouldListEverythingAsNotPurged() {
+  void aFailedPurgeAllListsEverythingAsNotPurged() {
     // Given
     FastlyPurger purger = h.purger().purgeAll(true).build();
     h.server.enqueue(FakeFastly.status(400, "{\"msg\":\"Bad request\"}"));
@@ -187,7 +187,7 @@ class FastlyPurgerUrlTest {
   }
 
   @Test
-  void aPartialUrlFailureShouldListThePathOnce() {
+  void aPartialUrlFailureListsThePathOnce() {
     // Given: the second host's request for /a fails
     FastlyPurger purger = h.purger().host("example.org").concurrency(1).build();
     h.server.enqueue(FakeFastly.fastly(), FakeFastly.status(404, "{\"msg\":\"Not found\"}"));

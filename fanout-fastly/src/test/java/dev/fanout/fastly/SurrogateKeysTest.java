@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class SurrogateKeysTest {
 
   @Test
-  void headerValueShouldJoinKeysBySpacesWithoutDuplicates() {
+  void headerValueJoinsKeysBySpacesWithoutDuplicates() {
     assertThat(SurrogateKeys.headerValue(List.of("post:42", "author:7", "post:42")))
         .isEqualTo("post:42 author:7");
     assertThat(SurrogateKeys.builder().build()).isEmpty();
@@ -20,7 +20,7 @@ class SurrogateKeysTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"", " ", "a b", "tab\t", "caf\u00e9", "\u007f", "nul\u0000"})
-  void invalidKeysShouldBeRejected(String key) {
+  void invalidKeysAreRejected(String key) {
     assertThat(SurrogateKeys.isValid(key)).isFalse();
     assertThatThrownBy(() -> SurrogateKeys.builder().add(key))
         .isInstanceOf(IllegalArgumentException.class)
@@ -28,7 +28,7 @@ class SurrogateKeysTest {
   }
 
   @Test
-  void theByteLimitShouldBeExact() {
+  void theByteLimitIsExact() {
     assertThat(SurrogateKeys.isValid("k".repeat(1024))).isTrue();
     assertThat(SurrogateKeys.isValid("k".repeat(1025))).isFalse();
     assertThat(SurrogateKeys.isValid("!~")).isTrue();
@@ -38,7 +38,7 @@ class SurrogateKeysTest {
   }
 
   @Test
-  void theHeaderShouldNeverExceed16KiB() {
+  void theHeaderNeverExceeds16KiB() {
     // Given: 16 keys of 1,023 bytes + 15 separators = 16,383 bytes
     SurrogateKeys.Builder b = SurrogateKeys.builder();
     for (int i = 0; i < 16; i++) {
@@ -56,7 +56,7 @@ class SurrogateKeysTest {
   }
 
   @Test
-  void printableShouldEscapeAndTruncate() {
+  void printableEscapesAndTruncates() {
     assertThat(SurrogateKeys.printable("a\u00e9\n\u2028")).isEqualTo("a\\xe9\\x0a\\u2028");
     assertThat(SurrogateKeys.printable("x".repeat(100))).hasSize(83).endsWith("...");
   }

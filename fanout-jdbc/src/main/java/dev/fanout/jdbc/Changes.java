@@ -1,14 +1,14 @@
 package dev.fanout.jdbc;
 
 import dev.fanout.RetryPolicy;
-import dev.fanout.internal.DaemonThreads;
+import dev.fanout.internal.Retry;
+import dev.fanout.internal.Schedulers;
 import dev.fanout.spi.Journal;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
@@ -36,8 +36,7 @@ final class Changes {
   private final boolean listen;
   private final String threadName;
   private final List<Runnable> subscribers = new CopyOnWriteArrayList<>();
-  private final RetryPolicy reconnect;
-  private final SplittableRandom random = new SplittableRandom();
+  private final Retry reconnect;
   private Thread thread;
   private volatile boolean closed;
 
@@ -49,14 +48,15 @@ final class Changes {
     this.pollInterval = pollInterval;
     this.listen = listen;
     this.threadName = threadName;
-    this.reconnect = new RetryPolicy(1, pollInterval,
-        pollInterval.compareTo(Duration.ofSeconds(30)) > 0 ? pollInterval : Duration.ofSeconds(30));
+    this.reconnect = new Retry(new RetryPolicy(Integer.MAX_VALUE, pollInterval,
+        pollInterval.compareTo(Duration.ofSeconds(30)) > 0 ? pollInterval : Duration.ofSeconds(30)),
+        Retry.defaultRandom());
   }
 
   synchronized Journal.Subscription subscribe(Runnable onChange) {
     subscribers.add(onChange);
     if (thread == null && !closed) {
-      thread = new DaemonThreads(threadName).newThread(this::run);
+      thread = Schedulers.daemonThreads(threadName).newThread(this::run);
       thread.start();
     }
     return () -> subscribers.remove(onChange);
@@ -114,7 +114,7 @@ final class Changes {
               + " is back ({})", pollInterval, SqlErrors.redact(String.valueOf(e.getMessage())));
         }
         fire();
-        LockSupport.parkNanos(pollInterval.plus(reconnect.backoff(failures, random)).toNanos());
+        LockSupport.parkNanos(pollInterval.plus(reconnect.backoff(failures)).toNanos());
       }
     }
     poll();

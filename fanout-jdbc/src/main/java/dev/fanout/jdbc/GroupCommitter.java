@@ -2,7 +2,7 @@ package dev.fanout.jdbc;
 
 import dev.fanout.Invalidation;
 import dev.fanout.JournalException;
-import dev.fanout.internal.DaemonThreads;
+import dev.fanout.internal.Schedulers;
 import dev.fanout.spi.Appended;
 import dev.fanout.spi.Lease;
 import java.time.Duration;
@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -48,7 +49,7 @@ final class GroupCommitter {
     this.maxBatch = maxBatch;
     this.timeout = timeout;
     this.running = new AtomicInteger(committers);
-    DaemonThreads factory = new DaemonThreads(threadName);
+    ThreadFactory factory = Schedulers.daemonThreads(threadName);
     for (int i = 0; i < committers; i++) {
       threads.add(factory.newThread(this::run));
     }

@@ -2,6 +2,8 @@ package dev.fanout.k8s;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fanout.internal.Futures;
+import dev.fanout.internal.Timeouts;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -15,8 +17,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,17 +44,17 @@ final class ApiClient {
   private final TokenSource token;
   private final ObjectMapper json;
   private final ScheduledExecutorService scheduler;
-  private final Duration requestTimeout;
+  private final Duration attemptTimeout;
 
   ApiClient(HttpClient http, URI apiServer, String namespace, String service, TokenSource token,
-      ObjectMapper json, ScheduledExecutorService scheduler, Duration requestTimeout) {
+      ObjectMapper json, ScheduledExecutorService scheduler, Duration attemptTimeout) {
     this.http = http;
     this.namespace = namespace;
     this.service = service;
     this.token = token;
     this.json = json;
     this.scheduler = scheduler;
-    this.requestTimeout = requestTimeout;
+    this.attemptTimeout = attemptTimeout;
     String base = apiServer.toString();
     this.collection = URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base)
         + "/apis/discovery.k8s.io/v1/namespaces/" + encode(namespace) + "/endpointslices");
@@ -106,7 +106,7 @@ final class ApiClient {
   private CompletableFuture<JsonNode> sendList(URI uri) {
     HttpRequest request;
     try {
-      request = request(uri).timeout(requestTimeout).build();
+      request = request(uri).timeout(attemptTimeout).build();
     } catch (IOException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -115,16 +115,10 @@ final class ApiClient {
         http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
     // HttpRequest.timeout does not cover a body that stalls, so the whole exchange is bounded.
     CompletableFuture<JsonNode> result = new CompletableFuture<>();
-    ScheduledFuture<?> timer = scheduler.schedule(() -> {
-      if (result.completeExceptionally(new java.net.http.HttpTimeoutException(
-          "list timed out after " + requestTimeout.toMillis() + " ms"))) {
-        sent.cancel(true);
-      }
-    }, requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
-    sent.whenComplete((response, error) -> {
-      timer.cancel(false);
+    Timeouts.within(sent, attemptTimeout, scheduler, () -> new java.net.http.HttpTimeoutException(
+        "list timed out after " + attemptTimeout.toMillis() + " ms")).whenComplete((response, error) -> {
       if (error != null) {
-        result.completeExceptionally(DnsClient.unwrap(error));
+        result.completeExceptionally(Futures.unwrap(error));
         return;
       }
       if (response.statusCode() != 200) {
@@ -201,7 +195,7 @@ final class ApiClient {
     };
     http.sendAsync(request, bodyHandler).whenComplete((response, error) -> {
       if (error != null) {
-        opened.completeExceptionally(DnsClient.unwrap(error));
+        opened.completeExceptionally(Futures.unwrap(error));
       } else if (response.statusCode() != 200) {
         opened.completeExceptionally(failure(response.statusCode(),
             response.headers().firstValue("Retry-After"), response.body(), "watch"));
@@ -216,7 +210,7 @@ final class ApiClient {
 
   private <T> CompletableFuture<T> withAuthRetry(Call<T> call, String verb) {
     return call.send().exceptionallyCompose(e -> {
-      Throwable cause = DnsClient.unwrap(e);
+      Throwable cause = Futures.unwrap(e);
       if (!(cause instanceof ApiException api) || api.status != 401 || token == null) {
         return CompletableFuture.failedFuture(cause);
       }

@@ -1,6 +1,11 @@
 package dev.fanout.k8s;
 
 import dev.fanout.DiscoveryException;
+import dev.fanout.internal.Futures;
+import dev.fanout.internal.Limiter;
+import dev.fanout.internal.Retry;
+import dev.fanout.internal.Tasks;
+import dev.fanout.internal.Timeouts;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -13,15 +18,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.AAAARecord;
@@ -53,29 +53,27 @@ final class DnsClient {
 
   private final List<InetSocketAddress> servers;
   private final List<SimpleResolver> resolvers;
-  private final Duration timeout;
-  private final Duration perAttempt;
-  private final int attempts;
+  private final Retry retry;
+  private final Duration attemptTimeout;
+  private final Duration deadline;
   private final Clock clock;
   private final ScheduledExecutorService scheduler;
-  private final RandomGenerator random;
   private final AtomicInteger rotation = new AtomicInteger();
 
-  DnsClient(List<InetSocketAddress> servers, Duration timeout, int attempts, Clock clock,
-      ScheduledExecutorService scheduler, RandomGenerator random) {
+  DnsClient(List<InetSocketAddress> servers, Retry retry, Duration attemptTimeout,
+      Duration deadline, Clock clock, ScheduledExecutorService scheduler) {
     this.servers = List.copyOf(servers);
-    this.timeout = timeout;
-    this.attempts = attempts;
-    this.perAttempt = timeout.dividedBy(attempts);
+    this.retry = retry;
+    this.attemptTimeout = attemptTimeout;
+    this.deadline = deadline;
     this.clock = clock;
     this.scheduler = scheduler;
-    this.random = random;
     List<SimpleResolver> rs = new ArrayList<>();
     for (InetSocketAddress s : this.servers) {
       SimpleResolver r = new SimpleResolver(s);
       // The attempt deadline is enforced by our scheduler; dnsjava's own timer only reclaims the
       // socket of an abandoned query.
-      r.setTimeout(timeout.plusSeconds(1));
+      r.setTimeout(deadline.plusSeconds(1));
       rs.add(r);
     }
     this.resolvers = List.copyOf(rs);
@@ -233,50 +231,48 @@ final class DnsClient {
     if (names.isEmpty()) {
       return CompletableFuture.completedFuture(found);
     }
-    AtomicInteger next = new AtomicInteger();
-    List<CompletableFuture<Void>> workers = new ArrayList<>();
-    for (int w = 0; w < Math.min(concurrency, names.size()); w++) {
-      workers.add(worker(names, next, found));
+    Limiter limiter = new Limiter(concurrency, Runnable::run);
+    List<CompletableFuture<Void>> lookups = new ArrayList<>();
+    for (Name n : names) {
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      lookups.add(done);
+      limiter.acquireHere(() -> {
+        List<Name> one = List.of(n);
+        resolve(one, Type.A, 0).thenCombine(resolve(one, Type.AAAA, 0), (a, b) -> {
+          List<Address> all = new ArrayList<>(a.addresses());
+          all.addAll(b.addresses());
+          found.put(n, all);
+          return null;
+        }).whenComplete((v, e) -> {
+          limiter.release();
+          if (e != null) {
+            done.completeExceptionally(e);
+          } else {
+            done.complete(null);
+          }
+        });
+      });
     }
-    return CompletableFuture.allOf(workers.toArray(new CompletableFuture<?>[0]))
+    return CompletableFuture.allOf(lookups.toArray(new CompletableFuture<?>[0]))
         .thenApply(v -> found);
-  }
-
-  private CompletableFuture<Void> worker(List<Name> names, AtomicInteger next,
-      Map<Name, List<Address>> found) {
-    int i = next.getAndIncrement();
-    if (i >= names.size()) {
-      return CompletableFuture.completedFuture(null);
-    }
-    Name n = names.get(i);
-    List<Name> one = List.of(n);
-    return resolve(one, Type.A, 0).thenCombine(resolve(one, Type.AAAA, 0), (a, b) -> {
-      List<Address> all = new ArrayList<>(a.addresses());
-      all.addAll(b.addresses());
-      found.put(n, all);
-      return null;
-    }).thenCompose(v -> worker(names, next, found));
   }
 
   /** Sends one query, retrying failures within the time budget. */
   private CompletableFuture<Answer> query(Name name, int type) {
     CompletableFuture<Answer> result = new CompletableFuture<>();
-    Instant deadline = clock.instant().plus(timeout);
+    Instant deadlineAt = clock.instant().plus(deadline);
     int first = Math.floorMod(rotation.getAndIncrement(), servers.size());
-    attempt(name, type, 0, first, deadline, new LinkedHashMap<>(), result);
+    attempt(name, type, 0, first, deadlineAt, new LinkedHashMap<>(), result);
     return result;
   }
 
-  private void attempt(Name name, int type, int n, int first, Instant deadline,
+  private void attempt(Name name, int type, int n, int first, Instant deadlineAt,
       Map<String, String> problems, CompletableFuture<Answer> result) {
     int index = (first + n) % servers.size();
     String server = authority(servers.get(index));
-    Duration remaining = Duration.between(clock.instant(), deadline);
-    Duration budget = remaining.compareTo(perAttempt) < 0 ? remaining : perAttempt;
+    Duration remaining = Duration.between(clock.instant(), deadlineAt);
+    Duration budget = remaining.compareTo(attemptTimeout) < 0 ? remaining : attemptTimeout;
     CompletableFuture<Message> sent = new CompletableFuture<>();
-    ScheduledFuture<?> timer = scheduler.schedule(
-        () -> sent.completeExceptionally(new java.util.concurrent.TimeoutException()),
-        Math.max(1, budget.toNanos()), TimeUnit.NANOSECONDS);
     try {
       Message q = Message.newQuery(Record.newRecord(name, type, DClass.IN));
       resolvers.get(index).sendAsync(q, DIRECT).whenComplete((m, e) -> {
@@ -289,11 +285,11 @@ final class DnsClient {
     } catch (RuntimeException e) {
       sent.completeExceptionally(e);
     }
-    sent.whenComplete((m, e) -> {
-      timer.cancel(false);
+    Timeouts.within(sent, budget.isNegative() || budget.isZero() ? Duration.ofNanos(1) : budget,
+        scheduler, java.util.concurrent.TimeoutException::new).whenComplete((m, e) -> {
       String problem;
       if (e != null) {
-        Throwable cause = unwrap(e);
+        Throwable cause = Futures.unwrap(e);
         problem = cause instanceof java.util.concurrent.TimeoutException
             ? "timed out after " + budget.toMillis() + " ms"
             : "I/O error: " + cause;
@@ -308,17 +304,16 @@ final class DnsClient {
         problem = Rcode.string(rcode);
       }
       log.debug("DNS {} {} at {}: {} (attempt {} of {})", name, Type.string(type), server, problem,
-          n + 1, attempts);
+          n + 1, retry.policy().maxAttempts());
       problems.merge(server, problem, (a, b) -> b);
-      Duration delay = DnsDiscovery.RETRY_BACKOFF.delay(n, random);
-      if (n + 1 >= attempts || !clock.instant().plus(delay).isBefore(deadline)) {
+      Retry.Decision next =
+          retry.next(n + 1, null, Duration.between(clock.instant(), deadlineAt));
+      if (!next.again() || Tasks.schedule(scheduler, next.delay(),
+          () -> attempt(name, type, n + 1, first, deadlineAt, problems, result)) == null) {
         result.completeExceptionally(new DiscoveryException("DNS lookup of " + name + " "
             + Type.string(type) + " failed after " + (n + 1) + " attempts within "
-            + timeout.toMillis() + " ms: " + describe(problems)));
-        return;
+            + deadline.toMillis() + " ms: " + describe(problems)));
       }
-      scheduler.schedule(() -> attempt(name, type, n + 1, first, deadline, problems, result),
-          delay.toNanos(), TimeUnit.NANOSECONDS);
     });
   }
 
@@ -327,15 +322,6 @@ final class DnsClient {
     problems.forEach((server, problem) ->
         b.append(b.length() == 0 ? "" : "; ").append(problem).append(" from server ").append(server));
     return b.toString();
-  }
-
-  static Throwable unwrap(Throwable e) {
-    Throwable t = e;
-    while ((t instanceof CompletionException || t instanceof ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
   }
 
   private static long minTtl(long a, long b) {

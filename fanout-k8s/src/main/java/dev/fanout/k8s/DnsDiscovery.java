@@ -2,9 +2,12 @@ package dev.fanout.k8s;
 
 import static dev.fanout.internal.Checks.positive;
 
-import dev.fanout.internal.DaemonThreads;
 import dev.fanout.DiscoveryException;
 import dev.fanout.Endpoint;
+import dev.fanout.RetryPolicy;
+import dev.fanout.internal.Futures;
+import dev.fanout.internal.Retry;
+import dev.fanout.internal.Schedulers;
 import dev.fanout.spi.Discovery;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -18,7 +21,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.random.RandomGenerator;
@@ -56,9 +58,10 @@ import org.xbill.DNS.Type;
  *       minTargets} turns that into a failure). Because NXDOMAIN can be intermittent, it is asked
  *       once more before it is believed. NODATA (the name exists without such records) is also an
  *       empty list.
- *   <li><b>Failures are retried within the timeout</b>: SERVFAIL, REFUSED, a timeout or an I/O error
- *       is retried (with jittered backoff, rotating over the servers) up to {@code attempts} times
- *       inside {@code timeout}; then {@code discover()} completes exceptionally with a {@link
+ *   <li><b>Failures are retried within the deadline</b>: SERVFAIL, REFUSED, a timeout or an I/O
+ *       error is retried (with jittered backoff, rotating over the servers) as the {@code retry}
+ *       policy says, each attempt bounded by {@code attemptTimeout}, all inside {@code deadline};
+ *       then {@code discover()} completes exceptionally with a {@link
  *       DiscoveryException} naming the name, the record type and the servers.
  *   <li><b>Large Services</b>: a UDP answer with the TC bit is asked again over TCP, so every record
  *       arrives (a TCP answer holds about 4,000 A records). More targets than {@code maxTargets} is
@@ -84,11 +87,15 @@ public final class DnsDiscovery implements Discovery {
   /** Default cap on the number of targets (a TCP answer holds about 4,000 A records). */
   public static final int DEFAULT_MAX_TARGETS = 4096;
 
-  /** Default time budget for one lookup, retries included. */
-  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+  /** Default deadline of one query, retries included. */
+  public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(5);
 
-  /** Default number of attempts per query (the first try and the retries). */
-  public static final int DEFAULT_ATTEMPTS = 3;
+  /**
+   * Default retries of one query: 3 attempts in all (rotating over the servers), full-jitter
+   * backoff from 50 ms capped at 400 ms.
+   */
+  public static final RetryPolicy DEFAULT_RETRY =
+      new RetryPolicy(3, Duration.ofMillis(50), Duration.ofMillis(400));
 
   /**
    * Default cap on how long an answer is reused. CoreDNS serves Service records with a 5 s TTL by
@@ -103,13 +110,8 @@ public final class DnsDiscovery implements Discovery {
   /** Longest CNAME chain followed; longer is treated as a loop. */
   static final int MAX_CNAME_HOPS = 8;
 
-  /** Retry backoff between attempts of one query. */
-  static final Backoff RETRY_BACKOFF = new Backoff(Duration.ofMillis(50), Duration.ofMillis(400));
-
   /** SRV targets whose addresses were not in the answer are looked up this many at a time. */
   static final int TARGET_LOOKUP_CONCURRENCY = 16;
-
-  private static volatile ScheduledExecutorService sharedScheduler;
 
   private final String name;
   private final List<Name> candidates;
@@ -146,8 +148,11 @@ public final class DnsDiscovery implements Discovery {
     List<Name> search = b.searchDomains != null ? b.searchDomains : system.searchPath();
     int ndots = b.ndots >= 0 ? b.ndots : system.ndots();
     this.candidates = candidates(b.parsedName, search, ndots);
-    ScheduledExecutorService scheduler = b.scheduler != null ? b.scheduler : sharedScheduler();
-    this.client = new DnsClient(servers, b.timeout, b.attempts, clock, scheduler, b.random);
+    ScheduledExecutorService scheduler = b.scheduler != null ? b.scheduler : Schedulers.shared();
+    Duration attemptTimeout = b.attemptTimeout != null ? b.attemptTimeout
+        : b.deadline.dividedBy(Math.min(b.retry.maxAttempts(), 1_000));
+    this.client = new DnsClient(servers, new Retry(b.retry, b.random), attemptTimeout, b.deadline,
+        clock, scheduler);
   }
 
   /**
@@ -231,7 +236,7 @@ public final class DnsDiscovery implements Discovery {
         }
       }
       if (error != null) {
-        Throwable cause = DnsClient.unwrap(error);
+        Throwable cause = Futures.unwrap(error);
         f.completeExceptionally(cause instanceof DiscoveryException ? cause
             : new DiscoveryException("DNS discovery of " + name + " failed: " + cause, cause));
         return;
@@ -373,20 +378,6 @@ public final class DnsDiscovery implements Discovery {
     return client.servers();
   }
 
-  private static ScheduledExecutorService sharedScheduler() {
-    ScheduledExecutorService s = sharedScheduler;
-    if (s == null) {
-      synchronized (DnsDiscovery.class) {
-        s = sharedScheduler;
-        if (s == null) {
-          s = Executors.newSingleThreadScheduledExecutor(new DaemonThreads("fanout-dns-timer"));
-          sharedScheduler = s;
-        }
-      }
-    }
-    return s;
-  }
-
   /**
    * Returns a description: the name, the port or SRV service, and the servers asked.
    *
@@ -413,14 +404,15 @@ public final class DnsDiscovery implements Discovery {
     private final List<InetSocketAddress> servers = new ArrayList<>();
     private List<Name> searchDomains;
     private int ndots = -1;
-    private Duration timeout = DEFAULT_TIMEOUT;
-    private int attempts = DEFAULT_ATTEMPTS;
+    private Duration deadline = DEFAULT_DEADLINE;
+    private Duration attemptTimeout;
+    private RetryPolicy retry = DEFAULT_RETRY;
     private Duration maxTtl = DEFAULT_MAX_TTL;
     private int maxTargets = DEFAULT_MAX_TARGETS;
     private final List<AddressFilter.Cidr> allow = new ArrayList<>();
     private Clock clock = Clock.systemUTC();
     private ScheduledExecutorService scheduler;
-    private RandomGenerator random = RandomGenerator.getDefault();
+    private RandomGenerator random = Retry.defaultRandom();
 
     private Builder(String name) {
       Objects.requireNonNull(name, "name");
@@ -550,31 +542,43 @@ public final class DnsDiscovery implements Discovery {
     }
 
     /**
-     * Sets the time budget of one query, retries included; each attempt gets {@code
-     * timeout / attempts}. Default {@link DnsDiscovery#DEFAULT_TIMEOUT}.
+     * Sets the deadline of one query, retries included: no attempt starts after it, and the last
+     * ends by it. Default {@link DnsDiscovery#DEFAULT_DEADLINE}.
      *
-     * @param timeout positive
+     * @param deadline positive
      * @return this builder
      * @throws IllegalArgumentException if not positive
      */
-    public Builder timeout(Duration timeout) {
-      this.timeout = positive(timeout, "timeout");
+    public Builder deadline(Duration deadline) {
+      this.deadline = positive(deadline, "deadline");
       return this;
     }
 
     /**
-     * Sets how many times a query is sent before it fails (SERVFAIL, REFUSED, timeout, I/O error).
-     * Default {@link DnsDiscovery#DEFAULT_ATTEMPTS}.
+     * Sets the bound on one attempt of a query (one server asked once). Default: the deadline
+     * divided by the retry policy's attempts, so that every attempt fits.
      *
-     * @param attempts 1 to 10
+     * @param attemptTimeout positive
      * @return this builder
-     * @throws IllegalArgumentException if out of range
+     * @throws IllegalArgumentException if not positive
      */
-    public Builder attempts(int attempts) {
-      if (attempts < 1 || attempts > 10) {
-        throw new IllegalArgumentException("attempts must be 1..10: " + attempts);
-      }
-      this.attempts = attempts;
+    public Builder attemptTimeout(Duration attemptTimeout) {
+      this.attemptTimeout = positive(attemptTimeout, "attemptTimeout");
+      return this;
+    }
+
+    /**
+     * Sets how a query is retried after SERVFAIL, REFUSED, a timeout or an I/O error, rotating
+     * over the servers: {@link RetryPolicy#maxAttempts()} attempts in all, full-jitter backoff
+     * between them, inside the {@link #deadline(Duration)}. Default {@link
+     * DnsDiscovery#DEFAULT_RETRY}.
+     *
+     * @param retry the policy; {@link RetryPolicy#none()} asks once
+     * @return this builder
+     * @throws NullPointerException if {@code retry} is null
+     */
+    public Builder retry(RetryPolicy retry) {
+      this.retry = Objects.requireNonNull(retry, "retry");
       return this;
     }
 
@@ -638,8 +642,8 @@ public final class DnsDiscovery implements Discovery {
     }
 
     /**
-     * Sets the scheduler for per-attempt timeouts and retry delays. Default: one shared daemon
-     * thread named {@code fanout-dns-timer-1}. The scheduler is not shut down by this class.
+     * Sets the scheduler for per-attempt timeouts and retry delays. Default: one daemon thread
+     * named {@code fanout-timer-1}, shared by every component built without one. The scheduler is not shut down by this class.
      *
      * @param scheduler the scheduler
      * @return this builder
@@ -650,7 +654,8 @@ public final class DnsDiscovery implements Discovery {
     }
 
     /**
-     * Sets the random source for retry jitter. Default {@link RandomGenerator#getDefault()}.
+     * Sets the random source for retry jitter; it need not be thread-safe. Default: {@link
+     * java.util.concurrent.ThreadLocalRandom} of the calling thread.
      *
      * @param random the generator
      * @return this builder

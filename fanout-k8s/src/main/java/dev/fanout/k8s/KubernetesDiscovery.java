@@ -2,11 +2,14 @@ package dev.fanout.k8s;
 
 import static dev.fanout.internal.Checks.positive;
 
-import dev.fanout.internal.DaemonThreads;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fanout.DiscoveryException;
 import dev.fanout.Endpoint;
+import dev.fanout.RetryPolicy;
+import dev.fanout.internal.Futures;
+import dev.fanout.internal.Retry;
+import dev.fanout.internal.Schedulers;
 import dev.fanout.spi.Discovery;
 import java.io.IOException;
 import java.io.InputStream;
@@ -115,8 +118,8 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
    */
   public static final int DEFAULT_PAGE_SIZE = 500;
 
-  /** Default bound on one LIST request, body included. */
-  public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
+  /** Default bound on one attempt of a LIST request, body included. */
+  public static final Duration DEFAULT_ATTEMPT_TIMEOUT = Duration.ofSeconds(10);
 
   /**
    * Default idle deadline of a watch stream: twice the interval at which the API server sends
@@ -130,11 +133,12 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
    */
   public static final Duration DEFAULT_WATCH_TIMEOUT = Duration.ofMinutes(5);
 
-  /** Default first backoff ceiling after a failure (full jitter below it). */
-  public static final Duration DEFAULT_BACKOFF_BASE = Duration.ofSeconds(1);
-
-  /** Default largest backoff ceiling. */
-  public static final Duration DEFAULT_BACKOFF_MAX = Duration.ofSeconds(30);
+  /**
+   * Default retry after a failed LIST or watch: full-jitter backoff from 1 s capped at 30 s, for as
+   * long as the discovery is open.
+   */
+  public static final RetryPolicy DEFAULT_RETRY =
+      new RetryPolicy(Integer.MAX_VALUE, Duration.ofSeconds(1), Duration.ofSeconds(30));
 
   /** Default age after which a watch-mode view is no longer served. */
   public static final Duration DEFAULT_MAX_STALENESS = Duration.ofMinutes(5);
@@ -172,14 +176,16 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
     this.ownedScheduler = ownedScheduler;
     TokenSource token = b.tokenFile == null ? null : new TokenSource(b.tokenFile, b.clock);
     this.api = new ApiClient(http, b.apiServer, b.namespace, b.service, token, json, scheduler,
-        b.requestTimeout);
+        b.attemptTimeout);
     this.parser = new EndpointSlices(b.portName, b.port, new AddressFilter(b.allow),
         "Service " + b.namespace + "/" + b.service);
     this.description = "KubernetesDiscovery[" + b.namespace + "/" + b.service + " port "
         + (b.port > 0 ? String.valueOf(b.port) : "'" + b.portName + "'") + " at " + b.apiServer
         + (b.watch ? ", watch" : ", list") + "]";
     this.watcher = b.watch ? new SliceWatcher(api, this::listAll, parser, states, json, clock,
-        scheduler, b.random, new Backoff(b.backoffBase, b.backoffMax), b.idleTimeout,
+        scheduler, b.random,
+        new Retry(b.retry, b.random),
+        b.idleTimeout,
         b.watchTimeout) : null;
   }
 
@@ -343,7 +349,7 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
   }
 
   private DiscoveryException toDiscovery(Throwable error, String verb) {
-    Throwable cause = DnsClient.unwrap(error);
+    Throwable cause = Futures.unwrap(error);
     if (cause instanceof DiscoveryException d) {
       return d;
     }
@@ -359,7 +365,7 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
       Map<String, List<Endpoint>> acc, String firstVersion, int pages, boolean restarted) {
     return api.list(pageSize, continueToken).handle((list, error) -> {
       if (error != null) {
-        Throwable cause = DnsClient.unwrap(error);
+        Throwable cause = Futures.unwrap(error);
         if (continueToken != null && !restarted && cause instanceof ApiClient.ApiException api
             && api.status == 410) {
           // The continue token expired between pages: start over from a fresh snapshot.
@@ -410,15 +416,14 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
     private Set<Endpoint.State> states = DEFAULT_STATES;
     private final List<AddressFilter.Cidr> allow = new ArrayList<>();
     private int pageSize = DEFAULT_PAGE_SIZE;
-    private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+    private Duration attemptTimeout = DEFAULT_ATTEMPT_TIMEOUT;
     private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
     private Duration watchTimeout = DEFAULT_WATCH_TIMEOUT;
-    private Duration backoffBase = DEFAULT_BACKOFF_BASE;
-    private Duration backoffMax = DEFAULT_BACKOFF_MAX;
+    private RetryPolicy retry = DEFAULT_RETRY;
     private Duration maxStaleness = DEFAULT_MAX_STALENESS;
     private Clock clock = Clock.systemUTC();
     private ScheduledExecutorService scheduler;
-    private RandomGenerator random = RandomGenerator.getDefault();
+    private RandomGenerator random = Retry.defaultRandom();
 
     private Builder() {}
 
@@ -612,15 +617,15 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
     }
 
     /**
-     * Bounds one LIST request, body included. Default {@link
-     * KubernetesDiscovery#DEFAULT_REQUEST_TIMEOUT}.
+     * Bounds one attempt of a LIST request, body included, and each connect. Default {@link
+     * KubernetesDiscovery#DEFAULT_ATTEMPT_TIMEOUT}.
      *
-     * @param timeout positive
+     * @param attemptTimeout positive
      * @return this builder
      * @throws IllegalArgumentException if not positive
      */
-    public Builder requestTimeout(Duration timeout) {
-      this.requestTimeout = positive(timeout, "requestTimeout");
+    public Builder attemptTimeout(Duration attemptTimeout) {
+      this.attemptTimeout = positive(attemptTimeout, "attemptTimeout");
       return this;
     }
 
@@ -654,23 +659,18 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
     }
 
     /**
-     * Sets the backoff after failures: the n-th delay is uniform in {@code [0, min(max, base *
-     * 2^n)]}. Defaults {@link KubernetesDiscovery#DEFAULT_BACKOFF_BASE} and {@link
-     * KubernetesDiscovery#DEFAULT_BACKOFF_MAX}.
+     * Sets how a failed LIST or watch is retried: the n-th delay is uniform in {@code [0,
+     * min(maxDelay, baseDelay * 2^(n-1))]}, or the server's {@code Retry-After} when it is longer
+     * (capped at {@code maxDelay}). A watch keeps retrying for as long as the discovery is open, so
+     * {@link RetryPolicy#maxAttempts()} is not used. Default {@link
+     * KubernetesDiscovery#DEFAULT_RETRY}.
      *
-     * @param base the first ceiling, positive
-     * @param max the largest ceiling, at least {@code base}
+     * @param retry the policy
      * @return this builder
-     * @throws IllegalArgumentException if not positive or {@code max < base}
+     * @throws NullPointerException if {@code retry} is null
      */
-    public Builder backoff(Duration base, Duration max) {
-      positive(base, "backoff base");
-      positive(max, "backoff max");
-      if (max.compareTo(base) < 0) {
-        throw new IllegalArgumentException("backoff max must be >= base: " + max + " < " + base);
-      }
-      this.backoffBase = base;
-      this.backoffMax = max;
+    public Builder retry(RetryPolicy retry) {
+      this.retry = Objects.requireNonNull(retry, "retry");
       return this;
     }
 
@@ -714,8 +714,8 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
     }
 
     /**
-     * Sets the random source for backoff jitter and watch timeouts. Default {@link
-     * RandomGenerator#getDefault()}.
+     * Sets the random source for backoff jitter and watch timeouts; it need not be thread-safe.
+     * Default: {@link java.util.concurrent.ThreadLocalRandom} of the calling thread.
      *
      * @param random the generator
      * @return this builder
@@ -760,9 +760,9 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
       ExecutorService ownedHttp = null;
       HttpClient http = httpClient;
       if (http == null) {
-        ownedHttp = Executors.newCachedThreadPool(new DaemonThreads("fanout-k8s-http"));
+        ownedHttp = Executors.newCachedThreadPool(Schedulers.daemonThreads("fanout-k8s-http"));
         HttpClient.Builder hb = HttpClient.newBuilder().executor(ownedHttp)
-            .connectTimeout(requestTimeout).followRedirects(HttpClient.Redirect.NEVER);
+            .connectTimeout(attemptTimeout).followRedirects(HttpClient.Redirect.NEVER);
         if (caFile != null) {
           hb.sslContext(sslContext(caFile));
         }
@@ -772,7 +772,7 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
         http = hb.build();
       }
       ScheduledExecutorService ownedScheduler = scheduler == null
-          ? Executors.newSingleThreadScheduledExecutor(new DaemonThreads("fanout-k8s-timer"))
+          ? Schedulers.newTimer("fanout-k8s-timer")
           : null;
       KubernetesDiscovery d = new KubernetesDiscovery(this, http, ownedHttp,
           scheduler != null ? scheduler : ownedScheduler, ownedScheduler);

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fanout.DiscoveryException;
 import dev.fanout.Endpoint;
+import dev.fanout.internal.Futures;
+import dev.fanout.internal.Retry;
+import dev.fanout.internal.Tasks;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -16,7 +19,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
@@ -52,7 +54,8 @@ final class SliceWatcher {
   private final Clock clock;
   private final ScheduledExecutorService scheduler;
   private final RandomGenerator random;
-  private final Backoff backoff;
+  /** Reconnects never give up: only its backoff is used, the attempts are counted here. */
+  private final Retry retry;
   private final Duration idleTimeout;
   private final Duration watchTimeout;
 
@@ -77,7 +80,7 @@ final class SliceWatcher {
 
   SliceWatcher(ApiClient api, Supplier<CompletableFuture<Listing>> lister, EndpointSlices parser,
       Set<Endpoint.State> states, ObjectMapper json, Clock clock,
-      ScheduledExecutorService scheduler, RandomGenerator random, Backoff backoff,
+      ScheduledExecutorService scheduler, RandomGenerator random, Retry retry,
       Duration idleTimeout, Duration watchTimeout) {
     this.api = api;
     this.lister = lister;
@@ -87,7 +90,7 @@ final class SliceWatcher {
     this.clock = clock;
     this.scheduler = scheduler;
     this.random = random;
-    this.backoff = backoff;
+    this.retry = retry;
     this.idleTimeout = idleTimeout;
     this.watchTimeout = watchTimeout;
   }
@@ -226,11 +229,10 @@ final class SliceWatcher {
           syncedAt = clock.instant();
           lastByte = clock.instant();
           lastError = null;
-          timer = scheduler.schedule(() -> idleCheck(gen), idleTimeout.toNanos(),
-              TimeUnit.NANOSECONDS);
+          timer = Tasks.schedule(scheduler, idleTimeout, () -> idleCheck(gen));
           return;
         }
-        Throwable cause = DnsClient.unwrap(e);
+        Throwable cause = Futures.unwrap(e);
         if (cause instanceof ApiClient.ApiException api && api.status == 410) {
           expiredLocked("watch answered 410 Gone");
           return;
@@ -248,8 +250,7 @@ final class SliceWatcher {
       }
       Duration idle = Duration.between(lastByte, clock.instant());
       if (idle.compareTo(idleTimeout) < 0) {
-        timer = scheduler.schedule(() -> idleCheck(gen), idleTimeout.minus(idle).toNanos(),
-            TimeUnit.NANOSECONDS);
+        timer = Tasks.schedule(scheduler, idleTimeout.minus(idle), () -> idleCheck(gen));
         return;
       }
       log.debug("{}: no data on the watch for {} s; reconnecting", api.describe(),
@@ -264,23 +265,23 @@ final class SliceWatcher {
   private void expiredLocked(String why) {
     generation++;
     stopLocked();
-    Duration delay = backoff.delay(expiredInARow++, random);
+    Duration delay = retry.backoff(++expiredInARow);
     log.debug("{}: {}; relisting in {} ms", api.describe(), why, delay.toMillis());
-    timer = scheduler.schedule(this::relist, delay.toNanos(), TimeUnit.NANOSECONDS);
+    timer = Tasks.schedule(scheduler, delay, this::relist);
   }
 
   private void failedLocked(Throwable e, String verb, Runnable next) {
     generation++;
     stopLocked();
-    Throwable cause = DnsClient.unwrap(e);
+    Throwable cause = Futures.unwrap(e);
     DiscoveryException error = cause instanceof DiscoveryException d ? d
         : new DiscoveryException("cannot " + verb + " " + api.describe() + ": "
             + (cause instanceof ApiClient.ApiException ? cause.getMessage() : cause.toString()),
             cause);
-    Duration delay = backoff.delay(failures, random);
+    Duration delay = retry.backoff(failures + 1);
     if (cause instanceof ApiClient.ApiException api && api.retryAfter.isPresent()) {
-      Duration asked = api.retryAfter.get().compareTo(backoff.max()) > 0
-          ? backoff.max() : api.retryAfter.get();
+      Duration cap = retry.policy().maxDelay();
+      Duration asked = api.retryAfter.get().compareTo(cap) > 0 ? cap : api.retryAfter.get();
       delay = asked.compareTo(delay) > 0 ? asked : delay;
     }
     if (failures++ == 0) {
@@ -290,7 +291,7 @@ final class SliceWatcher {
       log.debug("{} (failure {} in a row); retrying in {} ms", error.getMessage(), failures,
           delay.toMillis());
     }
-    timer = scheduler.schedule(next, delay.toNanos(), TimeUnit.NANOSECONDS);
+    timer = Tasks.schedule(scheduler, delay, next);
     // Published after the retry is scheduled, so whoever sees the error also sees the retry.
     lastError = error;
     if (view == null) {
@@ -325,7 +326,7 @@ final class SliceWatcher {
       timer = null;
     }
     if (error != null) {
-      failedLocked(new IOException("watch stream broke: " + DnsClient.unwrap(error), error),
+      failedLocked(new IOException("watch stream broke: " + Futures.unwrap(error), error),
           "watch", this::watch);
       return false;
     }

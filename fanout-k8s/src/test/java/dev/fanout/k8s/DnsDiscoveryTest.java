@@ -47,7 +47,7 @@ class DnsDiscoveryTest {
         .server("127.0.0.1", dns.port())
         .searchDomains(List.of())
         .ndots(1)
-        .timeout(Duration.ofSeconds(30))
+        .deadline(Duration.ofSeconds(30))
         .clock(clock)
         .scheduler(scheduler)
         .random(new Random(7))
@@ -170,7 +170,7 @@ class DnsDiscoveryTest {
   @Test
   void persistentServfailFailsNamingTheNameAndTheServer() throws Exception {
     dns.add(WEB + " 5 A 127.0.0.2").servfail(WEB, Integer.MAX_VALUE);
-    DnsDiscovery discovery = builder(WEB).port(3000).attempts(3).build();
+    DnsDiscovery discovery = builder(WEB).port(3000).retry(DnsDiscovery.DEFAULT_RETRY.withMaxAttempts(3)).build();
 
     CompletableFuture<List<Endpoint>> f = discovery.discover().toCompletableFuture();
     assertThatThrownBy(() -> drive(f)).isInstanceOf(ExecutionException.class);
@@ -183,8 +183,8 @@ class DnsDiscoveryTest {
   @Test
   void unansweredQueriesTimeOutAndAreRetriedThenFail() {
     dns.drop(WEB, Integer.MAX_VALUE);
-    DnsDiscovery discovery = builder(WEB).port(3000).timeout(Duration.ofSeconds(3)).attempts(3)
-        .build();
+    DnsDiscovery discovery = builder(WEB).port(3000).deadline(Duration.ofSeconds(3))
+        .retry(DnsDiscovery.DEFAULT_RETRY.withMaxAttempts(3)).build();
 
     CompletableFuture<List<Endpoint>> f = discovery.discover().toCompletableFuture();
     // Nothing is ever answered, so only the scheduler moves the lookup on.
@@ -201,7 +201,7 @@ class DnsDiscoveryTest {
   @Test
   void aDroppedQueryIsRetriedAndConcurrentCallersShareOneLookup() throws Exception {
     dns.add(WEB + " 5 A 127.0.0.2").drop(WEB, 2);
-    DnsDiscovery discovery = builder(WEB).port(3000).timeout(Duration.ofSeconds(3)).build();
+    DnsDiscovery discovery = builder(WEB).port(3000).deadline(Duration.ofSeconds(3)).build();
 
     CompletableFuture<List<Endpoint>> first = discovery.discover().toCompletableFuture();
     CompletableFuture<List<Endpoint>> second = discovery.discover().toCompletableFuture();
@@ -361,8 +361,12 @@ class DnsDiscoveryTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("name");
     assertThatThrownBy(() -> DnsDiscovery.builder(WEB).srv("_http"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("portName");
-    assertThatThrownBy(() -> DnsDiscovery.builder(WEB).timeout(Duration.ZERO))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("timeout");
+    assertThatThrownBy(() -> DnsDiscovery.builder(WEB).deadline(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("deadline");
+    assertThatThrownBy(() -> DnsDiscovery.builder(WEB).attemptTimeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("attemptTimeout");
+    assertThatThrownBy(() -> DnsDiscovery.builder(WEB).retry(null))
+        .isInstanceOf(NullPointerException.class).hasMessageContaining("retry");
   }
 
   @Test

@@ -285,8 +285,10 @@ class KubernetesDiscoveryTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("service");
     assertThatThrownBy(() -> builder().apiServer(URI.create("ftp://x")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("apiServer");
-    assertThatThrownBy(() -> builder().backoff(Duration.ofSeconds(2), Duration.ofSeconds(1)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("backoff max");
+    assertThatThrownBy(() -> builder().retry(null))
+        .isInstanceOf(NullPointerException.class).hasMessageContaining("retry");
+    assertThatThrownBy(() -> builder().attemptTimeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("attemptTimeout");
     assertThatThrownBy(() -> builder().states(Set.of()))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("states");
     assertThatThrownBy(() -> builder().caCertificate(dir.resolve("none.pem")).build())

@@ -71,7 +71,7 @@ class KubernetesWatchTest {
     return KubernetesDiscovery.builder().apiServer(api.uri()).tokenFile(tokenFile)
         .service("web").namespace("shop").portName("http").watch(true).clock(clock)
         .scheduler(scheduler).random(new Random(11)).idleTimeout(IDLE)
-        .backoff(BACKOFF_BASE, Duration.ofSeconds(30));
+        .retry(KubernetesDiscovery.DEFAULT_RETRY.withDelays(BACKOFF_BASE, Duration.ofSeconds(30)));
   }
 
   private KubernetesDiscovery build(KubernetesDiscovery.Builder b) {

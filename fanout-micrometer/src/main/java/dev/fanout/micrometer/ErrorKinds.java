@@ -4,14 +4,13 @@ import dev.fanout.DeliveryException;
 import dev.fanout.DiscoveryException;
 import dev.fanout.ErrorKind;
 import dev.fanout.PurgeException;
+import dev.fanout.internal.Futures;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -24,10 +23,7 @@ final class ErrorKinds {
   private ErrorKinds() {}
 
   static ErrorKind of(Throwable error) {
-    Throwable e = error;
-    while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
-      e = e.getCause();
-    }
+    Throwable e = Futures.unwrap(error);
     if (e instanceof DeliveryException) {
       return ((DeliveryException) e).kind();
     }

@@ -45,11 +45,15 @@ final class K8sDiscoveries {
     if (dns.searchDomains() != null) {
       set(p + ".search-domains", "DNS names.", () -> b.searchDomains(dns.searchDomains()));
     }
-    if (dns.timeout() != null) {
-      set(p + ".timeout", "A positive duration, e.g. 5s.", () -> b.timeout(dns.timeout()));
+    if (dns.deadline() != null) {
+      set(p + ".deadline", "A positive duration, e.g. 5s.", () -> b.deadline(dns.deadline()));
     }
-    if (dns.attempts() != null) {
-      set(p + ".attempts", "1 to 10.", () -> b.attempts(dns.attempts()));
+    if (dns.attemptTimeout() != null) {
+      set(p + ".attempt-timeout", "A positive duration, e.g. 2s.",
+          () -> b.attemptTimeout(dns.attemptTimeout()));
+    }
+    if (dns.retry() != null) {
+      b.retry(StageFactory.retry(p + ".retry", dns.retry(), DnsDiscovery.DEFAULT_RETRY));
     }
     if (dns.maxTtl() != null) {
       set(p + ".max-ttl", "Zero or a positive duration.", () -> b.maxTtl(dns.maxTtl()));

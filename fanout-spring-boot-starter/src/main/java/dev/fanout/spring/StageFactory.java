@@ -121,7 +121,7 @@ final class StageFactory {
           () -> st.attemptTimeout(s.attemptTimeout()));
     }
     if (s.retry() != null) {
-      RetryPolicy policy = retry(p + ".retry", s.retry());
+      RetryPolicy policy = retry(p + ".retry", s.retry(), RetryPolicy.defaults());
       stage = stage.retry(policy);
     }
     if (s.states() != null) {
@@ -304,8 +304,8 @@ final class StageFactory {
     throw new FanoutConfigurationException(p, "'" + value + "' is not a gate", GATES);
   }
 
-  private static RetryPolicy retry(String p, StageProperties.Retry r) {
-    RetryPolicy d = RetryPolicy.defaults();
+  /** The policy the properties give, each unset value taken from {@code d}. */
+  static RetryPolicy retry(String p, StageProperties.Retry r, RetryPolicy d) {
     int attempts = r.maxAttempts() != null ? r.maxAttempts() : d.maxAttempts();
     java.time.Duration base = r.baseDelay() != null ? r.baseDelay() : d.baseDelay();
     java.time.Duration max = r.maxDelay() != null ? r.maxDelay() : d.maxDelay();

@@ -65,8 +65,11 @@ public record StageProperties(
    * @param srv The Service port's name whose SRV records give targets and ports, e.g. 'http'.
    * @param servers DNS servers to ask, 'ip:port' (default: resolv.conf's).
    * @param searchDomains Search domains for a relative name (default: resolv.conf's).
-   * @param timeout The time budget of one query, retries included (default 5s).
-   * @param attempts How many times a query is sent before it fails (default 3).
+   * @param deadline The deadline of one query, retries included (default 5s).
+   * @param attemptTimeout The timeout of one attempt of a query (default: the deadline divided by
+   *     the attempts).
+   * @param retry How a failed query is retried, rotating over the servers (default 3 attempts,
+   *     backoff from 50ms capped at 400ms).
    * @param maxTtl The longest an answer is reused (default 5s; 0 asks on every lookup).
    * @param maxTargets The most targets a lookup may produce (default 4096).
    * @param allowCidrs The address allowlist, e.g. '10.0.0.0/8'; loopback, link-local and
@@ -79,8 +82,9 @@ public record StageProperties(
       String srv,
       List<String> servers,
       List<String> searchDomains,
-      Duration timeout,
-      Integer attempts,
+      Duration deadline,
+      Duration attemptTimeout,
+      Retry retry,
       Duration maxTtl,
       Integer maxTargets,
       List<String> allowCidrs) {}

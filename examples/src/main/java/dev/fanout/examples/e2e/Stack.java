@@ -94,13 +94,13 @@ final class Stack implements AutoCloseable {
   /** The Next.js replicas, found the way a pod finds a headless Service's pods. */
   Discovery webDiscovery() {
     return DnsDiscovery.builder(WEB_SERVICE).port(WEB_PORT).server(DNS_IP, DNS_PORT)
-        .timeout(Duration.ofSeconds(2)).allowCidr("127.0.0.0/8").build();
+        .deadline(Duration.ofSeconds(2)).allowCidr("127.0.0.0/8").build();
   }
 
   /** The Varnish replicas, with their port from the SRV record of the named port {@code http}. */
   Discovery varnishDiscovery() {
     return DnsDiscovery.builder(VARNISH_SERVICE).srv("http").server(DNS_IP, DNS_PORT)
-        .timeout(Duration.ofSeconds(2)).allowCidr("127.0.0.0/8").build();
+        .deadline(Duration.ofSeconds(2)).allowCidr("127.0.0.0/8").build();
   }
 
   void start() throws IOException, InterruptedException {
