@@ -1,2 +1,4 @@
-/** Cloudflare cache purges by tag, host, prefix and URL as a fanout purge stage. */
+/**
+ * Step 3 of the sending side, <em>purge</em>: Cloudflare cache purges by tag, host, prefix and URL.
+ */
 package dev.fanout.cloudflare;

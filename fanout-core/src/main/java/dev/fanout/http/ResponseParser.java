@@ -1,3 +1,4 @@
+// Over 500 lines for one job: reading one HTTP/1.1 response incrementally, as the named states of its framing (status line, headers, body by length, chunks or close, trailers).
 package dev.fanout.http;
 
 import java.io.ByteArrayOutputStream;

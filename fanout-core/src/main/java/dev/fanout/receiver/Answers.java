@@ -89,7 +89,7 @@ final class Answers {
           n.put("kind", t.errorKind().name().toLowerCase(Locale.ROOT));
         }
         if (t.error() != null) {
-          n.put("error", InvalidationReceiver.shorten(t.error()));
+          n.put("error", RequestVerifier.shorten(t.error()));
         }
       }
     }

@@ -1,47 +1,38 @@
+// Over 500 lines for one job: the receiver's public face (entry points, Relay and Builder with their documentation); the work is in RequestReader, RequestVerifier, OnceApplier, PeerRelay and JdkHttpAdapter.
 package dev.fanout.receiver;
 
 import static dev.fanout.internal.Checks.positive;
 
-import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import dev.fanout.Endpoint;
 import dev.fanout.FanoutListener;
 import dev.fanout.Invalidation;
-import dev.fanout.InvalidationReport;
-import dev.fanout.Invalidator;
 import dev.fanout.RetryPolicy;
-import dev.fanout.Stage;
 import dev.fanout.WireContract;
-import dev.fanout.http.HttpNotifier;
 import dev.fanout.http.WebhookSigner;
-import dev.fanout.internal.InvalidationJson;
 import dev.fanout.spi.Discovery;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Receives the invalidations {@link HttpNotifier} sends: verifies them, runs this replica's own
+ * Receives the invalidations {@link dev.fanout.http.HttpNotifier} sends: verifies them, runs this replica's own
  * cache invalidation, and acknowledges only once it is done.
  *
  * <pre>{@code
@@ -120,47 +111,26 @@ public final class InvalidationReceiver implements AutoCloseable {
   /** Longest accepted {@code webhook-id}, {@link WireContract#MAX_WEBHOOK_ID_LENGTH}. */
   public static final int MAX_ID_LENGTH = WireContract.MAX_WEBHOOK_ID_LENGTH;
 
-  private static final Pattern WEBHOOK_ID = Pattern.compile("[\\x21-\\x2d\\x2f-\\x7e]{1," + MAX_ID_LENGTH + "}");
-  private static final Pattern TIMESTAMP = Pattern.compile("[0-9]{1,15}");
 
-  private final List<WebhookSigner> signers;
-  private final Function<Invalidation, CompletionStage<?>> handler;
-  private final Clock clock;
-  private final Duration tolerance;
-  private final int maxBodyBytes;
-  private final int maxPaths;
-  private final int maxTags;
-  private final List<String> allowedPrefixes;
-  private final Duration handlerTimeout;
-  private final ReplayCache<Boolean> replay;
-  /** Each relayed id's record; null without a relay. Compound updates hold {@link #relayLock}. */
-  private final ReplayCache<RelayRecord> relays;
-  private final Object relayLock = new Object();
-  private final Map<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
-  private final Relay relay;
-  private final Invalidator relayInvalidator;
-  private final HttpNotifier relayNotifier;
+  private final RequestReader reader;
+  private final RequestVerifier verifier;
+  private final OnceApplier applier;
+  /** Null without a relay. */
+  private final PeerRelay relay;
   private final Logger log;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private InvalidationReceiver(Builder b) {
-    this.signers = List.copyOf(b.signers);
-    this.handler = b.handler;
-    this.clock = b.clock;
-    this.tolerance = b.tolerance;
-    this.maxBodyBytes = b.maxBodyBytes;
-    this.maxPaths = b.maxPaths;
-    this.maxTags = b.maxTags;
-    this.allowedPrefixes = List.copyOf(b.allowedPrefixes);
-    this.handlerTimeout = b.handlerTimeout;
+    this.log = b.log != null ? b.log : LoggerFactory.getLogger(InvalidationReceiver.class);
+    this.reader = new RequestReader(b.maxBodyBytes);
+    this.verifier = new RequestVerifier(new RequestVerifier.Settings(b.signers, b.clock,
+        b.tolerance, b.maxPaths, b.maxTags, b.allowedPrefixes), reader);
     // A signed request is accepted for at most 2 x tolerance after it was first applied (its
     // timestamp may lie up to one tolerance ahead); past that the timestamp check rejects it.
-    this.replay = new ReplayCache<>(b.replayCacheSize, tolerance.multipliedBy(2), clock);
-    this.relay = b.relay;
-    this.log = b.log != null ? b.log : LoggerFactory.getLogger(InvalidationReceiver.class);
-    this.relays = relay == null ? null : new ReplayCache<>(b.replayCacheSize, tolerance.multipliedBy(2), clock);
-    this.relayNotifier = relay == null ? null : relay.notifier(b.relaySecret, clock);
-    this.relayInvalidator = relay == null ? null : relay.invalidator(this::relayOnce);
+    Duration retention = b.tolerance.multipliedBy(2);
+    this.applier = new OnceApplier(b.handler, b.handlerTimeout, b.replayCacheSize, retention, b.clock);
+    this.relay = b.relay == null ? null
+        : new PeerRelay(b.relay.settings, b.relaySecret, b.replayCacheSize, retention, b.clock, log);
   }
 
   /**
@@ -208,6 +178,7 @@ public final class InvalidationReceiver implements AutoCloseable {
     }
   }
 
+
   /**
    * Handles one request and waits for the answer: blocks until the handler (and, for a relay, the
    * peers) finished. For servlets and Spring controllers that hand over the raw body.
@@ -228,7 +199,7 @@ public final class InvalidationReceiver implements AutoCloseable {
   public Response handle(String method, Map<String, List<String>> headers, byte[] body) {
     try {
       return handleAsync(method, headers, body).join();
-    } catch (CompletionException | java.util.concurrent.CancellationException e) {
+    } catch (CompletionException | CancellationException e) {
       log.warn("receiver failed unexpectedly", e);
       return error(500, "internal error");
     }
@@ -247,22 +218,11 @@ public final class InvalidationReceiver implements AutoCloseable {
   public Response handle(String method, Map<String, List<String>> headers, InputStream body) {
     Objects.requireNonNull(headers, "headers");
     Objects.requireNonNull(body, "body");
-    if (!"POST".equals(method)) {
-      return reject(new Rejection(405, "method not allowed"));
-    }
-    if (Requests.declaredLength(headers) > maxBodyBytes) {
-      return reject(new Rejection(413, "body too large"));
-    }
-    byte[] bytes;
     try {
-      bytes = Requests.readCapped(body, maxBodyBytes);
-    } catch (IOException e) {
-      return reject(new Rejection(400, "body could not be read"));
+      return handle(method, headers, reader.read(method, headers, body));
+    } catch (Rejection r) {
+      return reject(r);
     }
-    if (bytes == null) {
-      return reject(new Rejection(413, "body too large"));
-    }
-    return handle(method, headers, bytes);
   }
 
   /**
@@ -277,9 +237,9 @@ public final class InvalidationReceiver implements AutoCloseable {
   public CompletableFuture<Response> handleAsync(
       String method, Map<String, List<String>> headers, byte[] body) {
     Objects.requireNonNull(headers, "headers");
-    Verified request;
+    VerifiedRequest request;
     try {
-      request = verify(method, headers, body == null ? new byte[0] : body);
+      request = verifier.verify(method, headers, body == null ? new byte[0] : body);
     } catch (Rejection r) {
       return CompletableFuture.completedFuture(reject(r));
     } catch (RuntimeException e) {
@@ -291,13 +251,37 @@ public final class InvalidationReceiver implements AutoCloseable {
     try {
       answer = process(request);
     } catch (RuntimeException e) {
-      log.warn("receiver failed unexpectedly for invalidation {}", request.id, e);
+      log.warn("receiver failed unexpectedly for invalidation {}", request.id(), e);
       answer = CompletableFuture.completedFuture(error(500, "internal error"));
     }
     return answer.exceptionally(e -> {
-      log.warn("receiver failed unexpectedly for invalidation {}", request.id, e);
+      log.warn("receiver failed unexpectedly for invalidation {}", request.id(), e);
       return error(500, "internal error");
     });
+  }
+
+  /** Applies once, then relays a direct request; turns a handler failure into its answer. */
+  private CompletableFuture<Response> process(VerifiedRequest request) {
+    return applier.apply(request).handle((result, error) -> {
+      if (error != null) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null
+            ? error.getCause() : error;
+        if (cause instanceof TimeoutException) {
+          log.warn("invalidation {}: handler did not finish within {}", request.id(),
+              applier.handlerTimeout());
+          return CompletableFuture.completedFuture(error(503, "handler timed out"));
+        }
+        log.warn("invalidation {}: handler failed", request.id(), cause);
+        return CompletableFuture.completedFuture(error(500, "handler failed"));
+      }
+      if (relay != null && request.hop() == 0) {
+        return relay.relay(request, result);
+      }
+      if (request.hop() > 0) {
+        log.debug("invalidation {}: relayed (hop {}), not relayed again", request.id(), request.hop());
+      }
+      return CompletableFuture.completedFuture(new Response(200, Answers.applied(request.id(), result)));
+    }).thenCompose(Function.identity()).thenApply(response -> answer(request, response));
   }
 
   /**
@@ -319,7 +303,7 @@ public final class InvalidationReceiver implements AutoCloseable {
 
   /** The body limit, for a server that refuses larger bodies before reading them. */
   int maxBodyBytes() {
-    return maxBodyBytes;
+    return reader.maxBodyBytes();
   }
 
   /**
@@ -336,298 +320,28 @@ public final class InvalidationReceiver implements AutoCloseable {
    * @return the handler
    */
   public HttpHandler httpHandler() {
-    return this::exchange;
+    return new JdkHttpAdapter(this, reader, log);
   }
 
-  private void exchange(HttpExchange exchange) {
-    try {
-      String method = exchange.getRequestMethod();
-      Map<String, List<String>> headers = exchange.getRequestHeaders();
-      Response early = null;
-      byte[] body = null;
-      if (!"POST".equals(method)) {
-        early = reject(new Rejection(405, "method not allowed"));
-      } else if (Requests.declaredLength(headers) > maxBodyBytes) {
-        early = reject(new Rejection(413, "body too large"));
-      } else {
-        body = Requests.readCapped(exchange.getRequestBody(), maxBodyBytes);
-        if (body == null) {
-          early = reject(new Rejection(413, "body too large"));
-        }
-      }
-      if (early != null) {
-        send(exchange, early);
-        return;
-      }
-      handleAsync(method, headers, body).whenComplete((r, e) ->
-          send(exchange, r != null ? r : error(500, "internal error")));
-    } catch (IOException | RuntimeException e) {
-      log.debug("request could not be read: {}", e.getClass().getSimpleName());
-      send(exchange, error(400, "body could not be read"));
-    }
-  }
-
-  private void send(HttpExchange exchange, Response r) {
-    try {
-      byte[] bytes = r.body().getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().set("content-type", Response.CONTENT_TYPE);
-      exchange.getResponseHeaders().set("cache-control", "no-store");
-      if (r.status() == 405) {
-        exchange.getResponseHeaders().set("allow", "POST");
-      }
-      if (r.status() == 413 || r.status() == 400) {
-        // The rest of the body was not read; do not reuse the connection.
-        exchange.getResponseHeaders().set("connection", "close");
-      }
-      exchange.sendResponseHeaders(r.status(), bytes.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(bytes);
-      }
-    } catch (IOException | RuntimeException e) {
-      log.debug("answer could not be sent: {}", e.getClass().getSimpleName());
-    } finally {
-      exchange.close();
-    }
-  }
-
-  /** A request that passed every check: its id and decoded body. */
-  private static final class Verified {
-    final String id;
-    final Invalidation invalidation;
-    final int hop;
-
-    Verified(String id, InvalidationJson.Wire wire) {
-      this.id = id;
-      this.invalidation = wire.invalidation();
-      this.hop = wire.hop();
-    }
-  }
-
-  private Verified verify(String method, Map<String, List<String>> headers, byte[] body)
-      throws Rejection {
-    if (!"POST".equals(method)) {
-      throw new Rejection(405, "method not allowed");
-    }
-    if (body.length > maxBodyBytes) {
-      throw new Rejection(413, "body too large");
-    }
-    String id = Requests.single(headers, "webhook-id", 400);
-    if (!WEBHOOK_ID.matcher(id).matches()) {
-      throw new Rejection(400, "bad webhook-id header");
-    }
-    String ts = Requests.single(headers, "webhook-timestamp", 400);
-    if (!TIMESTAMP.matcher(ts).matches()) {
-      throw new Rejection(400, "bad webhook-timestamp header");
-    }
-    String signature = Requests.single(headers, "webhook-signature", 401);
-    long timestamp = Long.parseLong(ts);
-    long now = clock.instant().getEpochSecond();
-    if (Math.abs(now - timestamp) > tolerance.getSeconds()) {
-      throw new Rejection(401, "timestamp outside tolerance");
-    }
-    boolean valid = false;
-    for (WebhookSigner signer : signers) {
-      valid |= signer.verify(id, timestamp, body, signature);
-    }
-    if (!valid) {
-      throw new Rejection(401, "bad signature");
-    }
-    InvalidationJson.Wire wire;
-    try {
-      wire = InvalidationJson.decodeWire(body, maxPaths, maxTags);
-    } catch (InvalidationJson.BadPath e) {
-      throw new Rejection(400, e.getMessage());
-    } catch (IllegalArgumentException | NullPointerException e) {
-      throw new Rejection(400, "bad body: " + shorten(e.getMessage()));
-    }
-    for (String path : wire.invalidation().paths()) {
-      if (!allowedPrefixes.isEmpty() && allowedPrefixes.stream().noneMatch(path::startsWith)) {
-        throw new Rejection(400, "path not allowed");
-      }
-    }
-    return new Verified(id, wire);
-  }
-
-  private CompletableFuture<Response> process(Verified request) {
-    return applyOnce(request).handle((result, error) -> {
-      if (error != null) {
-        Throwable cause = unwrap(error);
-        if (cause instanceof TimeoutException) {
-          log.warn("invalidation {}: handler did not finish within {}", request.id, handlerTimeout);
-          return CompletableFuture.completedFuture(answer(request, error(503, "handler timed out")));
-        }
-        log.warn("invalidation {}: handler failed", request.id, cause);
-        return CompletableFuture.completedFuture(answer(request, error(500, "handler failed")));
-      }
-      if (relayInvalidator != null && request.hop == 0) {
-        return relay(request, result);
-      }
-      if (request.hop > 0) {
-        log.debug("invalidation {}: relayed (hop {}), not relayed again", request.id, request.hop);
-      }
-      return CompletableFuture.completedFuture(answer(request, new Response(200,
-          Answers.applied(request.id, result))));
-    }).thenCompose(Function.identity());
-  }
-
-  /**
-   * Runs the handler unless this id was applied already; joins a run of the same id in progress.
-   * Completes with "applied" or "duplicate", or exceptionally with the handler's failure.
-   */
-  private CompletableFuture<String> applyOnce(Verified request) {
-    String id = request.id;
-    if (replay.contains(id)) {
-      return CompletableFuture.completedFuture(Answers.DUPLICATE);
-    }
-    CompletableFuture<Void> mine = new CompletableFuture<>();
-    CompletableFuture<Void> running = inFlight.putIfAbsent(id, mine);
-    if (running != null) {
-      return bounded(running).thenApply(v -> Answers.DUPLICATE);
-    }
-    // A run that finished between the first check and putIfAbsent recorded the id first.
-    if (replay.contains(id)) {
-      inFlight.remove(id, mine);
-      mine.complete(null);
-      return CompletableFuture.completedFuture(Answers.DUPLICATE);
-    }
-    CompletionStage<?> call;
-    try {
-      call = handler.apply(request.invalidation);
-      if (call == null) {
-        call = CompletableFuture.failedFuture(new IllegalStateException("handler returned null"));
-      }
-    } catch (RuntimeException | Error e) {
-      call = CompletableFuture.failedFuture(e);
-    }
-    call.whenComplete((v, e) -> {
-      if (e == null) {
-        replay.put(id, Boolean.TRUE);
-      }
-      inFlight.remove(id, mine);
-      if (e == null) {
-        mine.complete(null);
-      } else {
-        mine.completeExceptionally(e);
-      }
-    });
-    return bounded(mine).thenApply(v -> Answers.APPLIED);
-  }
-
-  /** The run itself stays in flight until it really ends; only this request's wait is bounded. */
-  private CompletableFuture<Void> bounded(CompletableFuture<Void> run) {
-    return run.copy().orTimeout(handlerTimeout.toNanos(), TimeUnit.NANOSECONDS);
-  }
-
-  /**
-   * Relays a direct request, once per id: a request whose id has a relay in flight shares its
-   * answer; one whose last relay succeeded gets that answer again (a replay must not make every
-   * peer a target again); one whose last relay failed starts a new relay, which skips the peers
-   * that acknowledged before (the sender's retry reaches only the peers that missed it).
-   */
-  private CompletableFuture<Response> relay(Verified request, String local) {
-    RelayRecord record;
-    CompletableFuture<Response> mine = new CompletableFuture<>();
-    synchronized (relayLock) {
-      record = relays.get(request.id);
-      if (record != null && record.inFlight != null) {
-        return record.inFlight.copy();
-      }
-      if (record != null && record.last != null && record.last.isSuccess()) {
-        return CompletableFuture.completedFuture(answer(request, record.last));
-      }
-      if (record == null) {
-        record = new RelayRecord();
-      }
-      record.inFlight = mine;
-      relays.put(request.id, record);
-    }
-    RelayRecord rec = record;
-    CompletableFuture<InvalidationReport> report;
-    try {
-      report = relayInvalidator.invalidate(request.invalidation);
-    } catch (RuntimeException e) {
-      report = CompletableFuture.failedFuture(e);
-    }
-    report.handle((r, e) -> {
-      Response response;
-      if (e != null && unwrap(e) instanceof dev.fanout.InvalidatorClosedException) {
-        response = error(503, "relay closed");
-      } else if (e != null) {
-        log.warn("invalidation {}: relay did not finish: {}", request.id, unwrap(e).toString());
-        response = new Response(502, Answers.relayFailed(request.id, local));
-      } else {
-        for (dev.fanout.TargetResult t : r.stages().get(0).targets()) {
-          if (t.outcome() == dev.fanout.TargetResult.Outcome.ACKED) {
-            rec.acked.add(t.endpoint().authority());
-          }
-        }
-        response = new Response(r.isComplete() ? 200 : 502, Answers.relayed(request.id, local, r));
-        if (!r.isComplete()) {
-          log.warn("invalidation {}: relay incomplete: {}", request.id, r.stages().get(0).summary());
-        }
-      }
-      synchronized (relayLock) {
-        rec.inFlight = null;
-        rec.last = response;
-        relays.put(request.id, rec);
-      }
-      mine.complete(response);
-      return null;
-    });
-    return mine.thenApply(response -> answer(request, response));
-  }
-
-  /** The relay's notifier: a peer that acknowledged this id in an earlier relay is not sent it again. */
-  private CompletionStage<dev.fanout.spi.Ack> relayOnce(Endpoint peer, Invalidation invalidation) {
-    RelayRecord record = relays.get(invalidation.id());
-    if (record != null && record.acked.contains(peer.authority())) {
-      return CompletableFuture.completedFuture(new dev.fanout.spi.Ack(0, "acknowledged an earlier relay"));
-    }
-    return relayNotifier.deliver(peer, invalidation);
-  }
-
-  private Response answer(Verified request, Response response) {
+  private Response answer(VerifiedRequest request, Response response) {
     if (log.isDebugEnabled()) {
-      log.debug("invalidation {}: {} {} ({} paths, {} tags, hop {})", request.id, response.status(),
-          response.isSuccess() ? "ok" : "failed", request.invalidation.paths().size(),
-          request.invalidation.tags().size(), request.hop);
+      log.debug("invalidation {}: {} {} ({} paths, {} tags, hop {})", request.id(), response.status(),
+          response.isSuccess() ? "ok" : "failed", request.invalidation().paths().size(),
+          request.invalidation().tags().size(), request.hop());
     }
     return response;
   }
 
-  private Response reject(Rejection r) {
+  /** The answer to a rejected request, logged at DEBUG (a rejection is the sender's problem). */
+  Response reject(Rejection r) {
     if (log.isDebugEnabled()) {
       log.debug("request rejected: {} {}", r.status(), r.reason());
     }
     return error(r.status(), r.reason());
   }
 
-  private static Response error(int status, String reason) {
+  static Response error(int status, String reason) {
     return new Response(status, Answers.error(reason));
-  }
-
-  private static Throwable unwrap(Throwable e) {
-    Throwable t = e;
-    while (t instanceof CompletionException && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
-  }
-
-  /** Keeps a reason short and printable; the input was signed, but answers stay small anyway. */
-  static String shorten(String message) {
-    if (message == null) {
-      return "invalid";
-    }
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < message.length() && sb.length() < 120; i++) {
-      char c = message.charAt(i);
-      sb.append(c < 0x20 || c == 0x7f ? ' ' : c);
-    }
-    if (message.length() > 120) {
-      sb.append("...");
-    }
-    return sb.toString();
   }
 
   /**
@@ -636,9 +350,8 @@ public final class InvalidationReceiver implements AutoCloseable {
    */
   @Override
   public void close() {
-    if (closed.compareAndSet(false, true) && relayInvalidator != null) {
-      relayInvalidator.close();
-      relayNotifier.close();
+    if (closed.compareAndSet(false, true) && relay != null) {
+      relay.close();
     }
   }
 
@@ -650,16 +363,19 @@ public final class InvalidationReceiver implements AutoCloseable {
    */
   @Override
   public String toString() {
-    return "InvalidationReceiver[" + signers.size() + (signers.size() == 1 ? " secret" : " secrets")
-        + ", tolerance " + tolerance + ", maxBodyBytes " + maxBodyBytes + ", maxPaths " + maxPaths
-        + ", maxTags " + maxTags + ", replayCache " + replay.capacity + ", handlerTimeout "
-        + handlerTimeout + (allowedPrefixes.isEmpty() ? "" : ", allowedPrefixes " + allowedPrefixes)
+    RequestVerifier.Settings v = verifier.settings();
+    int secrets = v.signers().size();
+    return "InvalidationReceiver[" + secrets + (secrets == 1 ? " secret" : " secrets")
+        + ", tolerance " + v.tolerance() + ", maxBodyBytes " + reader.maxBodyBytes() + ", maxPaths "
+        + v.maxPaths() + ", maxTags " + v.maxTags() + ", replayCache " + applier.capacity()
+        + ", handlerTimeout " + applier.handlerTimeout()
+        + (v.allowedPrefixes().isEmpty() ? "" : ", allowedPrefixes " + v.allowedPrefixes())
         + (relay == null ? "" : ", " + relay) + "]";
   }
 
   /** How many ids the replay cache holds now (for tests). */
   int replayCacheSize() {
-    return replay.size();
+    return applier.remembered();
   }
 
   /**
@@ -674,8 +390,8 @@ public final class InvalidationReceiver implements AutoCloseable {
    * }</pre>
    *
    * <p>After the local handler succeeded, the receiver sends the invalidation to every peer its
-   * discovery finds, except its own address, through an {@link Invalidator} with one fan-out
-   * stage and an {@link HttpNotifier} signed with the receiver's first secret. The relayed body
+   * discovery finds, except its own address, through an {@link dev.fanout.Invalidator} with one fan-out
+   * stage and an {@link dev.fanout.http.HttpNotifier} signed with the receiver's first secret. The relayed body
    * carries a signed hop marker ({@code "hop":1}); a receiver never relays a request that has one,
    * so relays cannot loop. The receiver answers once every peer acknowledged (200) or the relay
    * failed or ran out of time (502), with a JSON body listing each peer's outcome, so the sender
@@ -693,30 +409,10 @@ public final class InvalidationReceiver implements AutoCloseable {
    * @since 0.1
    */
   public static final class Relay {
-    private final Discovery peers;
-    private final String self;
-    private final String path;
-    private final int port;
-    private final boolean https;
-    private final Duration deadline;
-    private final Duration attemptTimeout;
-    private final RetryPolicy retry;
-    private final int minPeers;
-    private final FanoutListener listener;
+    final RelaySettings settings;
 
-    private Relay(Discovery peers, String self, String path, int port, boolean https,
-        Duration deadline, Duration attemptTimeout, RetryPolicy retry, int minPeers,
-        FanoutListener listener) {
-      this.peers = peers;
-      this.self = self;
-      this.path = path;
-      this.port = port;
-      this.https = https;
-      this.deadline = deadline;
-      this.attemptTimeout = attemptTimeout;
-      this.retry = retry;
-      this.minPeers = minPeers;
-      this.listener = listener;
+    private Relay(RelaySettings settings) {
+      this.settings = settings;
     }
 
     /**
@@ -729,9 +425,7 @@ public final class InvalidationReceiver implements AutoCloseable {
      * @return the relay
      */
     public static Relay to(Discovery peers) {
-      return new Relay(Objects.requireNonNull(peers, "peers"), null, "/api/revalidate", 0, false,
-          Duration.ofSeconds(4), Duration.ofSeconds(1),
-          new RetryPolicy(3, Duration.ofMillis(100), Duration.ofSeconds(1)), 0, FanoutListener.NONE);
+      return new Relay(RelaySettings.defaults(Objects.requireNonNull(peers, "peers")));
     }
 
     /**
@@ -744,9 +438,7 @@ public final class InvalidationReceiver implements AutoCloseable {
      */
     public Relay self(String address) {
       Objects.requireNonNull(address, "address (is POD_IP set?)");
-      String normalised = Endpoint.of(address, 1).address();
-      return new Relay(peers, normalised, path, port, https, deadline, attemptTimeout, retry,
-          minPeers, listener);
+      return new Relay(settings.with(d -> d.self = Endpoint.of(address, 1).address()));
     }
 
     /**
@@ -761,8 +453,7 @@ public final class InvalidationReceiver implements AutoCloseable {
       if (!newPath.startsWith("/") || newPath.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
         throw new IllegalArgumentException("path must be absolute, without control characters");
       }
-      return new Relay(peers, self, newPath, port, https, deadline, attemptTimeout, retry,
-          minPeers, listener);
+      return new Relay(settings.with(d -> d.path = newPath));
     }
 
     /**
@@ -776,8 +467,7 @@ public final class InvalidationReceiver implements AutoCloseable {
       if (newPort < 1 || newPort > 65535) {
         throw new IllegalArgumentException("port must be 1..65535: " + newPort);
       }
-      return new Relay(peers, self, path, newPort, https, deadline, attemptTimeout, retry,
-          minPeers, listener);
+      return new Relay(settings.with(d -> d.port = newPort));
     }
 
     /**
@@ -787,8 +477,7 @@ public final class InvalidationReceiver implements AutoCloseable {
      * @return the copy
      */
     public Relay https(boolean enabled) {
-      return new Relay(peers, self, path, port, enabled, deadline, attemptTimeout, retry,
-          minPeers, listener);
+      return new Relay(settings.with(d -> d.https = enabled));
     }
 
     /**
@@ -800,8 +489,7 @@ public final class InvalidationReceiver implements AutoCloseable {
      * @throws IllegalArgumentException if not positive
      */
     public Relay deadline(Duration newDeadline) {
-      return new Relay(peers, self, path, port, https, positive(newDeadline, "deadline"),
-          attemptTimeout, retry, minPeers, listener);
+      return new Relay(settings.with(d -> d.deadline = positive(newDeadline, "deadline")));
     }
 
     /**
@@ -812,8 +500,7 @@ public final class InvalidationReceiver implements AutoCloseable {
      * @throws IllegalArgumentException if not positive
      */
     public Relay attemptTimeout(Duration timeout) {
-      return new Relay(peers, self, path, port, https, deadline, positive(timeout, "attemptTimeout"),
-          retry, minPeers, listener);
+      return new Relay(settings.with(d -> d.attemptTimeout = positive(timeout, "attemptTimeout")));
     }
 
     /**
@@ -823,8 +510,7 @@ public final class InvalidationReceiver implements AutoCloseable {
      * @return the copy
      */
     public Relay retry(RetryPolicy policy) {
-      return new Relay(peers, self, path, port, https, deadline, attemptTimeout,
-          Objects.requireNonNull(policy, "policy"), minPeers, listener);
+      return new Relay(settings.with(d -> d.retry = Objects.requireNonNull(policy, "policy")));
     }
 
     /**
@@ -839,41 +525,17 @@ public final class InvalidationReceiver implements AutoCloseable {
       if (n < 0) {
         throw new IllegalArgumentException("minPeers must be >= 0: " + n);
       }
-      return new Relay(peers, self, path, port, https, deadline, attemptTimeout, retry, n,
-          listener);
+      return new Relay(settings.with(d -> d.minPeers = n));
     }
 
     /**
-     * Returns a copy whose relay {@link Invalidator} reports to this listener.
+     * Returns a copy whose relay {@link dev.fanout.Invalidator} reports to this listener.
      *
      * @param newListener the listener
      * @return the copy
      */
     public Relay listener(FanoutListener newListener) {
-      return new Relay(peers, self, path, port, https, deadline, attemptTimeout, retry, minPeers,
-          Objects.requireNonNull(newListener, "listener"));
-    }
-
-
-    HttpNotifier notifier(String secret, Clock clock) {
-      HttpNotifier.Builder nb = HttpNotifier.builder().path(path).https(https).clock(clock)
-          .signingSecret(secret).relayHop(1);
-      if (port > 0) {
-        nb.port(port);
-      }
-      return nb.build();
-    }
-
-    Invalidator invalidator(dev.fanout.spi.Notifier notifier) {
-      Discovery others = new SelfExcludingDiscovery(peers, self);
-      return Invalidator.builder()
-          .stage(Stage.fanout("peers", others, notifier)
-              .minTargets(minPeers)
-              .attemptTimeout(attemptTimeout)
-              .retry(retry))
-          .deadline(deadline)
-          .listener(listener)
-          .build();
+      return new Relay(settings.with(d -> d.listener = Objects.requireNonNull(newListener, "listener")));
     }
 
     /**
@@ -884,9 +546,7 @@ public final class InvalidationReceiver implements AutoCloseable {
      */
     @Override
     public String toString() {
-      return "Relay[peers " + peers + ", self " + self + ", POST " + path
-          + (port > 0 ? " port " + port : "") + (https ? " https" : "") + ", deadline " + deadline
-          + "]";
+      return settings.describe();
     }
   }
 
@@ -1139,7 +799,7 @@ public final class InvalidationReceiver implements AutoCloseable {
       if (handler == null) {
         throw new IllegalStateException("InvalidationReceiver needs a handler(...) or asyncHandler(...)");
       }
-      if (relay != null && relay.self == null) {
+      if (relay != null && relay.settings.self() == null) {
         throw new IllegalStateException(
             "a relay needs self(address) so that it does not send to itself (POD_IP)");
       }

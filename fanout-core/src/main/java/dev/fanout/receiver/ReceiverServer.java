@@ -1,3 +1,4 @@
+// Over 500 lines for one job: serving a receiver over non-blocking HTTP/1.1 (the selector loop, the connection states it drives, and its Builder); the head grammar is RequestHead.
 package dev.fanout.receiver;
 
 import static dev.fanout.internal.Checks.positive;
@@ -16,9 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -425,61 +424,22 @@ public final class ReceiverServer implements AutoCloseable {
 
   /** Parses the head just read and decides what comes next. */
   private void startBody(Conn conn) throws IOException {
-    String text = new String(conn.head, 0, conn.headLength, StandardCharsets.ISO_8859_1);
-    conn.headLength = 0;
-    String[] lines = text.split("\r?\n");
-    String[] request = lines.length == 0 ? new String[0] : lines[0].split(" ", -1);
-    if (request.length != 3 || !request[2].startsWith("HTTP/1.") || request[0].isEmpty()) {
-      answer(conn, 400, Answers.error("bad request line"), false);
+    RequestHead head;
+    try {
+      head = RequestHead.parse(conn.head, conn.headLength, path, maxBody);
+    } catch (Rejection r) {
+      answer(conn, r.status(), Answers.error(r.reason()), false);
       return;
+    } finally {
+      conn.headLength = 0;
     }
-    Map<String, List<String>> headers = new LinkedHashMap<>();
-    for (int i = 1; i < lines.length; i++) {
-      int colon = lines[i].indexOf(':');
-      if (colon <= 0 || lines[i].charAt(0) == ' ' || lines[i].charAt(0) == '\t') {
-        answer(conn, 400, Answers.error("bad header line"), false);
-        return;
-      }
-      headers.computeIfAbsent(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
-          k -> new ArrayList<>(1)).add(lines[i].substring(colon + 1).trim());
-    }
-    conn.method = request[0];
-    conn.headers = headers;
-    String connection = String.join(",", headers.getOrDefault("connection", List.of())).toLowerCase(Locale.ROOT);
-    conn.keepAlive = request[2].equals("HTTP/1.1") && !connection.contains("close");
-    String target = request[1];
-    int query = target.indexOf('?');
-    if (!(query < 0 ? target : target.substring(0, query)).equals(path)) {
-      answer(conn, 404, Answers.error("not found"), false);
-      return;
-    }
-    if (headers.containsKey("transfer-encoding")) {
-      answer(conn, 411, Answers.error("a Content-Length is required"), false);
-      return;
-    }
-    List<String> lengths = headers.getOrDefault("content-length", List.of());
-    long length = 0;
-    if (!lengths.isEmpty()) {
-      String first = lengths.get(0);
-      if (!lengths.stream().allMatch(first::equals) || !first.matches("[0-9]{1,18}")) {
-        answer(conn, 400, Answers.error("bad Content-Length"), false);
-        return;
-      }
-      length = Long.parseLong(first);
-    } else if ("POST".equals(conn.method)) {
-      answer(conn, 411, Answers.error("a Content-Length is required"), false);
-      return;
-    }
-    if (length > maxBody) {
-      // Decided from the head: the body is never read.
-      answer(conn, 413, Answers.error("body too large"), false);
-      return;
-    }
-    conn.body = new byte[(int) length];
+    conn.method = head.method();
+    conn.headers = head.headers();
+    conn.keepAlive = head.keepAlive();
+    conn.body = new byte[head.contentLength()];
     conn.bodyLength = 0;
     conn.phase = Phase.BODY;
-    if (length > 0 && headers.getOrDefault("expect", List.of()).stream()
-        .anyMatch(v -> v.equalsIgnoreCase("100-continue"))) {
+    if (head.expectsContinue()) {
       conn.channel.write(ByteBuffer.wrap(CONTINUE));
     }
   }

@@ -1,7 +1,8 @@
 /**
- * The extension points of fanout: {@link dev.fanout.spi.Discovery} finds replicas, {@link
- * dev.fanout.spi.Notifier} delivers an invalidation to one replica, {@link dev.fanout.spi.Purger}
- * purges a CDN, and {@link dev.fanout.spi.Journal} keeps the log of accepted invalidations (in
+ * The extension points of fanout, one per step of the sending side: {@link dev.fanout.spi.Discovery}
+ * finds replicas (discover), {@link
+ * dev.fanout.spi.Notifier} delivers an invalidation to one replica (deliver), {@link
+ * dev.fanout.spi.Purger} purges a CDN (purge), and {@link dev.fanout.spi.Journal} keeps the log of accepted invalidations (in
  * memory by default, in a database with {@code fanout-jdbc}).
  *
  * <p>Every discovery, notifier and purger must be safe for concurrent use, must not block the

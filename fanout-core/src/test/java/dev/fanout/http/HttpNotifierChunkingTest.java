@@ -291,7 +291,7 @@ class HttpNotifierChunkingTest {
     Invalidation inv = Invalidation.builder()
         .paths(IntStream.range(0, 7_500).mapToObj(i -> "/p/" + i).collect(Collectors.toList())).build();
     CompletableFuture<?> attempt = notifier().deliver(pod.endpoint(), inv).toCompletableFuture();
-    await().atMost(10, TimeUnit.SECONDS).until(() -> pod.requests().size() == HttpNotifier.PER_TARGET_WINDOW);
+    await().atMost(10, TimeUnit.SECONDS).until(() -> pod.requests().size() == MultiPartDelivery.PER_TARGET_WINDOW);
 
     // When: the engine gives up on the attempt (its timeout cancels it), then the replica answers
     attempt.cancel(true);
@@ -299,7 +299,7 @@ class HttpNotifierChunkingTest {
 
     // Then: the other four chunks are never sent
     await().during(java.time.Duration.ofMillis(500)).atMost(java.time.Duration.ofSeconds(3))
-        .until(() -> pod.requests().size() == HttpNotifier.PER_TARGET_WINDOW);
+        .until(() -> pod.requests().size() == MultiPartDelivery.PER_TARGET_WINDOW);
   }
 
   @Test
@@ -352,7 +352,7 @@ class HttpNotifierChunkingTest {
         .containsExactlyInAnyOrder(inv.id() + ":0of2", inv.id() + ":1of2", inv.id() + ":1of2");
 
     // ... until the retention runs out
-    clock.advance(Duration.ofMinutes(HttpNotifier.PROGRESS_RETENTION_MINUTES));
+    clock.advance(Duration.ofMinutes(MultiPartDelivery.PROGRESS_RETENTION_MINUTES));
     assertThat(notifier.rememberedDeliveries()).isZero();
   }
 
@@ -399,7 +399,7 @@ class HttpNotifierChunkingTest {
         .allSatisfy(h -> assertThat(h.length()).isLessThanOrEqualTo(HttpNotifier.MAX_XKEY_HEADER_BYTES));
     assertThat(headers.stream().flatMap(h -> List.of(h.split(" ")).stream()).collect(Collectors.toList()))
         .containsExactlyInAnyOrderElementsOf(tags);
-    assertThat(varnish.maxInFlight()).isLessThanOrEqualTo(HttpNotifier.PER_TARGET_WINDOW);
+    assertThat(varnish.maxInFlight()).isLessThanOrEqualTo(MultiPartDelivery.PER_TARGET_WINDOW);
   }
 
   @Test

@@ -421,4 +421,30 @@ abstract class HttpNotifierContractTest {
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
         .until(() -> started.stream().noneMatch(Thread::isAlive));
   }
+
+  @Test
+  void cancellingADeliveryAbandonsItsConnection() throws Exception {
+    // Given: a replica that reads the request and never answers
+    java.util.concurrent.CountDownLatch received = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch dropped = new java.util.concurrent.CountDownLatch(1);
+    RawPod silent = RawPod.start("127.0.0.2", (socket, i) -> {
+      java.io.InputStream in = socket.getInputStream();
+      RawPod.readRequest(in);
+      received.countDown();
+      if (in.read() < 0) {
+        dropped.countDown();
+      }
+    });
+    rawPods.add(silent);
+    HttpNotifier n = builder().unsigned().build();
+    java.util.concurrent.CompletableFuture<Ack> attempt = n.deliver(silent.endpoint(), inv).toCompletableFuture();
+    assertThat(received.await(5, TimeUnit.SECONDS)).isTrue();
+
+    // When: the engine's attempt timeout cancels the delivery
+    attempt.cancel(true);
+
+    // Then: the transport closes the connection instead of waiting for an answer nobody reads
+    assertThat(dropped.await(5, TimeUnit.SECONDS)).isTrue();
+    n.close();
+  }
 }

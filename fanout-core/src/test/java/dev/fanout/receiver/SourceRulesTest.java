@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Rules checked in the source rather than by timing (fault-matrix rows A9 and F4): MACs are
  * compared in constant time with the expected value first, and the receiver's code has no way to
- * open a connection of its own.
+ * open a connection of its own, and only the relay reaches the sending side.
  */
 class SourceRulesTest {
   private static final Path MAIN = Path.of("src", "main", "java", "dev", "fanout");
@@ -72,5 +72,16 @@ class SourceRulesTest {
         "java\\.net\\.(URL|Socket|http)|HttpClient|URI\\.create|new URI\\(|InetAddress\\.getBy|openConnection")))
         .isEmpty();
     assertThat(offending(receiverSources(), Pattern.compile("printStackTrace|getStackTrace"))).isEmpty();
+  }
+
+  @Test
+  void onlyTheRelayReachesTheSendingSide() throws IOException {
+    // The receiver depends on public values and the wire contract; the engine's entry points
+    // (and the report the relay answers with) are the relay's business alone.
+    List<String> hits = offending(receiverSources(), Pattern.compile(
+        "^import dev\\.fanout\\.(Invalidator|Stage|InvalidationReport|StageReport|TargetResult|http\\.HttpNotifier);"));
+
+    assertThat(hits).extracting(h -> h.substring(0, h.indexOf(':')))
+        .isNotEmpty().allMatch(f -> f.equals("PeerRelay.java") || f.equals("Answers.java"));
   }
 }

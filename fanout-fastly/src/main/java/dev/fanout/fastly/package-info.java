@@ -1,2 +1,2 @@
-/** Fastly purges by surrogate key and URL as a fanout purge stage. */
+/** Step 3 of the sending side, <em>purge</em>: Fastly purges by surrogate key and URL. */
 package dev.fanout.fastly;
