@@ -2,6 +2,7 @@ package dev.fanout;
 
 import static dev.fanout.internal.Checks.positive;
 
+import dev.fanout.catchup.CatchUpService;
 import dev.fanout.internal.DaemonThreads;
 import java.time.Clock;
 import java.time.Duration;
@@ -91,6 +92,7 @@ import java.util.SplittableRandom;
 public final class Invalidator implements AutoCloseable {
   private final Engine engine;
   private final Coalescer coalescer;
+  private final CatchUpService catchUp;
   private final ExecutorService ownedExecutor;
   private final ScheduledExecutorService ownedScheduler;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -119,8 +121,12 @@ public final class Invalidator implements AutoCloseable {
     } else {
       ownedExecutor = null;
     }
-    this.engine = new Engine(b.stages, b.deadline, b.clock, scheduler, executor,
-        b.random != null ? b.random : new SplittableRandom(), b.listener);
+    RandomGenerator random = b.random != null ? b.random : new SplittableRandom();
+    // Stages with catchUp(...) watch their membership from now on; with no journal, the history is
+    // what this invalidator runs.
+    this.catchUp = CatchUpService.start(b.stages, b.clock, scheduler, executor, random, b.listener, null);
+    this.engine = new Engine(b.stages, b.deadline, b.clock, scheduler, executor, random,
+        catchUp.listener());
     this.coalescer = new Coalescer(engine, this::runTracked,
         b.quietPeriod, b.maxWait, b.capacity, b.overflow);
   }
@@ -357,6 +363,7 @@ public final class Invalidator implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    catchUp.close();
     coalescer.close();
     List<CompletableFuture<InvalidationReport>> inFlight = new ArrayList<>(running);
     CompletableFuture<Void> submissions = coalescer.drained();
