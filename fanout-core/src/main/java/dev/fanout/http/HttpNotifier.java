@@ -235,6 +235,29 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
   }
 
   /**
+   * Sends a catch-up signal as a signed JSON POST to the same path as invalidations ({@link
+   * dev.fanout.catchup.CatchUpWire}) and reads the receiver's {@code freshSince} from the answer.
+   * Static headers are sent with it, headers computed from an invalidation are not. The Varnish presets send nothing
+   * (a Varnish tier cannot say since when it is fresh).
+   */
+  @Override
+  public CompletionStage<java.util.Optional<java.time.Instant>> catchUp(
+      Endpoint endpoint, String id, dev.fanout.spi.CatchUpSignal signal) {
+    if (body != BodyMode.JSON) {
+      return CompletableFuture.completedFuture(java.util.Optional.empty());
+    }
+    Req request;
+    try {
+      byte[] json = dev.fanout.catchup.CatchUpWire.body(id, signal);
+      request = requests(endpoint, new Plan(null, List.of(new Part(null, path, json, id)), false)).get(0);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(
+          new DeliveryException(ErrorKind.INTERNAL, 0, null, "cannot build request: " + e.getMessage(), null));
+    }
+    return send(request).thenApply(ack -> dev.fanout.catchup.CatchUpWire.freshSince(ack.detail()));
+  }
+
+  /**
    * Sends the parts of a multi-request delivery that the target has not acknowledged yet, and
    * records each acknowledgement as it arrives, so that the engine's retry (or a timed-out attempt's
    * retry) sends only what is missing.
@@ -577,7 +600,8 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
         hs.add(Map.entry("content-type", "application/json"));
       }
       for (Map.Entry<String, Function<Invalidation, String>> h : headers.entrySet()) {
-        String value = h.getValue().apply(part.invalidation);
+        String value = part.invalidation != null ? h.getValue().apply(part.invalidation)
+            : signalHeader(h.getValue());
         if (value != null && !value.isEmpty()) {
           // Header values are ASCII on the wire: a tag such as "caf\u00e9" would reach Varnish
           // mangled, be acknowledged, and purge nothing. Refuse it so the report says so.
@@ -596,6 +620,18 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
       out.add(new Req(method, scheme, host + ":" + p, Paths.encode(part.target), hs, part.body, address));
     }
     return out;
+  }
+
+  /**
+   * A header for a catch-up signal, which carries no invalidation: static headers (an ingress's
+   * authorization, say) are sent, a header computed from the invalidation is left out.
+   */
+  private static String signalHeader(Function<Invalidation, String> value) {
+    try {
+      return value.apply(null);
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   /** Printable ASCII and tab only; a plain loop, since it runs for every header of every request. */

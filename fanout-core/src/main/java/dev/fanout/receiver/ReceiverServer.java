@@ -87,6 +87,7 @@ public final class ReceiverServer implements AutoCloseable {
   private final int maxConnections;
   private final int maxBody;
   private final java.util.function.BooleanSupplier ready;
+  private final String readinessPath;
   private final Selector selector;
   private final ServerSocketChannel listener;
   private final ThreadPoolExecutor pool;
@@ -106,6 +107,7 @@ public final class ReceiverServer implements AutoCloseable {
     this.maxConnections = b.maxConnections;
     this.maxBody = receiver.maxBodyBytes();
     this.ready = b.ready;
+    this.readinessPath = b.readinessPath;
     this.selector = Selector.open();
     try {
       listener = ServerSocketChannel.open();
@@ -396,6 +398,14 @@ public final class ReceiverServer implements AutoCloseable {
     conn.keepAlive = request[2].equals("HTTP/1.1") && !connection.contains("close");
     String target = request[1];
     int query = target.indexOf('?');
+    if (readinessPath != null && (query < 0 ? target : target.substring(0, query)).equals(readinessPath)) {
+      // A probe: no body to read; answered at once, also while the receiver is not ready to apply.
+      InvalidationReceiver.Response r = "GET".equals(conn.method)
+          ? receiver.readiness() : new InvalidationReceiver.Response(405, Answers.error("method not allowed"));
+      answer(conn, r.status(), r.body(), conn.keepAlive && !headers.containsKey("content-length")
+          && !headers.containsKey("transfer-encoding"));
+      return;
+    }
     if (!(query < 0 ? target : target.substring(0, query)).equals(path)) {
       answer(conn, 404, Answers.error("not found"), false);
       return;
@@ -545,6 +555,7 @@ public final class ReceiverServer implements AutoCloseable {
     private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private java.util.function.BooleanSupplier ready = () -> true;
+    private String readinessPath;
 
     private Builder(InvalidationReceiver receiver) {
       this.receiver = receiver;
@@ -577,6 +588,25 @@ public final class ReceiverServer implements AutoCloseable {
             + path + "'");
       }
       this.path = path;
+      return this;
+    }
+
+    /**
+     * Also serves the receiver's {@linkplain InvalidationReceiver#readiness() readiness} at this
+     * path ({@code GET}: 200, or 503 while it holds readiness until the first catch-up), for a
+     * Kubernetes {@code readinessProbe}. Default: none.
+     *
+     * @param readinessPath an absolute path without query, other than {@link #path(String)}'s
+     * @return this builder
+     * @throws IllegalArgumentException if not absolute, or it has a query, whitespace or control
+     *     characters
+     * @since 0.2
+     */
+    public Builder readinessPath(String readinessPath) {
+      String before = this.path;
+      path(readinessPath);
+      this.path = before;
+      this.readinessPath = readinessPath;
       return this;
     }
 
@@ -661,6 +691,9 @@ public final class ReceiverServer implements AutoCloseable {
     public ReceiverServer start() throws IOException {
       if (address == null) {
         throw new IllegalStateException("ReceiverServer needs an address(...)");
+      }
+      if (path.equals(readinessPath)) {
+        throw new IllegalArgumentException("readinessPath must differ from the path: '" + path + "'");
       }
       return new ReceiverServer(this);
     }
