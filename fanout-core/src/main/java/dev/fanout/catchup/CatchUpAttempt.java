@@ -109,6 +109,15 @@ final class CatchUpAttempt {
     return !(cause instanceof IllegalArgumentException || cause instanceof IllegalStateException);
   }
 
+  /** The kind of a failure, for metrics: a delivery's own, a timeout, or null (another cause). */
+  static ErrorKind kind(Throwable error) {
+    Throwable cause = unwrap(error);
+    if (cause instanceof DeliveryException d) {
+      return d.kind();
+    }
+    return cause instanceof java.util.concurrent.TimeoutException ? ErrorKind.TIMEOUT : null;
+  }
+
   static String describe(Throwable error) {
     Throwable cause = unwrap(error);
     if (cause instanceof DeliveryException d) {

@@ -23,6 +23,8 @@ import java.util.Objects;
  * @param complete false when the history source no longer held all of the window
  * @param attempts attempts made, including this one
  * @param elapsed from the moment the appearance was noticed to this outcome
+ * @param errorKind what kind of failure, or null when caught up (or for a failure of the history
+ *     source)
  * @param error why it failed, or null
  * @since 0.2
  */
@@ -39,6 +41,7 @@ public record CatchUpReport(
     boolean complete,
     int attempts,
     Duration elapsed,
+    dev.fanout.ErrorKind errorKind,
     String error) {
 
   /**
@@ -84,6 +87,7 @@ public record CatchUpReport(
    * @param complete see the record description
    * @param attempts see the record description
    * @param elapsed see the record description
+   * @param errorKind see the record description
    * @param error see the record description
    */
   public CatchUpReport {

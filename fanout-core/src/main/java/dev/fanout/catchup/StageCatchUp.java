@@ -279,7 +279,7 @@ final class StageCatchUp implements AutoCloseable {
           retryAfter(r, ctx.backoff(policy.retry(), r.attempts));
         } else {
           if (!r.reported) {
-            report = report(r, endpoint, p, Outcome.FAILED, CatchUpAttempt.describe(error));
+            report = report(r, endpoint, p, Outcome.FAILED, error);
             r.reported = true;
           }
           if (retryable) {
@@ -310,11 +310,12 @@ final class StageCatchUp implements AutoCloseable {
   }
 
   private CatchUpReport report(Replica r, Endpoint endpoint, CatchUpAttempt.Progress p, Outcome outcome,
-      String error) {
+      Throwable error) {
     History h = p.history;
     return new CatchUpReport(stage.name(), endpoint, r.reason, outcome, p.since, p.freshSince,
         h == null ? 0 : h.paths().size(), h == null ? 0 : h.tags().size(), h == null ? 0 : h.entries(),
-        h == null || h.complete(), r.attempts, Duration.between(r.noticedAt, ctx.clock().instant()), error);
+        h == null || h.complete(), r.attempts, Duration.between(r.noticedAt, ctx.clock().instant()),
+        error == null ? null : CatchUpAttempt.kind(error), error == null ? null : CatchUpAttempt.describe(error));
   }
 
   /** Called with the lock held: a replica left the membership; what it owed is dropped. */

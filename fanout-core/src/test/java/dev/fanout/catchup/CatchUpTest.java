@@ -230,6 +230,7 @@ class CatchUpTest {
       assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
       assertThat(r.attempts()).isEqualTo(4);
       assertThat(r.error()).contains("connection refused");
+      assertThat(r.errorKind()).isEqualTo(dev.fanout.ErrorKind.CONNECT);
     });
 
     // Still discovered: tried again every maxDelay (4 s), quietly.
