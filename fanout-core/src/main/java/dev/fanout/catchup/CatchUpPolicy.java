@@ -10,7 +10,8 @@ import java.util.Objects;
  *
  * <p>A replica is caught up when it appears in the stage's discovery (joined), when it turns not
  * ready after being ready (a restart in place), when a delivery to it failed as unreachable, and
- * when it acknowledges again after a catch-up failed. Appearances are coalesced: the catch-up
+ * when it acknowledges again after a catch-up failed; the replicas discovered when the invalidator
+ * is built are the baseline (they did not join). Appearances are coalesced: the catch-up
  * starts once the replica was stable for {@code settle}, so a replica that flaps is caught up once,
  * and at most {@code concurrency} catch-ups of a stage run at once, so ten pods starting together
  * cause no storm. A catch-up that fails is retried with {@code retry}'s backoff, then reported;
