@@ -70,9 +70,11 @@ stop_recorded() {
 }
 
 java_pid=""
+content_pid=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  if [ -n "$content_pid" ]; then kill -TERM "$content_pid" 2>/dev/null || true; fi
   # The backend JVM stops the stack from its shutdown hook; what it could not stop, the pid file
   # names.
   if [ -n "$java_pid" ] && kill -0 "$java_pid" 2>/dev/null; then
@@ -135,18 +137,44 @@ mkdir -p "$WORK/logs"
 say "npm install (examples/nextjs)"
 (cd "$NEXT" && npm install --no-audit --no-fund --loglevel=error)
 
+# The library and the examples first: the Next.js build reads its posts from the content source.
+say "building the library and the examples"
+cd "$ROOT"
+# One reactor build: the library modules' jars and the examples' classes, plus the class path.
+mvn -B -ntp -q -DskipTests -Dmaven.javadoc.skip package \
+  org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
+  -Dmdep.outputFile=target/e2e-classpath -Dmdep.includeScope=runtime -pl examples -am
+CP="$ROOT/examples/target/classes:$(cat "$ROOT/examples/target/e2e-classpath")"
+
 # Rebuild only when the site's sources changed since the last build.
 stamp="$(cd "$NEXT" && find app lib proxy.ts next.config.mjs package.json package-lock.json tsconfig.json \
   -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
 if [ -f "$NEXT/.next/standalone/server.js" ] && [ "$(cat "$NEXT/.next/e2e-build-stamp" 2>/dev/null)" = "$stamp" ]; then
   say "next build: up to date"
 else
-  say "next build"
-  (cd "$NEXT" && NEXT_TELEMETRY_DISABLED=1 npx --no-install next build > "$WORK/logs/next-build.log" 2>&1) || {
-    tail -n 40 "$WORK/logs/next-build.log"; exit 2; }
+  # As real sites do, the build prerenders the posts its content source lists (version 1 of each):
+  # a replica started from this build serves them until an invalidation, or a catch-up, reaches it.
+  say "next build (prerendering the seeded posts)"
+  (cd "$WORK" && exec java -cp "$CP" dev.fanout.examples.e2e.ContentSource 127.0.0.20 4000) \
+    > "$WORK/logs/build-content.log" 2>&1 &
+  content_pid=$!
+  echo "$content_pid build-content" >> "$WORK/pids"
+  for _ in $(seq 1 100); do
+    (exec 3<>/dev/tcp/127.0.0.20/4000) 2>/dev/null && break
+    sleep 0.1
+  done
+  build_rc=0
+  (cd "$NEXT" && NEXT_TELEMETRY_DISABLED=1 CONTENT_URL=http://127.0.0.20:4000 \
+    npx --no-install next build > "$WORK/logs/next-build.log" 2>&1) || build_rc=$?
+  kill -TERM "$content_pid" 2>/dev/null || true
+  wait "$content_pid" 2>/dev/null || true
+  content_pid=""
+  if [ "$build_rc" != 0 ]; then tail -n 40 "$WORK/logs/next-build.log"; exit 2; fi
   echo "$stamp" > "$NEXT/.next/e2e-build-stamp"
 fi
-for i in 0 1 2; do
+# web-0..2 are the replicas; web-3 and web-4 are pristine copies of the build for the catch-up
+# checks (a replica that joins later, with and without catch-up).
+for i in 0 1 2 3 4; do
   # Each replica gets its own copy, as each pod has its own file system: no shared ISR cache.
   mkdir -p "$WORK/web-$i"
   cp -a "$NEXT/.next/standalone/." "$WORK/web-$i/"
@@ -157,20 +185,13 @@ for i in 0 1 2; do
   rm -rf "$WORK/web-$i/.next/cache"
 done
 
-# ---- 3. the backend: build the reactor, run EndToEnd ------------------------------------------
-say "building the library and the examples"
-cd "$ROOT"
-# One reactor build: the library modules' jars and the examples' classes, plus the class path.
-mvn -B -ntp -q -DskipTests -Dmaven.javadoc.skip package \
-  org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
-  -Dmdep.outputFile=target/e2e-classpath -Dmdep.includeScope=runtime -pl examples -am
-CP="$ROOT/examples/target/classes:$(cat "$ROOT/examples/target/e2e-classpath")"
-
+# ---- 3. the backend: run EndToEnd ------------------------------------------------------------
 if [ "$SERVE" = 1 ]; then say "starting the stack"; else
   say "starting the stack and running the checks (timeout ${TIMEOUT}s)"; fi
 args=(--work "$WORK" --vcl "$HERE/varnish.vcl" --node "$NODE" --varnishd "$VARNISHD"
   --dnsmasq "$DNSMASQ" --updates "$UPDATES" --timeout "$TIMEOUT" --cloudflare "$CLOUDFLARE")
-logging=(-Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.dev.fanout=error)
+logging=(-Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.dev.fanout=error
+  -Dorg.slf4j.simpleLogger.log.dev.fanout.catchup=info)
 if [ "$SERVE" = 1 ]; then
   # Keeps the terminal as standard input: each Enter updates the post and invalidates it.
   java "${logging[@]}" -cp "$CP" dev.fanout.examples.e2e.EndToEnd "${args[@]}" --serve 0<&0 &

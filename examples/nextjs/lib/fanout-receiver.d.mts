@@ -39,10 +39,20 @@ export interface ReceiverOptions {
   maxTags?: number;
   replayCacheSize?: number;
   toleranceSeconds?: number;
+  /** Since when this replica's cache is fresh (default: the process start). */
+  freshSince?: number | string | Date;
+  /** Hold readiness() at 503 until the first catch-up arrived, at most this long (default: not held). */
+  holdReadinessMs?: number;
 }
 
 export interface Receiver {
   handle(request: Request): Promise<Response>;
+  /** 200 {"ready":true,"caughtUp":..}, or 503 while readiness is held until the first catch-up. */
+  readiness(): Response;
+  isReady(): boolean;
+  isCaughtUp(): boolean;
+  /** ISO-8601 instant answered to catch-up signals. */
+  freshSince(): string;
   replayCacheSize(): number;
 }
 
@@ -55,4 +65,6 @@ export declare function parseInvalidation(
   text: string,
   limits?: { maxPaths?: number; maxTags?: number },
 ): Invalidation;
+export declare function parseSignal(text: string): { id: string; signal: 'start' | 'done' } | null;
+export declare function processStart(): number;
 export declare function readCapped(request: Request, limit: number): Promise<Buffer | null>;

@@ -242,6 +242,34 @@ export function parseInvalidation(text, { maxPaths = DEFAULTS.maxPaths, maxTags 
 }
 
 /**
+ * Parses a catch-up signal (fanout's dev.fanout.catchup.CatchUpWire): {"id":..,"catchUp":"start"}
+ * or "done". Returns null when the body is not one (an invalidation); throws a Rejection(400) for a
+ * malformed one.
+ */
+export function parseSignal(text) {
+  if (!text.includes('"catchUp"')) return null;
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || !('catchUp' in body)) return null;
+  if (typeof body.id !== 'string' || !INVALIDATION_ID.test(body.id)) {
+    throw new Rejection(400, "bad body: 'id' must be 1 to 128 characters of [A-Za-z0-9_:-]");
+  }
+  if (body.catchUp !== 'start' && body.catchUp !== 'done') {
+    throw new Rejection(400, 'bad body: \'catchUp\' must be "start" or "done"');
+  }
+  return { id: body.id, signal: body.catchUp };
+}
+
+/** The moment this process started, in milliseconds since the epoch. */
+export function processStart() {
+  return Math.floor(performance.timeOrigin);
+}
+
+/**
  * The path revalidatePath gets: the path without its query. Next.js caches a page by its pathname,
  * so revalidating the pathname makes every query variant fresh.
  */
@@ -329,6 +357,10 @@ function json(status, body) {
  * @param {(tag: string) => void | Promise<void>} options.revalidateTag
  * @param {() => number} [options.now]  milliseconds since the epoch; tests inject a clock
  * @param {(line: string) => void} [options.log]  one line per request, never a secret or signature
+ * @param {number | string | Date} [options.freshSince]  since when this replica's cache is fresh,
+ *   answered to a sender's catch-up (default: the process start; a Next.js site says its build time)
+ * @param {number} [options.holdReadinessMs]  readiness() answers 503 until the first catch-up
+ *   arrived, or this long after creation (default: not held)
  */
 export function createReceiver({
   secrets,
@@ -341,8 +373,18 @@ export function createReceiver({
   maxTags = DEFAULTS.maxTags,
   replayCacheSize = DEFAULTS.replayCacheSize,
   toleranceSeconds = DEFAULTS.toleranceSeconds,
+  freshSince = processStart(),
+  holdReadinessMs,
 }) {
   if (!Array.isArray(secrets) || secrets.length === 0) throw new Error('at least one signing secret is required');
+  const freshSinceMs = new Date(freshSince).getTime();
+  if (!Number.isFinite(freshSinceMs)) throw new Error('freshSince is not a date');
+  if (holdReadinessMs !== undefined && !(Number.isFinite(holdReadinessMs) && holdReadinessMs > 0)) {
+    throw new Error('holdReadinessMs must be a positive number of milliseconds');
+  }
+  const freshSinceIso = new Date(freshSinceMs).toISOString();
+  const holdUntil = holdReadinessMs === undefined ? null : now() + holdReadinessMs;
+  let caughtUp = false;
   const webhooks = secrets.map((s) => new Webhook(checkSecret(s)));
   const replay = new ReplayCache(replayCacheSize, 2 * toleranceSeconds * 1000, now);
   const inFlight = new Map();
@@ -386,6 +428,8 @@ export function createReceiver({
     } catch {
       throw new Rejection(400, 'bad body: not UTF-8');
     }
+    const signal = parseSignal(text);
+    if (signal) return { id, signal };
     return { id, invalidation: parseInvalidation(text, { maxPaths, maxTags }) };
   }
 
@@ -426,6 +470,7 @@ export function createReceiver({
       log(`fanout: rejected 400 ${e?.name ?? 'error'}`);
       return json(400, { error: 'body could not be read' });
     }
+    if (verified.signal) return answerSignal(verified.signal);
     const { id, invalidation } = verified;
     try {
       const result = await applyOnce(id, invalidation);
@@ -438,5 +483,35 @@ export function createReceiver({
     }
   }
 
-  return { handle, replayCacheSize: () => replay.size };
+  /** A catch-up signal: never revalidates; answers since when this replica is fresh. */
+  function answerSignal({ id, signal }) {
+    if (signal === 'done' && !caughtUp) {
+      caughtUp = true;
+      log(`fanout: caught up (${id}); fresh since ${freshSinceIso}`);
+    } else {
+      log(`fanout: catch-up ${signal} ${id}`);
+    }
+    return json(200, { id, result: 'catch-up', freshSince: freshSinceIso });
+  }
+
+  /** Ready unless readiness is held, no catch-up arrived yet and the hold has not run out. */
+  function isReady() {
+    return holdUntil === null || caughtUp || now() >= holdUntil;
+  }
+
+  /** The readiness probe's answer: 200, or 503 while held until the first catch-up. */
+  function readiness() {
+    return isReady()
+      ? json(200, { ready: true, caughtUp })
+      : json(503, { ready: false, reason: 'waiting for catch-up' });
+  }
+
+  return {
+    handle,
+    readiness,
+    isReady,
+    isCaughtUp: () => caughtUp,
+    freshSince: () => freshSinceIso,
+    replayCacheSize: () => replay.size,
+  };
 }

@@ -147,4 +147,14 @@ public interface FanoutListener {
    *     of an entity (their futures completed at once with a superseded report)
    */
   default void onFlush(Invalidation merged, int submissions, int superseded) {}
+
+  /**
+   * A replica's catch-up ended (see {@code Stage.Fanout#catchUp}): it was sent the history it
+   * missed, or it could not be caught up after its retries. Called once per outcome, on the
+   * invalidator's threads, outside any invalidation.
+   *
+   * @param report the outcome
+   * @since 0.2
+   */
+  default void onCatchUp(dev.fanout.catchup.CatchUpReport report) {}
 }

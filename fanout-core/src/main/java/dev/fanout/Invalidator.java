@@ -2,9 +2,11 @@ package dev.fanout;
 
 import static dev.fanout.internal.Checks.positive;
 
+import dev.fanout.catchup.CatchUpService;
+import dev.fanout.catchup.HistorySource;
+import dev.fanout.internal.Schedulers;
 import dev.fanout.journal.RedeliveryPolicy;
 import dev.fanout.spi.Journal;
-import dev.fanout.internal.Schedulers;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -92,6 +94,7 @@ import java.util.SplittableRandom;
 public final class Invalidator implements AutoCloseable {
   private final Engine engine;
   private final Coalescer coalescer;
+  private final CatchUpService catchUp;
   private final ExecutorService ownedExecutor;
   private final ScheduledExecutorService ownedScheduler;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -125,8 +128,14 @@ public final class Invalidator implements AutoCloseable {
     this.stages = List.copyOf(b.stages);
     this.journal = b.journal;
     JournalProgress progress = journal == null ? null : new JournalProgress();
+    RandomGenerator random = b.random != null ? b.random : new SplittableRandom();
+    // Stages with catchUp(...) watch their membership from now on, with the configured stages (not
+    // the journal's wrappers); the history is the journal's, or without one what this invalidator
+    // runs.
+    this.catchUp = CatchUpService.start(b.stages, b.clock, scheduler, executor, random, b.listener,
+        journal == null ? null : HistorySource.of(journal));
     this.engine = new Engine(progress == null ? b.stages : progress.wrap(b.stages), b.deadline,
-        b.clock, scheduler, executor, b.random != null ? b.random : new SplittableRandom(), b.listener);
+        b.clock, scheduler, executor, random, catchUp.listener());
     this.coalescer = new Coalescer(engine, this::runTracked,
         b.quietPeriod, b.maxWait, b.capacity, b.overflow);
     this.sender = journal == null ? null : new SenderLoop(journal,
@@ -405,6 +414,7 @@ public final class Invalidator implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    catchUp.close();
     if (sender != null) {
       sender.stop();
     }

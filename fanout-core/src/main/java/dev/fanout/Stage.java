@@ -2,6 +2,7 @@ package dev.fanout;
 
 import static dev.fanout.internal.Checks.positive;
 
+import dev.fanout.catchup.CatchUpPolicy;
 import dev.fanout.spi.Discovery;
 import dev.fanout.spi.Notifier;
 import dev.fanout.spi.Purger;
@@ -10,6 +11,7 @@ import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -71,7 +73,8 @@ public sealed interface Stage permits Stage.Fanout, Stage.Purge {
         Duration.ofSeconds(5),
         RetryPolicy.defaults(),
         EnumSet.of(Endpoint.State.READY, Endpoint.State.NOT_READY, Endpoint.State.SERVING),
-        true);
+        true,
+        null);
   }
 
   /**
@@ -137,6 +140,7 @@ public sealed interface Stage permits Stage.Fanout, Stage.Purge {
     private final RetryPolicy retry;
     private final Set<Endpoint.State> states;
     private final boolean recheck;
+    private final CatchUpPolicy catchUp;
 
     private Fanout(
         String name,
@@ -148,7 +152,8 @@ public sealed interface Stage permits Stage.Fanout, Stage.Purge {
         Duration attemptTimeout,
         RetryPolicy retry,
         Set<Endpoint.State> states,
-        boolean recheck) {
+        boolean recheck,
+        CatchUpPolicy catchUp) {
       this.name = name;
       this.discovery = discovery;
       this.notifier = notifier;
@@ -159,6 +164,7 @@ public sealed interface Stage permits Stage.Fanout, Stage.Purge {
       this.retry = retry;
       this.states = Set.copyOf(states);
       this.recheck = recheck;
+      this.catchUp = catchUp;
     }
 
     @Override
@@ -251,7 +257,7 @@ public sealed interface Stage permits Stage.Fanout, Stage.Purge {
      */
     public Fanout gate(Gate newGate) {
       return new Fanout(name, discovery, notifier, Objects.requireNonNull(newGate, "gate"),
-          minTargets, concurrency, attemptTimeout, retry, states, recheck);
+          minTargets, concurrency, attemptTimeout, retry, states, recheck, catchUp);
     }
 
     /**
@@ -267,7 +273,7 @@ public sealed interface Stage permits Stage.Fanout, Stage.Purge {
         throw new IllegalArgumentException("minTargets must be >= 0: " + n);
       }
       return new Fanout(name, discovery, notifier, gate, n, concurrency, attemptTimeout, retry,
-          states, recheck);
+          states, recheck, catchUp);
     }
 
     /**
@@ -282,7 +288,7 @@ public sealed interface Stage permits Stage.Fanout, Stage.Purge {
         throw new IllegalArgumentException("concurrency must be 1..100000: " + limit);
       }
       return new Fanout(name, discovery, notifier, gate, minTargets, limit, attemptTimeout, retry,
-          states, recheck);
+          states, recheck, catchUp);
     }
 
     /**
@@ -295,7 +301,7 @@ public sealed interface Stage permits Stage.Fanout, Stage.Purge {
     public Fanout attemptTimeout(Duration timeout) {
       positive(timeout, "attemptTimeout");
       return new Fanout(name, discovery, notifier, gate, minTargets, concurrency, timeout, retry,
-          states, recheck);
+          states, recheck, catchUp);
     }
 
     /**
@@ -306,7 +312,7 @@ public sealed interface Stage permits Stage.Fanout, Stage.Purge {
      */
     public Fanout retry(RetryPolicy policy) {
       return new Fanout(name, discovery, notifier, gate, minTargets, concurrency, attemptTimeout,
-          Objects.requireNonNull(policy, "policy"), states, recheck);
+          Objects.requireNonNull(policy, "policy"), states, recheck, catchUp);
     }
 
     /**
@@ -321,7 +327,7 @@ public sealed interface Stage permits Stage.Fanout, Stage.Purge {
         throw new IllegalArgumentException("at least one endpoint state must be accepted");
       }
       return new Fanout(name, discovery, notifier, gate, minTargets, concurrency, attemptTimeout,
-          retry, EnumSet.copyOf(Arrays.asList(accepted)), recheck);
+          retry, EnumSet.copyOf(Arrays.asList(accepted)), recheck, catchUp);
     }
 
     /**
@@ -332,13 +338,50 @@ public sealed interface Stage permits Stage.Fanout, Stage.Purge {
      */
     public Fanout recheck(boolean enabled) {
       return new Fanout(name, discovery, notifier, gate, minTargets, concurrency, attemptTimeout,
-          retry, states, enabled);
+          retry, states, enabled, catchUp);
+    }
+
+    /**
+     * Returns a copy that catches up replicas: each replica that joins the stage's membership, or
+     * comes back after being unreachable or not ready, is sent every path and tag invalidated in
+     * the last {@code window} (narrowed to since when the replica says it is fresh), with the
+     * other options of {@link CatchUpPolicy#of(Duration)}.
+     *
+     * @param window how far back the history reaches, {@code > 0}
+     * @return the copy
+     * @throws IllegalArgumentException if the window is not positive
+     * @since 0.2
+     */
+    public Fanout catchUp(Duration window) {
+      return catchUp(CatchUpPolicy.of(window));
+    }
+
+    /**
+     * Returns a copy that catches up replicas as the policy says (see {@link #catchUp(Duration)}).
+     *
+     * @param policy the policy
+     * @return the copy
+     * @since 0.2
+     */
+    public Fanout catchUp(CatchUpPolicy policy) {
+      return new Fanout(name, discovery, notifier, gate, minTargets, concurrency, attemptTimeout,
+          retry, states, recheck, Objects.requireNonNull(policy, "policy"));
+    }
+
+    /**
+     * Returns the catch-up policy, if the stage catches up replicas.
+     *
+     * @return the policy, or empty
+     * @since 0.2
+     */
+    public Optional<CatchUpPolicy> catchUpPolicy() {
+      return Optional.ofNullable(catchUp);
     }
 
     /** The same stage delivering through another notifier (a journal's progress-aware wrapper). */
     Fanout withNotifier(Notifier other) {
       return new Fanout(name, discovery, other, gate, minTargets, concurrency, attemptTimeout, retry,
-          states, recheck);
+          states, recheck, catchUp);
     }
 
     @Override

@@ -184,6 +184,28 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
     return parts.deliver(endpoint, plan, wire);
   }
 
+  /**
+   * Sends a catch-up signal as a signed JSON POST to the same path as invalidations ({@link
+   * dev.fanout.catchup.CatchUpWire}) and reads the receiver's {@code freshSince} from the answer.
+   * Static headers are sent with it, headers computed from an invalidation are not. The Varnish
+   * presets send nothing (a Varnish tier cannot say since when it is fresh).
+   */
+  @Override
+  public CompletionStage<java.util.Optional<java.time.Instant>> catchUp(
+      Endpoint endpoint, String id, dev.fanout.spi.CatchUpSignal signal) {
+    WireRequest request;
+    try {
+      request = requests.signal(endpoint, id, signal);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(
+          new DeliveryException(ErrorKind.INTERNAL, 0, null, "cannot build request: " + e.getMessage(), null));
+    }
+    if (request == null) {
+      return CompletableFuture.completedFuture(java.util.Optional.empty());
+    }
+    return send(request).thenApply(ack -> dev.fanout.catchup.CatchUpWire.freshSince(ack.detail()));
+  }
+
   /** Sends one request and reads its answer; cancelling the result abandons the request. */
   private CompletableFuture<Ack> send(WireRequest request) {
     CompletableFuture<HttpTransport.Response> call = transport.send(request);

@@ -88,6 +88,19 @@ final class RequestFactory {
   }
 
   /**
+   * Addresses a catch-up signal ({@link dev.fanout.catchup.CatchUpWire}) to one endpoint, on the
+   * JSON shape's path; null for the other shapes, whose receivers cannot answer it.
+   */
+  WireRequest signal(Endpoint endpoint, String id, dev.fanout.spi.CatchUpSignal signal) {
+    if (!(settings.shape() instanceof JsonShape json)) {
+      return null;
+    }
+    byte[] body = dev.fanout.catchup.CatchUpWire.body(id, signal);
+    return requests(endpoint, new Plan(null, List.of(new Part(null, json.describeTarget(), body, id)), false))
+        .get(0);
+  }
+
+  /**
    * Addresses a plan's parts to one endpoint.
    *
    * @throws IllegalArgumentException if a computed header would carry a control or non-ASCII
@@ -113,7 +126,8 @@ final class RequestFactory {
         hs.add(Map.entry("content-type", "application/json"));
       }
       for (Map.Entry<String, Function<Invalidation, String>> h : settings.headers().entrySet()) {
-        String value = h.getValue().apply(part.invalidation());
+        String value = part.invalidation() != null ? h.getValue().apply(part.invalidation())
+            : signalHeader(h.getValue());
         if (value != null && !value.isEmpty()) {
           // Header values are ASCII on the wire: a tag such as "caf\u00e9" would reach Varnish
           // mangled, be acknowledged, and purge nothing. Refuse it so the report says so.
@@ -147,6 +161,18 @@ final class RequestFactory {
     }
     plan.signatures = new Signatures(ts, values);
     return values;
+  }
+
+  /**
+   * A header for a catch-up signal, which carries no invalidation: static headers (an ingress's
+   * authorization, say) are sent, a header computed from the invalidation is left out.
+   */
+  private static String signalHeader(Function<Invalidation, String> value) {
+    try {
+      return value.apply(null);
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   /** Printable ASCII and tab only; a plain loop, since it runs for every header of every request. */

@@ -119,6 +119,7 @@ public final class InvalidationReceiver implements AutoCloseable {
   private final PeerRelay relay;
   private final Logger log;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final CatchUpState catchUp;
 
   private InvalidationReceiver(Builder b) {
     this.log = b.log != null ? b.log : LoggerFactory.getLogger(InvalidationReceiver.class);
@@ -131,6 +132,7 @@ public final class InvalidationReceiver implements AutoCloseable {
     this.applier = new OnceApplier(b.handler, b.handlerTimeout, b.replayCacheSize, retention, b.clock);
     this.relay = b.relay == null ? null
         : new PeerRelay(b.relay.settings, b.relaySecret, b.replayCacheSize, retention, b.clock, log);
+    this.catchUp = new CatchUpState(b.freshSince, b.holdReadiness, b.clock);
   }
 
   /**
@@ -247,6 +249,9 @@ public final class InvalidationReceiver implements AutoCloseable {
       log.warn("receiver failed unexpectedly while verifying a request", e);
       return CompletableFuture.completedFuture(error(500, "internal error"));
     }
+    if (request.signal() != null) {
+      return CompletableFuture.completedFuture(catchUp.answer(request.signal(), log));
+    }
     CompletableFuture<Response> answer;
     try {
       answer = process(request);
@@ -299,6 +304,39 @@ public final class InvalidationReceiver implements AutoCloseable {
    */
   public ReceiverServer serve(InetSocketAddress address, String path) throws IOException {
     return ReceiverServer.builder(this).address(address).path(path).start();
+  }
+
+  /**
+   * Returns since when this replica's cache is fresh, as answered to a sender's catch-up ({@link
+   * Builder#freshSince(java.time.Instant)}).
+   *
+   * @return the moment
+   * @since 0.2
+   */
+  public java.time.Instant freshSince() {
+    return catchUp.freshSince();
+  }
+
+  /**
+   * Returns whether a sender's catch-up has reached this replica since it started.
+   *
+   * @return true once a catch-up's {@code done} signal arrived
+   * @since 0.2
+   */
+  public boolean isCaughtUp() {
+    return catchUp.isCaughtUp();
+  }
+
+  /**
+   * Answers a readiness probe: 200 {@code {"ready":true,...}}, or 503 while readiness is held until
+   * the first catch-up ({@link Builder#holdReadinessUntilCaughtUp(Duration)}) and neither that
+   * arrived nor the hold timed out. {@link ReceiverServer.Builder#readinessPath(String)} serves it.
+   *
+   * @return the answer
+   * @since 0.2
+   */
+  public Response readiness() {
+    return catchUp.readiness();
   }
 
   /** The body limit, for a server that refuses larger bodies before reading them. */
@@ -574,7 +612,46 @@ public final class InvalidationReceiver implements AutoCloseable {
     private Relay relay;
     private Logger log;
 
+    private java.time.Instant freshSince;
+    private Duration holdReadiness;
+
     private Builder() {}
+
+    /**
+     * Sets since when this replica's cache is fresh, which a sender's catch-up uses to send only
+     * what was invalidated after it. Default: the process start, right for a cache held in memory.
+     * A cache that survives restarts (on disk, or prebuilt content) says the oldest moment its
+     * content may come from, e.g. the build time; {@code Instant.EPOCH} asks for the whole window.
+     *
+     * @param moment the moment
+     * @return this builder
+     * @since 0.2
+     */
+    public Builder freshSince(java.time.Instant moment) {
+      this.freshSince = Objects.requireNonNull(moment, "moment");
+      return this;
+    }
+
+    /**
+     * Holds {@link InvalidationReceiver#readiness()} at 503 until the first catch-up arrived, or
+     * until {@code timeout} passed since the receiver was built, so that no user is routed to a
+     * replica that would serve content older than the last invalidation. The sender's stage needs
+     * {@code catchUp(...)}, and its discovery must list replicas that are not ready yet (the
+     * EndpointSlice watch does; a headless Service's DNS needs {@code publishNotReadyAddresses}).
+     *
+     * @param timeout the longest hold, {@code > 0}
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     * @since 0.2
+     */
+    public Builder holdReadinessUntilCaughtUp(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("readiness hold timeout must be > 0: " + timeout);
+      }
+      this.holdReadiness = timeout;
+      return this;
+    }
 
     /**
      * Adds a signing secret ({@code whsec_<base64>} or plain base64, 24 to 64 bytes decoded), the

@@ -93,6 +93,7 @@ public final class ReceiverServer implements AutoCloseable {
   private final int maxConnections;
   private final int maxBody;
   private final java.util.function.BooleanSupplier ready;
+  private final String readinessPath;
   private final Selector selector;
   private final ServerSocketChannel listener;
   private final SelectionKey listenerKey;
@@ -118,6 +119,7 @@ public final class ReceiverServer implements AutoCloseable {
     this.maxConnections = b.maxConnections;
     this.maxBody = receiver.maxBodyBytes();
     this.ready = b.ready;
+    this.readinessPath = b.readinessPath;
     this.selector = Selector.open();
     try {
       listener = ServerSocketChannel.open();
@@ -425,13 +427,21 @@ public final class ReceiverServer implements AutoCloseable {
   /** Parses the head just read and decides what comes next. */
   private void startBody(Conn conn) throws IOException {
     RequestHead head;
+    boolean probe = readinessPath != null && RequestHead.targets(conn.head, conn.headLength, readinessPath);
     try {
-      head = RequestHead.parse(conn.head, conn.headLength, path, maxBody);
+      head = RequestHead.parse(conn.head, conn.headLength, probe ? readinessPath : path, maxBody);
     } catch (Rejection r) {
       answer(conn, r.status(), Answers.error(r.reason()), false);
       return;
     } finally {
       conn.headLength = 0;
+    }
+    if (probe) {
+      // A readiness probe: answered at once, also while the receiver is not ready to apply.
+      InvalidationReceiver.Response r = "GET".equals(head.method())
+          ? receiver.readiness() : new InvalidationReceiver.Response(405, Answers.error("method not allowed"));
+      answer(conn, r.status(), r.body(), head.keepAlive() && head.contentLength() == 0);
+      return;
     }
     conn.method = head.method();
     conn.headers = head.headers();
@@ -558,6 +568,7 @@ public final class ReceiverServer implements AutoCloseable {
     private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private java.util.function.BooleanSupplier ready = () -> true;
+    private String readinessPath;
 
     private Builder(InvalidationReceiver receiver) {
       this.receiver = receiver;
@@ -590,6 +601,25 @@ public final class ReceiverServer implements AutoCloseable {
             + path + "'");
       }
       this.path = path;
+      return this;
+    }
+
+    /**
+     * Also serves the receiver's {@linkplain InvalidationReceiver#readiness() readiness} at this
+     * path ({@code GET}: 200, or 503 while it holds readiness until the first catch-up), for a
+     * Kubernetes {@code readinessProbe}. Default: none.
+     *
+     * @param readinessPath an absolute path without query, other than {@link #path(String)}'s
+     * @return this builder
+     * @throws IllegalArgumentException if not absolute, or it has a query, whitespace or control
+     *     characters
+     * @since 0.2
+     */
+    public Builder readinessPath(String readinessPath) {
+      String before = this.path;
+      path(readinessPath);
+      this.path = before;
+      this.readinessPath = readinessPath;
       return this;
     }
 
@@ -674,6 +704,9 @@ public final class ReceiverServer implements AutoCloseable {
     public ReceiverServer start() throws IOException {
       if (address == null) {
         throw new IllegalStateException("ReceiverServer needs an address(...)");
+      }
+      if (path.equals(readinessPath)) {
+        throw new IllegalArgumentException("readinessPath must differ from the path: '" + path + "'");
       }
       return new ReceiverServer(this);
     }

@@ -75,4 +75,16 @@ record RequestHead(String method, Map<String, List<String>> headers, boolean kee
         .anyMatch(v -> v.equalsIgnoreCase("100-continue"));
     return new RequestHead(method, headers, keepAlive, (int) declared, expectsContinue);
   }
+
+  /** Whether the request line of a head names {@code path} (a query is ignored). */
+  static boolean targets(byte[] head, int length, String path) {
+    String text = new String(head, 0, length, StandardCharsets.ISO_8859_1);
+    int end = text.indexOf('\n');
+    String[] request = (end < 0 ? text : text.substring(0, end)).trim().split(" ", -1);
+    if (request.length != 3) {
+      return false;
+    }
+    int query = request[1].indexOf('?');
+    return (query < 0 ? request[1] : request[1].substring(0, query)).equals(path);
+  }
 }

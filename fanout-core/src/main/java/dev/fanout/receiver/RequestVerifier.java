@@ -73,6 +73,15 @@ final class RequestVerifier {
     if (!valid) {
       throw new Rejection(401, "bad signature");
     }
+    java.util.Optional<dev.fanout.catchup.CatchUpWire.Signal> signal;
+    try {
+      signal = dev.fanout.catchup.CatchUpWire.parse(body);
+    } catch (IllegalArgumentException e) {
+      throw new Rejection(400, "bad body: " + shorten(e.getMessage()));
+    }
+    if (signal.isPresent()) {
+      return new VerifiedRequest(id, null, 0, signal.get());
+    }
     InvalidationJson.Wire wire;
     try {
       wire = InvalidationJson.decodeWire(body, settings.maxPaths(), settings.maxTags());

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 
 /**
  * Finds every replica of one tier.
@@ -55,6 +56,40 @@ public interface Discovery {
   }
 
   /**
+   * Asks to be told the membership as it changes: a catch-up stage ({@code
+   * Stage.Fanout#catchUp}) learns from it which replicas joined or came back. {@code onChange}
+   * gets the whole current list (same contents as {@link #discoverFresh()}, including replicas
+   * that are not ready yet when the discovery reports them), first as soon as it is known and then
+   * after every change; it may also be called with an unchanged list. It runs on a discovery
+   * thread, must return quickly and must not throw.
+   *
+   * <p>The default returns {@link Watch#UNSUPPORTED}: the discovery cannot report changes, and a
+   * catch-up stage then calls {@link #discoverFresh()} at its poll interval instead.
+   *
+   * @param onChange receives the current list
+   * @return a handle whose {@code close()} stops the calls
+   * @since 0.2
+   */
+  default Watch watch(Consumer<List<Endpoint>> onChange) {
+    return Watch.UNSUPPORTED;
+  }
+
+  /**
+   * A {@link #watch} registration.
+   *
+   * @since 0.2
+   */
+  @FunctionalInterface
+  interface Watch extends AutoCloseable {
+    /** Returned by a discovery that cannot report changes; closing it does nothing. */
+    Watch UNSUPPORTED = () -> {};
+
+    /** Stops the calls; idempotent. */
+    @Override
+    void close();
+  }
+
+  /**
    * Returns a discovery that always answers the given endpoints.
    *
    * @param endpoints the endpoints
@@ -76,6 +111,13 @@ public interface Discovery {
       @Override
       public CompletionStage<List<Endpoint>> discover() {
         return CompletableFuture.completedFuture(copy);
+      }
+
+      @Override
+      public Watch watch(Consumer<List<Endpoint>> onChange) {
+        // A static list never changes: told once.
+        onChange.accept(copy);
+        return () -> {};
       }
 
       @Override

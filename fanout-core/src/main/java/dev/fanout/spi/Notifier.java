@@ -2,6 +2,9 @@ package dev.fanout.spi;
 
 import dev.fanout.Endpoint;
 import dev.fanout.Invalidation;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -36,4 +39,26 @@ public interface Notifier {
    * @return a stage that completes with the acknowledgement, or exceptionally
    */
   CompletionStage<Ack> deliver(Endpoint endpoint, Invalidation invalidation);
+
+  /**
+   * Sends one attempt of a catch-up signal to the endpoint: {@link CatchUpSignal#START} before a
+   * replica that joined or came back is sent the history it missed, {@link CatchUpSignal#DONE}
+   * after. The answer says since when the replica's cache is fresh (its process start, or the
+   * build time of the content it serves), which narrows the history sent to it; a replica that
+   * holds its readiness until caught up becomes ready on {@code DONE}. Same contract as {@link
+   * #deliver} (one attempt, non-blocking, fails by completing exceptionally); a receiver that does
+   * not know the signal refuses it with a 4xx, which the catch-up treats as "no narrowing".
+   *
+   * <p>The default sends nothing and completes with an empty answer: the whole window is sent,
+   * which is right for receivers that cannot tell (a Varnish tier).
+   *
+   * @param endpoint the replica
+   * @param id the signal's id, unique per signal, {@code [A-Za-z0-9_:-]}, at most 128 characters
+   * @param signal which signal
+   * @return a stage with the replica's fresh-since moment, if it said one
+   * @since 0.2
+   */
+  default CompletionStage<Optional<Instant>> catchUp(Endpoint endpoint, String id, CatchUpSignal signal) {
+    return CompletableFuture.completedFuture(Optional.empty());
+  }
 }

@@ -113,6 +113,9 @@ public final class DnsDiscovery implements Discovery {
   /** SRV targets whose addresses were not in the answer are looked up this many at a time. */
   static final int TARGET_LOOKUP_CONCURRENCY = 16;
 
+  /** Shortest interval at which a membership watch asks DNS again, whatever the TTL. */
+  public static final Duration MIN_REQUERY = Duration.ofSeconds(1);
+
   private final String name;
   private final List<Name> candidates;
   private final int port;
@@ -126,6 +129,9 @@ public final class DnsDiscovery implements Discovery {
   private final Object lock = new Object();
   private final AtomicBoolean warnedNotReady = new AtomicBoolean();
   private volatile Cached cached;
+  private final ScheduledExecutorService scheduler;
+  /** The TTL of the last answer, capped at maxTtl: when a membership watch asks again. */
+  private volatile Duration lastTtl;
   private CompletableFuture<List<Endpoint>> inFlight;
 
   private record Cached(List<Endpoint> endpoints, Instant expires) {}
@@ -149,6 +155,7 @@ public final class DnsDiscovery implements Discovery {
     int ndots = b.ndots >= 0 ? b.ndots : system.ndots();
     this.candidates = candidates(b.parsedName, search, ndots);
     ScheduledExecutorService scheduler = b.scheduler != null ? b.scheduler : Schedulers.shared();
+    this.scheduler = scheduler;
     Duration attemptTimeout = b.attemptTimeout != null ? b.attemptTimeout
         : b.deadline.dividedBy(Math.min(b.retry.maxAttempts(), 1_000));
     this.client = new DnsClient(servers, new Retry(b.retry, b.random), attemptTimeout, b.deadline,
@@ -221,6 +228,53 @@ public final class DnsDiscovery implements Discovery {
     return f.copy();
   }
 
+  /**
+   * Asks DNS again at the TTL of each answer (capped at {@code maxTtl}, at least {@link
+   * #MIN_REQUERY}) and tells {@code onChange} every answer, the first at once. DNS lists only
+   * ready pods unless the headless Service sets {@code publishNotReadyAddresses: true}, which a
+   * replica that holds its readiness until caught up needs. A failed query is asked again after
+   * {@code maxTtl} (at least {@link #MIN_REQUERY}); the last answer stands meanwhile.
+   *
+   * @param onChange receives the current endpoints
+   * @return the registration; closing it stops the queries
+   * @since 0.2
+   */
+  @Override
+  public Watch watch(java.util.function.Consumer<List<Endpoint>> onChange) {
+    AtomicBoolean stopped = new AtomicBoolean();
+    java.util.concurrent.atomic.AtomicReference<java.util.concurrent.ScheduledFuture<?>> next =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Runnable[] query = new Runnable[1];
+    query[0] = () -> {
+      if (stopped.get()) {
+        return;
+      }
+      discoverFresh().whenComplete((endpoints, error) -> {
+        if (stopped.get()) {
+          return;
+        }
+        if (error == null) {
+          try {
+            onChange.accept(endpoints);
+          } catch (RuntimeException e) {
+            DnsClient.log.debug("DNS discovery of {}: a membership listener threw; ignored", name, e);
+          }
+        }
+        Duration ttl = error == null && lastTtl != null ? lastTtl : maxTtl;
+        Duration delay = ttl.compareTo(MIN_REQUERY) < 0 ? MIN_REQUERY : ttl;
+        next.set(scheduler.schedule(query[0], delay.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+      });
+    };
+    query[0].run();
+    return () -> {
+      stopped.set(true);
+      java.util.concurrent.ScheduledFuture<?> f = next.get();
+      if (f != null) {
+        f.cancel(false);
+      }
+    };
+  }
+
   /** Runs one lookup into {@code f}; clears the shared in-flight slot if {@code f} holds it. */
   private void lookup(CompletableFuture<List<Endpoint>> f) {
     CompletableFuture<Lookup> lookup;
@@ -269,6 +323,8 @@ public final class DnsDiscovery implements Discovery {
           + " targets, more than maxTargets " + maxTargets + "; refusing to pick a subset");
     }
     List<Endpoint> endpoints = List.copyOf(unique.values());
+    Duration answerTtl = Duration.ofSeconds(Math.max(0, result.minTtl));
+    lastTtl = answerTtl.compareTo(maxTtl) < 0 ? answerTtl : maxTtl;
     if (endpoints.isEmpty()) {
       // The newest word is "none": an older non-empty answer must not be served from the cache.
       cached = null;

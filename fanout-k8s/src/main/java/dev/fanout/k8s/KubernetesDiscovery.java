@@ -294,6 +294,25 @@ public final class KubernetesDiscovery implements Discovery, AutoCloseable {
   }
 
   /**
+   * In watch mode, tells {@code onChange} the live view at once and then after every watch event
+   * as it arrives (pods that are not ready yet included, when the discovery's states include
+   * {@code NOT_READY}, the default), so that a catch-up stage reaches a new pod before it takes
+   * traffic. In list mode the discovery cannot report changes: {@link Watch#UNSUPPORTED}.
+   *
+   * @param onChange receives the current targets
+   * @return the registration
+   * @since 0.2
+   */
+  @Override
+  public Watch watch(java.util.function.Consumer<List<Endpoint>> onChange) {
+    if (watcher == null) {
+      return Watch.UNSUPPORTED;
+    }
+    Runnable remove = watcher.addListener(onChange);
+    return remove::run;
+  }
+
+  /**
    * Returns the last known good targets (the live view in watch mode, the last LIST's result in
    * list mode), or an empty list before the first success.
    *

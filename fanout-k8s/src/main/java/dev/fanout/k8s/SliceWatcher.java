@@ -75,6 +75,9 @@ final class SliceWatcher {
   private CompletableFuture<List<Endpoint>> toFail;
   private DiscoveryException toFailWith;
   private volatile List<Endpoint> view;
+  /** Told every new view (catch-up membership watches); called with the lock held, so quick. */
+  private final java.util.List<java.util.function.Consumer<List<Endpoint>>> listeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile Instant syncedAt;
   private volatile DiscoveryException lastError;
 
@@ -97,6 +100,30 @@ final class SliceWatcher {
 
   void start() {
     relist();
+  }
+
+  /** Adds a listener of views, told the current one at once if there is one; returns its removal. */
+  Runnable addListener(java.util.function.Consumer<List<Endpoint>> listener) {
+    listeners.add(listener);
+    List<Endpoint> v = view;
+    if (v != null) {
+      tell(listener, v);
+    }
+    return () -> listeners.remove(listener);
+  }
+
+  private void published(List<Endpoint> v) {
+    for (java.util.function.Consumer<List<Endpoint>> l : listeners) {
+      tell(l, v);
+    }
+  }
+
+  private void tell(java.util.function.Consumer<List<Endpoint>> listener, List<Endpoint> v) {
+    try {
+      listener.accept(v);
+    } catch (RuntimeException e) {
+      log.debug("{}: a view listener threw; ignored", api.describe(), e);
+    }
   }
 
   List<Endpoint> view() {
@@ -184,6 +211,7 @@ final class SliceWatcher {
           lastError = null;
           syncedAt = clock.instant();
           view = parser.merge(slices.values(), states);
+          published(view);
           done = waiting;
           log.debug("{}: listed {} slices, {} targets, resourceVersion {}", api.describe(),
               slices.size(), view.size(), resourceVersion);
@@ -391,6 +419,7 @@ final class SliceWatcher {
     syncedAt = clock.instant();
     if (!type.equals("BOOKMARK")) {
       view = parser.merge(slices.values(), states);
+      published(view);
       log.debug("{}: {} {} -> {} targets", api.describe(), type, AddressFilter.printable(name),
           view.size());
     }

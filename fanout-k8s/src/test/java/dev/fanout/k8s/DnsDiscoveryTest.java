@@ -375,4 +375,25 @@ class DnsDiscoveryTest {
 
     assertThat(discovery.toString()).contains("[0:0:0:0:0:0:0:1]:5353");
   }
+
+  @Test
+  void aMembershipWatchAsksAgainAtTheTtlAndTellsEveryAnswer() throws Exception {
+    dns.add(WEB + " 3 A 127.0.0.2");
+    DnsDiscovery discovery = builder(WEB).port(3000).maxTtl(Duration.ofSeconds(10)).build();
+    List<List<String>> views = new java.util.concurrent.CopyOnWriteArrayList<>();
+    dev.fanout.spi.Discovery.Watch watch = discovery.watch(
+        list -> views.add(list.stream().map(Endpoint::address).toList()));
+    await().atMost(10, TimeUnit.SECONDS).until(() -> views.size() == 1);
+    assertThat(scheduler.nextDelay()).as("asked again at the 3 s TTL").isEqualTo(Duration.ofSeconds(3));
+
+    dns.replace(WEB, WEB + " 3 A 127.0.0.2", WEB + " 3 A 127.0.0.3");
+    scheduler.advance(Duration.ofSeconds(3));
+    await().atMost(10, TimeUnit.SECONDS).until(() -> views.size() == 2);
+    assertThat(views.get(1)).containsExactly("127.0.0.2", "127.0.0.3");
+
+    watch.close();
+    scheduler.advance(Duration.ofSeconds(30));
+    assertThat(views).hasSize(2);
+    assertThat(dns.count("udp", WEB, Type.A)).isEqualTo(2);
+  }
 }

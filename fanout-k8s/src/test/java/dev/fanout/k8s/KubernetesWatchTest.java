@@ -399,4 +399,31 @@ class KubernetesWatchTest {
     assertThat(api.watchRequests()).hasSize(1);
     assertThat(discovery.discover().toCompletableFuture()).isCompletedExceptionally();
   }
+
+  @Test
+  void aMembershipWatchIsToldEveryEventAsItArrivesNotReadyPodsIncluded() throws Exception {
+    api.onList(list("10", null, a("9")));
+    FakeApiServer.WatchStream stream = api.nextWatch();
+    KubernetesDiscovery discovery = build(builder());
+    eventually().until(stream::isOpen);
+    List<List<Endpoint>> views = new java.util.concurrent.CopyOnWriteArrayList<>();
+    dev.fanout.spi.Discovery.Watch watch = discovery.watch(views::add);
+    assertThat(views).as("the current view at once").hasSize(1);
+
+    stream.event("ADDED", slice("web-b", "11", endpoint("10.0.0.2", "web-2", false, false, false)));
+    eventually().until(() -> views.size() == 2);
+    assertThat(views.get(1)).extracting(Endpoint::name, Endpoint::state)
+        .contains(org.assertj.core.groups.Tuple.tuple("web-2", Endpoint.State.NOT_READY));
+
+    watch.close();
+    stream.event("DELETED", b("12"));
+    eventually().until(() -> names(discovery).equals(List.of("web-1")));
+    assertThat(views).hasSize(2);
+  }
+
+  @Test
+  void aListModeDiscoveryCannotReportChanges() {
+    KubernetesDiscovery discovery = build(builder().watch(false));
+    assertThat(discovery.watch(v -> { })).isSameAs(dev.fanout.spi.Discovery.Watch.UNSUPPORTED);
+  }
 }

@@ -128,6 +128,23 @@ class ManifestsTest {
   }
 
   @Test
+  void webPodsHoldTheirReadinessUntilCaughtUpButStayLive() {
+    JsonNode container = one("Deployment", "web").path("spec").path("template").path("spec")
+        .path("containers").get(0);
+    assertThat(container.path("readinessProbe").path("httpGet").path("path").asText())
+        .isEqualTo("/api/ready");
+    assertThat(container.path("livenessProbe").path("httpGet").path("path").asText())
+        .isNotEqualTo("/api/ready");
+    List<String> hold = new ArrayList<>();
+    container.path("env").forEach(e -> {
+      if (e.path("name").asText().equals("FANOUT_HOLD_READINESS_SECONDS")) {
+        hold.add(e.path("value").asText());
+      }
+    });
+    assertThat(hold).singleElement().satisfies(v -> assertThat(Integer.parseInt(v)).isPositive());
+  }
+
+  @Test
   void podsGetTheirIpFromTheDownwardApi() {
     for (String deployment : List.of("web", "backend")) {
       JsonNode env = one("Deployment", deployment).path("spec").path("template").path("spec")

@@ -285,6 +285,22 @@ public final class FanoutObservability implements FanoutListener, AutoCloseable 
     }
   }
 
+  /**
+   * Records a replica's catch-up ({@code Stage.Fanout#catchUp}) with {@link #recordCatchUp}: its
+   * attempts and its time from the appearance to the outcome.
+   *
+   * @param report the catch-up's outcome
+   */
+  @Override
+  public void onCatchUp(dev.fanout.catchup.CatchUpReport report) {
+    if (report == null) {
+      return;
+    }
+    recordCatchUp(report.stage(), new TargetResult(report.endpoint(),
+        report.isCaughtUp() ? TargetResult.Outcome.ACKED : TargetResult.Outcome.FAILED,
+        report.attempts(), report.elapsed(), report.errorKind(), 0, report.error(), false, null));
+  }
+
   private FanoutMeters requireMeters(String method) {
     if (meters == null) {
       throw new IllegalStateException(method + " needs a meterRegistry: set one on the builder");

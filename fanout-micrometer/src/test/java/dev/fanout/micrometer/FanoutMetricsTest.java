@@ -228,6 +228,23 @@ class FanoutMetricsTest {
   }
 
   @Test
+  void theListenersCatchUpOutcomesAreTimedToo() throws Exception {
+    replicas.start(1, LoopbackPod.ok());
+    dev.fanout.Endpoint e = replicas.endpoints().get(0);
+    observability.onCatchUp(new dev.fanout.catchup.CatchUpReport("web", e,
+        dev.fanout.catchup.CatchUpReport.Reason.JOINED, dev.fanout.catchup.CatchUpReport.Outcome.CAUGHT_UP,
+        java.time.Instant.EPOCH, null, 2, 1, 3, true, 1, Duration.ofMillis(70), null, null));
+    observability.onCatchUp(new dev.fanout.catchup.CatchUpReport("web", e,
+        dev.fanout.catchup.CatchUpReport.Reason.MISSED, dev.fanout.catchup.CatchUpReport.Outcome.FAILED,
+        null, null, 0, 0, 0, true, 8, Duration.ofSeconds(20), ErrorKind.CONNECT, "connection refused"));
+
+    assertThat(meters.get("fanout.catchups").tags("stage", "web", "outcome", "acked", "error.kind", "none")
+        .timer().totalTime(TimeUnit.MILLISECONDS)).isEqualTo(70);
+    assertThat(meters.get("fanout.catchups").tags(Tags.of("outcome", "failed", "error.kind", "connect"))
+        .timer().count()).isEqualTo(1);
+  }
+
+  @Test
   void configurationMistakesNameWhatIsMissing() {
     assertThatThrownBy(() -> FanoutObservability.builder().build())
         .isInstanceOf(IllegalStateException.class)

@@ -101,4 +101,9 @@ final class CompositeListener implements FanoutListener {
   public void onFlush(Invalidation merged, int submissions, int superseded) {
     each(l -> l.onFlush(merged, submissions, superseded));
   }
+
+  @Override
+  public void onCatchUp(dev.fanout.catchup.CatchUpReport report) {
+    each(l -> l.onCatchUp(report));
+  }
 }

@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -19,9 +20,14 @@ import java.util.regex.Pattern;
 /**
  * The content source the site reads entities from (a CMS or the backend's own API): {@code GET
  * /posts/<id>} answers {@code {"id":"1","title":"...","body":"...","version":3}}, 404 for an
- * unknown post. {@link #update} is the backend's write: it bumps the post's version.
+ * unknown post; {@code GET /posts} lists the ids (the site prerenders them at build time). {@link
+ * #update} is the backend's write: it bumps the post's version.
  */
 final class ContentSource implements AutoCloseable {
+  /** The posts the stack starts with, at version 1: the build prerenders them. */
+  static final List<String> SEEDED = java.util.stream.IntStream.rangeClosed(1, 11)
+      .mapToObj(Integer::toString).toList();
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern POST = Pattern.compile("/posts/([A-Za-z0-9_-]{1,64})");
 
@@ -34,8 +40,31 @@ final class ContentSource implements AutoCloseable {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getByName(ip), port), 64);
     executor = Executors.newFixedThreadPool(4, Stack.daemon("content-source"));
     server.setExecutor(executor);
-    server.createContext("/posts/", this::handle);
+    server.createContext("/posts", this::handle);
     server.start();
+  }
+
+  /**
+   * Serves the seeded posts at version 1 until stopped: the content source of {@code next build}
+   * in {@code examples/e2e/run.sh}.
+   *
+   * @param args the address and port to listen on
+   * @throws IOException if it cannot listen
+   */
+  public static void main(String[] args) throws IOException {
+    ContentSource source = new ContentSource(args[0], Integer.parseInt(args[1]));
+    seed(source);
+    System.out.println("content source on " + args[0] + ":" + args[1]);
+    try {
+      Thread.currentThread().join();   // until the build is done and run.sh stops it
+    } catch (InterruptedException e) {
+      source.close();
+    }
+  }
+
+  /** Puts every seeded post at version 1. */
+  static void seed(ContentSource source) {
+    SEEDED.forEach(id -> source.put(id, 1));
   }
 
   /** Creates or replaces a post at the given version. */
@@ -59,6 +88,15 @@ final class ContentSource implements AutoCloseable {
   }
 
   private void handle(HttpExchange ex) throws IOException {
+    if (ex.getRequestMethod().equals("GET") && ex.getRequestURI().getRawPath().equals("/posts")) {
+      try (ex) {
+        byte[] body = JSON.writeValueAsBytes(new java.util.TreeSet<>(versions.keySet()));
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.sendResponseHeaders(200, body.length);
+        ex.getResponseBody().write(body);
+      }
+      return;
+    }
     try (ex) {
       Matcher m = POST.matcher(ex.getRequestURI().getRawPath());
       AtomicLong v = m.matches() ? versions.get(m.group(1)) : null;

@@ -42,7 +42,8 @@ final class LoopbackDns implements AutoCloseable {
 
   void a(String name, String ip) throws IOException {
     Name n = name(name);
-    zone.computeIfAbsent(n, k -> new ArrayList<>())
+    // Copy-on-write: a replica may join while the server answers.
+    zone.computeIfAbsent(n, k -> new java.util.concurrent.CopyOnWriteArrayList<>())
         .add(new ARecord(n, DClass.IN, 0, InetAddress.getByName(ip)));
   }
 

@@ -19,20 +19,23 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * A layer-4 load balancer in front of the replicas, as a Kubernetes Service or a cloud load
- * balancer is: each new connection goes to the next replica in turn. A revalidation request sent
- * to it reaches exactly one replica.
+ * balancer is: each new connection goes to the next ready replica in turn (readiness as a {@link
+ * ReadinessProber} last saw it). A revalidation request sent to it reaches exactly one replica.
  */
 final class RoundRobinFront implements AutoCloseable {
+  /** Most backends, the three replicas and the ones that join. */
+  static final int MAX_BACKENDS = 8;
+
   private final ServerSocket server;
-  private final List<InetSocketAddress> backends;
+  private final List<InetSocketAddress> backends = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final java.util.Set<InetSocketAddress> notReady = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final AtomicInteger next = new AtomicInteger();
-  private final AtomicIntegerArray connections;
+  private final AtomicIntegerArray connections = new AtomicIntegerArray(MAX_BACKENDS);
   private final ExecutorService pipes = Executors.newCachedThreadPool(Stack.daemon("front-pipe"));
   private volatile boolean closed;
 
   RoundRobinFront(String ip, int port, List<InetSocketAddress> backends) throws IOException {
-    this.backends = List.copyOf(backends);
-    this.connections = new AtomicIntegerArray(backends.size());
+    this.backends.addAll(backends);
     server = new ServerSocket();
     server.setReuseAddress(true);
     server.bind(new InetSocketAddress(InetAddress.getByName(ip), port), 64);
@@ -40,9 +43,29 @@ final class RoundRobinFront implements AutoCloseable {
     accept.start();
   }
 
-  /** Connections handed to each backend so far, in the order given. */
+  /** Connections handed to each backend so far, in the order given (joined ones last). */
   int connections(int backend) {
     return connections.get(backend);
+  }
+
+  /** Routes to one more backend once it is ready; returns its index for {@link #connections}. */
+  int add(InetSocketAddress backend) {
+    notReady.add(backend);
+    backends.add(backend);
+    return backends.size() - 1;
+  }
+
+  List<InetSocketAddress> backends() {
+    return List.copyOf(backends);
+  }
+
+  /** Readiness as last probed: a backend that is not ready gets no new connection. */
+  void ready(InetSocketAddress backend, boolean ready) {
+    if (ready) {
+      notReady.remove(backend);
+    } else {
+      notReady.add(backend);
+    }
   }
 
   private void acceptLoop() {
@@ -53,10 +76,32 @@ final class RoundRobinFront implements AutoCloseable {
       } catch (IOException e) {
         return;
       }
-      int i = Math.floorMod(next.getAndIncrement(), backends.size());
+      int i = pick();
+      if (i < 0) {
+        // No ready endpoint: the connection is refused, as by a Service without endpoints.
+        try {
+          client.close();
+        } catch (IOException ignored) {
+          // closing
+        }
+        continue;
+      }
       connections.incrementAndGet(i);
-      pipes.execute(() -> relay(client, backends.get(i)));
+      InetSocketAddress backend = backends.get(i);
+      pipes.execute(() -> relay(client, backend));
     }
+  }
+
+  /** The next ready backend in turn, or -1. */
+  private int pick() {
+    int n = backends.size();
+    for (int k = 0; k < n; k++) {
+      int i = Math.floorMod(next.getAndIncrement(), n);
+      if (!notReady.contains(backends.get(i))) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private void relay(Socket client, InetSocketAddress backend) {

@@ -66,6 +66,8 @@ final class Stack implements AutoCloseable {
   /** Null with {@code --cloudflare off}. */
   CloudflareStandIn cloudflare;
   RoundRobinFront front;
+  /** Probes each replica's /api/ready for the front, as a kubelet does for a Service. */
+  ReadinessProber prober;
   final List<Proc> web = new ArrayList<>();
   final List<Proc> varnish = new ArrayList<>();
   private Proc dnsmasq;
@@ -108,6 +110,7 @@ final class Stack implements AutoCloseable {
         StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
     checkFree(options.cloudflare);
     content = new ContentSource(CONTENT_IP, CONTENT_PORT);
+    ContentSource.seed(content);
     cloudFront = new CloudFrontStandIn(CLOUDFRONT_IP, CLOUDFRONT_PORT);
     fastly = new FastlyStandIn(FASTLY_IP, FASTLY_PORT);
     if (options.cloudflare) {
@@ -121,15 +124,7 @@ final class Stack implements AutoCloseable {
       if (!Files.isRegularFile(dir.resolve("server.js"))) {
         throw new IOException("no Next.js build in " + dir + " (run examples/e2e/run.sh)");
       }
-      Proc p = new Proc("web-" + i, List.of(options.node, "server.js"), dir, Map.of(
-          "HOSTNAME", WEB_IPS.get(i),
-          "PORT", String.valueOf(WEB_PORT),
-          "NODE_ENV", "production",
-          "NEXT_TELEMETRY_DISABLED", "1",
-          "FANOUT_SECRET", secret,
-          "FANOUT_DEBUG", "1",
-          "CONTENT_URL", "http://" + CONTENT_IP + ":" + CONTENT_PORT),
-          options.work.resolve("logs/web-" + i + ".log"), pidFile);
+      Proc p = webProc("web-" + i, WEB_IPS.get(i), dir, false);
       web.add(p);
       p.start();
     }
@@ -159,6 +154,49 @@ final class Stack implements AutoCloseable {
       backends.add(new InetSocketAddress(InetAddress.getByName(ip), WEB_PORT));
     }
     front = new RoundRobinFront(FRONT_IP, FRONT_PORT, backends);
+    prober = new ReadinessProber(front);
+  }
+
+  /**
+   * A Next.js replica serving {@code dir} on {@code ip}; with {@code holdReadiness} its {@code
+   * /api/ready} answers 503 until a catch-up reached it (at most 30 s).
+   */
+  Proc webProc(String name, String ip, Path dir, boolean holdReadiness) {
+    Map<String, String> env = new java.util.HashMap<>(Map.of(
+        "HOSTNAME", ip,
+        "PORT", String.valueOf(WEB_PORT),
+        "NODE_ENV", "production",
+        "NEXT_TELEMETRY_DISABLED", "1",
+        "FANOUT_SECRET", secret,
+        "FANOUT_DEBUG", "1",
+        "CONTENT_URL", "http://" + CONTENT_IP + ":" + CONTENT_PORT));
+    if (holdReadiness) {
+      env.put("FANOUT_HOLD_READINESS_SECONDS", "30");
+    }
+    return new Proc(name, List.of(options.node, "server.js"), dir, env,
+        options.work.resolve("logs/" + name + ".log"), pidFile);
+  }
+
+  /** Replaces replica {@code i}'s process by a new one on the same directory, and starts it. */
+  Proc restartWeb(int i, boolean holdReadiness) throws IOException {
+    web.get(i).stop();
+    Proc p = webProc("web-" + i, WEB_IPS.get(i), options.work.resolve("web-" + i), holdReadiness);
+    web.set(i, p);
+    p.start();
+    return p;
+  }
+
+  /**
+   * Lists one more replica under the headless Service's name, as the EndpointSlice controller does
+   * for a new pod (the Service publishes not-ready addresses, so it is listed before it is ready).
+   */
+  void addToService(String ip) throws IOException {
+    if (builtinDns != null) {
+      builtinDns.a(WEB_SERVICE, ip);
+    } else {
+      // dnsmasq reads a new file of its hosts directory at once (inotify).
+      Files.writeString(options.work.resolve("web-hosts/" + ip), ip + " " + strip(WEB_SERVICE) + "\n");
+    }
   }
 
   void awaitWeb(int i) throws IOException, InterruptedException {
@@ -185,9 +223,15 @@ final class Stack implements AutoCloseable {
           // Authoritative for the cluster domain: a type without records (AAAA here) is NODATA,
           // as in a cluster, instead of REFUSED for want of an upstream server.
           "local=/cluster.local/"));
+      // The web Service's records live in a hosts directory, so that a replica can join later.
+      Path hosts = options.work.resolve("web-hosts");
+      Files.createDirectories(hosts);
+      StringBuilder initial = new StringBuilder();
       for (String ip : WEB_IPS) {
-        conf.add("host-record=" + strip(WEB_SERVICE) + "," + ip);
+        initial.append(ip).append(' ').append(strip(WEB_SERVICE)).append('\n');
       }
+      Files.writeString(hosts.resolve("initial"), initial);
+      conf.add("hostsdir=" + hosts);
       for (int i = 0; i < VARNISH_IPS.size(); i++) {
         String host = "varnish-" + i + "." + strip(VARNISH_SERVICE);
         conf.add("srv-host=" + strip(VARNISH_SRV) + "," + host + "," + VARNISH_PORT + ",0,10");
@@ -259,6 +303,9 @@ final class Stack implements AutoCloseable {
       return;
     }
     closed = true;
+    if (prober != null) {
+      prober.close();
+    }
     if (front != null) {
       front.close();
     }
