@@ -2,7 +2,7 @@
 /**
  * Plays what WordPress does around the plugin, one step per run (as separate requests would):
  *
- *   php editor.php publish-post        an editor publishes post 42 (transition_post_status + save_post)
+ *   php editor.php publish-post        an editor publishes post 42, or $FANOUT_POST_ID (transition_post_status + save_post)
  *   php editor.php update-post         an editor updates it again (save_post only)
  *   php editor.php delete-post         post 42 is deleted while published (delete_post)
  *   php editor.php edit-term           category 7 is edited (edited_term)
@@ -17,8 +17,9 @@ require __DIR__ . '/wp-shim.php';
 require __DIR__ . '/../fanout-gateway/fanout-gateway.php';
 
 $modified = getenv( 'FANOUT_MODIFIED' ) ? getenv( 'FANOUT_MODIFIED' ) : '2026-12-04 11:00:00';
-$GLOBALS['shim_posts'][42] = new WP_Post( array(
-	'ID'                => 42,
+$id       = getenv( 'FANOUT_POST_ID' ) ? (int) getenv( 'FANOUT_POST_ID' ) : 42;
+$GLOBALS['shim_posts'][ $id ] = new WP_Post( array(
+	'ID'                => $id,
 	'post_type'         => 'post',
 	'post_status'       => 'publish',
 	'post_name'         => 'hello-world',
@@ -30,14 +31,14 @@ $step   = isset( $argv[1] ) ? $argv[1] : '';
 $result = null;
 switch ( $step ) {
 	case 'publish-post':
-		do_action( 'transition_post_status', 'publish', 'draft', get_post( 42 ) );
-		do_action( 'save_post', 42, get_post( 42 ), true );
+		do_action( 'transition_post_status', 'publish', 'draft', get_post( $id ) );
+		do_action( 'save_post', $id, get_post( $id ), true );
 		break;
 	case 'update-post':
-		do_action( 'save_post', 42, get_post( 42 ), true );
+		do_action( 'save_post', $id, get_post( $id ), true );
 		break;
 	case 'delete-post':
-		do_action( 'delete_post', 42, get_post( 42 ) );
+		do_action( 'delete_post', $id, get_post( $id ) );
 		break;
 	case 'edit-term':
 		do_action( 'edited_term', 7, 7, 'category' );
@@ -51,7 +52,7 @@ switch ( $step ) {
 		break;
 	case 'meta-box':
 		ob_start();
-		fanout_gateway_meta_box( get_post( 42 ) );
+		fanout_gateway_meta_box( get_post( $id ) );
 		$result = ob_get_clean();
 		break;
 	default:
@@ -63,6 +64,6 @@ echo json_encode( array(
 	'requests' => $GLOBALS['shim_requests'],
 	'outbox'   => fanout_gateway_client()->outbox(),
 	'cron'     => wp_next_scheduled( FanoutGateway_Client::CRON_HOOK ),
-	'meta'     => isset( $GLOBALS['shim_state']['meta'][42] ) ? $GLOBALS['shim_state']['meta'][42] : new stdClass(),
+	'meta'     => isset( $GLOBALS['shim_state']['meta'][ $id ] ) ? $GLOBALS['shim_state']['meta'][ $id ] : new stdClass(),
 	'result'   => $result,
 ), JSON_UNESCAPED_SLASHES ), "\n";
