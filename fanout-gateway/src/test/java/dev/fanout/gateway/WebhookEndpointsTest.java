@@ -277,9 +277,11 @@ class WebhookEndpointsTest {
   }
 
   @Test
-  void theProbesAnswer() {
+  void theProbesAnswerAndNothingElseOfActuatorIsExposed() {
     Http h = http();
     assertThat(h.send(h.get("/actuator/health/liveness")).status()).isEqualTo(200);
     assertThat(h.send(h.get("/actuator/health/readiness")).status()).isEqualTo(200);
+    // The fanout endpoint names replica addresses: not on the webhook port.
+    assertThat(h.send(h.get("/actuator/fanout")).status()).isEqualTo(404);
   }
 }
