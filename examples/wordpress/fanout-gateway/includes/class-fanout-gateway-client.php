@@ -27,6 +27,7 @@ final class FanoutGateway_Client {
 	const CRON_HOOK     = 'fanout_gateway_flush';
 	const META_ID       = '_fanout_gateway_invalidation';
 	const META_ERROR    = '_fanout_gateway_error';
+	const META_FINAL    = '_fanout_gateway_final';
 	const MAX_ATTEMPTS  = 12;
 	const TIMEOUT       = 5;
 
@@ -285,9 +286,15 @@ final class FanoutGateway_Client {
 		if ( ! $id ) {
 			return 'No cache refresh recorded for this post yet';
 		}
-		$status = $this->status( $id );
+		// A final status never changes: kept on the post, so the editor screen asks the gateway only
+		// while an invalidation is in progress (each ask may take up to 3 s when the gateway is down).
+		$final = get_post_meta( $post_id, self::META_FINAL, true );
+		$status = ( is_array( $final ) && isset( $final['id'] ) && $final['id'] === $id ) ? $final : $this->status( $id );
 		if ( null === $status ) {
 			return 'Cache refresh ' . $id . ': status unavailable';
+		}
+		if ( in_array( $status['state'], array( 'DELIVERED', 'FAILED', 'SUPERSEDED' ), true ) && $status !== $final ) {
+			update_post_meta( $post_id, self::META_FINAL, $status );
 		}
 		if ( ! empty( $status['live'] ) ) {
 			return 'Live everywhere (' . $status['summary'] . ')';

@@ -142,6 +142,11 @@ class WordPressPluginTest {
     JsonNode box = wp("meta-box");
     assertThat(box.get("result").asText())
         .isEqualTo("<p class=\"fanout-gateway-status\">Live everywhere (web: 3/3 replicas fresh)</p>");
+    assertThat(box.get("requests")).hasSize(1);
+    // A final status is kept on the post: the next render does not ask the gateway.
+    JsonNode again = wp("meta-box");
+    assertThat(again.get("requests")).isEmpty();
+    assertThat(again.get("result").asText()).isEqualTo(box.get("result").asText());
 
     // The same modification announced again is a duplicate; a delete of it is not.
     wp("update-post");
