@@ -108,6 +108,19 @@ function fanout_gateway_meta_box( $post ) {
 	) . '</p>';
 }
 
+/** The posts list's "Cache" column: the state each post already holds, without a request per row. */
+function fanout_gateway_columns( $columns ) {
+	$columns['fanout_gateway'] = 'Cache';
+	return $columns;
+}
+
+function fanout_gateway_column( $column, $post_id ) {
+	$client = fanout_gateway_client();
+	if ( 'fanout_gateway' === $column && $client ) {
+		echo esc_html( $client->short_state( $post_id ) );
+	}
+}
+
 function fanout_gateway_add_meta_box() {
 	add_meta_box( 'fanout-gateway', 'Cache', 'fanout_gateway_meta_box', null, 'side', 'default' );
 }
@@ -120,3 +133,7 @@ add_action( 'edited_term', function ( $term_id, $tt_id, $taxonomy ) { fanout_gat
 add_action( 'pre_delete_term', 'fanout_gateway_pre_delete_term', 10, 2 );
 add_action( FanoutGateway_Client::CRON_HOOK, 'fanout_gateway_flush' );
 add_action( 'add_meta_boxes', 'fanout_gateway_add_meta_box' );
+add_filter( 'manage_posts_columns', 'fanout_gateway_columns' );
+add_filter( 'manage_pages_columns', 'fanout_gateway_columns' );
+add_action( 'manage_posts_custom_column', 'fanout_gateway_column', 10, 2 );
+add_action( 'manage_pages_custom_column', 'fanout_gateway_column', 10, 2 );

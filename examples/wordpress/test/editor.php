@@ -8,6 +8,7 @@
  *   php editor.php edit-term           category 7 is edited (edited_term)
  *   php editor.php cron [SECONDS]      WordPress's cron runs the plugin's event, SECONDS later than now
  *   php editor.php meta-box            the post editor renders the plugin's box for post 42
+ *   php editor.php posts-list          the posts list renders the plugin's column for post 42
  *
  * Prints a JSON object: the HTTP requests the step made, the outbox, the scheduled event, the
  * post's meta, and the step's own result. The state (options, meta, cron) lives in $FANOUT_STATE.
@@ -54,6 +55,12 @@ switch ( $step ) {
 		ob_start();
 		fanout_gateway_meta_box( get_post( $id ) );
 		$result = ob_get_clean();
+		break;
+	case 'posts-list':
+		$columns = apply_filters( 'manage_posts_columns', array( 'title' => 'Title' ) );
+		ob_start();
+		do_action( 'manage_posts_custom_column', 'fanout_gateway', $id );
+		$result = array( 'columns' => $columns, 'cell' => ob_get_clean() );
 		break;
 	default:
 		fwrite( STDERR, "unknown step '$step'\n" );

@@ -26,6 +26,15 @@ function shim_save() {
 function add_action( $hook, $callback, $priority = 10, $args = 1 ) {
 	$GLOBALS['shim_hooks'][ $hook ][] = array( $callback, $args );
 }
+function add_filter( $hook, $callback, $priority = 10, $args = 1 ) {
+	add_action( $hook, $callback, $priority, $args );
+}
+function apply_filters( $hook, $value, ...$args ) {
+	foreach ( isset( $GLOBALS['shim_hooks'][ $hook ] ) ? $GLOBALS['shim_hooks'][ $hook ] : array() as $h ) {
+		$value = call_user_func_array( $h[0], array_slice( array_merge( array( $value ), $args ), 0, $h[1] ) );
+	}
+	return $value;
+}
 function do_action( $hook, ...$args ) {
 	foreach ( isset( $GLOBALS['shim_hooks'][ $hook ] ) ? $GLOBALS['shim_hooks'][ $hook ] : array() as $h ) {
 		call_user_func_array( $h[0], array_slice( $args, 0, $h[1] ) );

@@ -265,6 +265,33 @@ final class FanoutGateway_Client {
 	}
 
 	/**
+	 * A short state for the posts list, from what the post already holds (no request is made per
+	 * row): refused, queued, in progress, live everywhere, or not live everywhere.
+	 *
+	 * @param int $post_id The post.
+	 * @return string Plain text, empty when nothing was recorded.
+	 */
+	public function short_state( $post_id ) {
+		if ( get_post_meta( $post_id, self::META_ERROR, true ) ) {
+			return 'refused';
+		}
+		foreach ( $this->outbox() as $entry ) {
+			if ( 'post' === $entry['payload']['kind'] && (int) $entry['payload']['post']['id'] === (int) $post_id ) {
+				return 'queued';
+			}
+		}
+		$id = get_post_meta( $post_id, self::META_ID, true );
+		if ( ! $id ) {
+			return '';
+		}
+		$final = get_post_meta( $post_id, self::META_FINAL, true );
+		if ( ! is_array( $final ) || ! isset( $final['id'] ) || $final['id'] !== $id ) {
+			return 'in progress';
+		}
+		return ! empty( $final['live'] ) ? 'live everywhere' : 'not live everywhere';
+	}
+
+	/**
 	 * The editor's line for a post: where its last change stands.
 	 *
 	 * @param int $post_id The post.

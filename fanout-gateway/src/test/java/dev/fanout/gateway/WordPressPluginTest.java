@@ -124,12 +124,16 @@ class WordPressPluginTest {
     assertThat(saved.get("outbox").size()).isEqualTo(1);
     assertThat(saved.get("outbox").has("post:42")).isTrue();
     assertThat(saved.get("cron").isNumber()).isTrue();
+    JsonNode list = wp("posts-list");
+    assertThat(list.get("result").get("columns").get("fanout_gateway").asText()).isEqualTo("Cache");
+    assertThat(list.get("result").get("cell").asText()).isEqualTo("queued");
 
     JsonNode cron = wp("cron");
     assertThat(cron.get("result").get("post:42").asText()).isEqualTo("accepted");
     assertThat(cron.get("outbox")).isEmpty();
     String id = cron.get("meta").get("_fanout_gateway_invalidation").asText();
     assertThat(id).startsWith("gw_");
+    assertThat(wp("posts-list").get("result").get("cell").asText()).isEqualTo("in progress");
 
     await().atMost(Duration.ofSeconds(20))
         .until(() -> replicas.everyReplicaHasPath("/2026/12/hello-world/"));
@@ -147,6 +151,9 @@ class WordPressPluginTest {
     JsonNode again = wp("meta-box");
     assertThat(again.get("requests")).isEmpty();
     assertThat(again.get("result").asText()).isEqualTo(box.get("result").asText());
+    JsonNode listed = wp("posts-list");
+    assertThat(listed.get("requests")).isEmpty();
+    assertThat(listed.get("result").get("cell").asText()).isEqualTo("live everywhere");
 
     // The same modification announced again is a duplicate; a delete of it is not.
     wp("update-post");
@@ -194,6 +201,7 @@ class WordPressPluginTest {
     assertThat(cron.get("outbox")).isEmpty();
     assertThat(cron.get("meta").get("_fanout_gateway_error").asText()).isEqualTo("bad signature");
     assertThat(wp("meta-box").get("result").asText()).contains("Cache refresh refused: bad signature");
+    assertThat(wp("posts-list").get("result").get("cell").asText()).isEqualTo("refused");
   }
 
   @Test
