@@ -21,7 +21,7 @@ if ( ! defined( 'ABSPATH' ) ) {
 require_once __DIR__ . '/includes/class-fanout-gateway-client.php';
 
 /**
- * The client, or null when the plugin is not configured.
+ * The client, or null when the plugin is not configured or its secret is malformed.
  *
  * @return FanoutGateway_Client|null
  */
@@ -31,7 +31,11 @@ function fanout_gateway_client() {
 	if ( empty( $url ) || empty( $secret ) ) {
 		return null;
 	}
-	return new FanoutGateway_Client( $url, $secret );
+	try {
+		return new FanoutGateway_Client( $url, $secret );
+	} catch ( InvalidArgumentException $e ) {
+		return null;
+	}
 }
 
 /**
@@ -104,7 +108,7 @@ function fanout_gateway_flush() {
 function fanout_gateway_meta_box( $post ) {
 	$client = fanout_gateway_client();
 	echo '<p class="fanout-gateway-status">' . esc_html(
-		$client ? $client->describe( $post->ID ) : 'fanout gateway is not configured (FANOUT_GATEWAY_URL, FANOUT_GATEWAY_SECRET)'
+		$client ? $client->describe( $post->ID ) : 'fanout gateway is not configured: set FANOUT_GATEWAY_URL and FANOUT_GATEWAY_SECRET (whsec_<base64 of at least 24 bytes>)'
 	) . '</p>';
 }
 

@@ -49,7 +49,7 @@ switch ( $step ) {
 		$later = isset( $argv[2] ) ? (int) $argv[2] : 0;
 		unset( $GLOBALS['shim_state']['cron'][ FanoutGateway_Client::CRON_HOOK ] );
 		shim_save();
-		$result = fanout_gateway_client()->flush( time() + $later );
+		$result = fanout_gateway_client() ? fanout_gateway_client()->flush( time() + $later ) : null;
 		break;
 	case 'meta-box':
 		ob_start();
@@ -69,7 +69,7 @@ switch ( $step ) {
 
 echo json_encode( array(
 	'requests' => $GLOBALS['shim_requests'],
-	'outbox'   => fanout_gateway_client()->outbox(),
+	'outbox'   => get_option( FanoutGateway_Client::OUTBOX_OPTION, array() ),
 	'cron'     => wp_next_scheduled( FanoutGateway_Client::CRON_HOOK ),
 	'meta'     => isset( $GLOBALS['shim_state']['meta'][ $id ] ) ? $GLOBALS['shim_state']['meta'][ $id ] : new stdClass(),
 	'result'   => $result,

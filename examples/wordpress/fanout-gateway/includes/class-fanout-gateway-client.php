@@ -40,10 +40,13 @@ final class FanoutGateway_Client {
 	/**
 	 * @param string $url    The gateway's base URL.
 	 * @param string $secret The signing secret shared with the gateway (fanout.gateway.wordpress.secrets).
+	 * @throws InvalidArgumentException If the secret is not whsec_<base64 of at least 24 bytes>.
 	 */
 	public function __construct( $url, $secret ) {
 		$this->url    = rtrim( (string) $url, '/' );
 		$this->secret = (string) $secret;
+		// Checked here, so a wrong secret shows on the post instead of failing the cron event.
+		self::sign( $this->secret, 'check', 0, '' );
 	}
 
 	/**

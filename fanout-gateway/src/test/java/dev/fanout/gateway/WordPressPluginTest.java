@@ -205,6 +205,17 @@ class WordPressPluginTest {
   }
 
   @Test
+  void aMalformedSecretQueuesNothingAndTheBoxSaysHowToConfigureIt() throws Exception {
+    JsonNode saved = wpAt(url(), "whsec_c2hvcnQ=", "2026-12-04 12:10:00", "publish-post");
+    JsonNode cron = wpAt(url(), "whsec_c2hvcnQ=", "2026-12-04 12:10:00", "cron");
+    JsonNode box = wpAt(url(), "whsec_c2hvcnQ=", "2026-12-04 12:10:00", "meta-box");
+
+    assertThat(saved.get("outbox")).isEmpty();
+    assertThat(cron.get("requests")).isEmpty();
+    assertThat(box.get("result").asText()).contains("not configured").doesNotContain("c2hvcnQ");
+  }
+
+  @Test
   void aTermEditInvalidatesItsArchive() throws Exception {
     wp("edit-term");
     JsonNode cron = wp("cron");
