@@ -9,6 +9,7 @@
 #   E2E_UPDATES=10 examples/e2e/run.sh   # fewer updates for check 2 (default 50)
 #   E2E_DNS=builtin examples/e2e/run.sh  # the in-process DNS stand-in instead of dnsmasq
 #   E2E_CLOUDFLARE=off examples/e2e/run.sh  # without the Cloudflare stand-in and check 5
+#   E2E_GATEWAY=off examples/e2e/run.sh     # without the fanout-gateway run (checks G0-G7)
 #   examples/e2e/run.sh --serve          # keep the stack up to look at; Enter = update + invalidate
 #
 # Needs JDK 17+, Maven, Node.js 20.11+. As root it installs varnish, varnish-modules and
@@ -202,5 +203,34 @@ java_pid=$!
 rc=0
 wait "$java_pid" || rc=$?
 java_pid=""
+
+# ---- 4. the same stack driven by fanout-gateway from CMS webhooks, no Java backend ------------
+gateway_run() {
+  say "fanout-gateway: building its executable jar"
+  (cd "$ROOT" && mvn -B -ntp -q -DskipTests -Dmaven.javadoc.skip package -pl fanout-gateway -am)
+  # Each replica starts again with no rendered post, as after the copy above.
+  for i in 0 1 2; do rm -rf "$WORK/web-$i/.next/cache" "$WORK/web-$i/.next/server/route-cache"; done
+  # Check G7 runs the WordPress plugin under php-cli.
+  local php=(); command -v php >/dev/null 2>&1 || { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+    && say "installing php-cli from apt (the WordPress plugin's check)" \
+    && { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends php-cli; } \
+    > /dev/null 2>&1; } || true
+  command -v php >/dev/null 2>&1 && php=(--php "$(command -v php)" --wordpress-editor "$ROOT/examples/wordpress/test/editor.php")
+  say "fanout-gateway drives the Next.js replicas, Varnish and the CDN stand-ins from Strapi and WordPress webhooks"
+  java "${logging[@]}" -cp "$CP" dev.fanout.examples.e2e.GatewayRun "${php[@]}" \
+    --gateway-jar "$ROOT/fanout-gateway/target/fanout-gateway-exec.jar" \
+    --work "$WORK" --vcl "$HERE/varnish.vcl" --node "$NODE" --varnishd "$VARNISHD" \
+    --dnsmasq "$DNSMASQ" --updates "${E2E_GATEWAY_UPDATES:-10}" --timeout "$TIMEOUT" --cloudflare off &
+  java_pid=$!
+  local grc=0
+  wait "$java_pid" || grc=$?
+  java_pid=""
+  return "$grc"
+}
+if [ "$SERVE" = 0 ] && [ "${E2E_GATEWAY:-on}" != off ]; then
+  grc=0
+  gateway_run || grc=$?
+  [ "$rc" = 0 ] && rc="$grc"
+fi
 say "e2e finished in $(( $(date +%s) - started )) s with status $rc (logs: $WORK/logs)"
 exit "$rc"

@@ -15,8 +15,8 @@ import software.amazon.awssdk.services.cloudfront.CloudFrontAsyncClientBuilder;
 /**
  * Builds a {@link CloudFrontPurger}; loaded only when fanout-cloudfront is on the class path. The
  * client is the application's {@link CloudFrontAsyncClient} bean when it has one; otherwise one is
- * built here (region {@code aws-global}, the SDK's default credentials chain) and closed with the
- * invalidator.
+ * built here (region {@code aws-global}, or {@code us-east-1} with an endpoint override; the SDK's
+ * default credentials chain) and closed with the invalidator.
  */
 final class CloudFrontPurgers {
   private CloudFrontPurgers() {}
@@ -27,7 +27,10 @@ final class CloudFrontPurgers {
         "Set the CloudFront distribution id, e.g. E2QWRUHEXAMPLE.");
     CloudFrontAsyncClient client = beans.getBeanProvider(CloudFrontAsyncClient.class).getIfAvailable();
     if (client == null) {
-      CloudFrontAsyncClientBuilder cb = CloudFrontAsyncClient.builder().region(Region.AWS_GLOBAL);
+      // CloudFront signs for us-east-1. aws-global resolves to it through the SDK's endpoint rules,
+      // but with an endpoint override the SDK signs for the client's own region.
+      CloudFrontAsyncClientBuilder cb = CloudFrontAsyncClient.builder()
+          .region(c.endpointOverride() == null ? Region.AWS_GLOBAL : Region.US_EAST_1);
       if (c.endpointOverride() != null) {
         cb.endpointOverride(c.endpointOverride());
       }
