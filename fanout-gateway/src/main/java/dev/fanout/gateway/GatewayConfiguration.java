@@ -4,17 +4,14 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.fanout.Invalidator;
 import dev.fanout.spi.Journal;
 import dev.fanout.spring.FanoutConfigurationException;
-import dev.fanout.spring.FanoutProperties;
+import dev.fanout.spring.InvalidatorBuilderCustomizer;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.springframework.beans.factory.ObjectProvider;
@@ -160,7 +157,7 @@ public class GatewayConfiguration {
   }
 
   /**
-   * Where journal writes run after a report (they block on the database).
+   * Where reports are recorded for the status endpoint.
    *
    * @return two daemon threads
    */
@@ -174,63 +171,42 @@ public class GatewayConfiguration {
   }
 
   /**
-   * The sink: the starter's invalidator, with the starter's journal when there is one.
+   * Hands the starter's journal, when there is one, to the invalidator: {@code submit} then
+   * appends before it returns, and the invalidator's sender loop delivers and redelivers.
+   *
+   * @param journal the starter's journal, if any
+   * @return the customizer
+   */
+  @Bean
+  InvalidatorBuilderCustomizer gatewayJournal(ObjectProvider<Journal> journal) {
+    return b -> journal.ifAvailable(b::journal);
+  }
+
+  /**
+   * The sink: the starter's invalidator, durable when there is a journal.
    *
    * @param p the properties
-   * @param fanout the starter's properties
    * @param invalidator the starter's invalidator
    * @param journal the starter's journal, if any
    * @param gatewayClock the clock
-   * @param gatewayRecorder where journal writes run
+   * @param gatewayRecorder where reports are recorded
    * @return the sink
    */
   @Bean
-  public InvalidationSink invalidationSink(GatewayProperties p, FanoutProperties fanout,
-      ObjectProvider<Invalidator> invalidator, ObjectProvider<Journal> journal, Clock gatewayClock,
-      ExecutorService gatewayRecorder) {
+  public InvalidationSink invalidationSink(GatewayProperties p, ObjectProvider<Invalidator> invalidator,
+      ObjectProvider<Journal> journal, Clock gatewayClock, ExecutorService gatewayRecorder) {
     Invalidator inv = invalidator.getIfAvailable();
     if (inv == null) {
       throw new FanoutConfigurationException("fanout.stages", "is empty",
           "List the stages the gateway drives, inner tiers first and the CDN last (see "
-              + "fanout-gateway/examples/).");
+              + "fanout-gateway/k8s/config/).");
     }
     if (p.recentInvalidations() < 1 || p.recentInvalidations() > 1_000_000) {
       throw new FanoutConfigurationException("fanout.gateway.recent-invalidations",
           "is " + p.recentInvalidations(), "1 to 1000000.");
     }
-    Duration longest = inv.deadline().plus(
-        fanout.coalescer().maxWait() == null ? Duration.ofSeconds(5) : fanout.coalescer().maxWait());
-    if (p.journalLease().compareTo(longest) <= 0) {
-      throw new FanoutConfigurationException("fanout.gateway.journal-lease",
-          "is " + p.journalLease() + ", not longer than an invalidation may take (" + longest + ")",
-          "Longer than fanout.deadline plus fanout.coalescer.max-wait, e.g. 5m.");
-    }
-    return new InvalidationSink(inv, journal.getIfAvailable(), gatewayClock, p.journalLease(),
+    return new InvalidationSink(inv, journal.getIfAvailable() != null, gatewayClock,
         p.recentInvalidations(), gatewayRecorder);
-  }
-
-  /**
-   * Claims and sends, on a timer, journal entries nobody is sending. Only with a journal.
-   *
-   * @param p the properties
-   * @param sink the sink
-   * @return the timer, stopped with the context
-   */
-  @Bean(destroyMethod = "shutdownNow")
-  @ConditionalOnProperty(prefix = "fanout.journal", name = "enabled", havingValue = "true")
-  public ScheduledExecutorService gatewayRecovery(GatewayProperties p, InvalidationSink sink) {
-    if (p.recoverInterval().isNegative() || p.recoverInterval().isZero()) {
-      throw new FanoutConfigurationException("fanout.gateway.recover-interval",
-          "is " + p.recoverInterval(), "A positive duration, e.g. 30s.");
-    }
-    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "fanout-gateway-recovery");
-      t.setDaemon(true);
-      return t;
-    });
-    long ms = p.recoverInterval().toMillis();
-    timer.scheduleWithFixedDelay(sink::recover, ms, ms, TimeUnit.MILLISECONDS);
-    return timer;
   }
 
   /**

@@ -18,11 +18,6 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     (default 10000)
  * @param recentInvalidations how many statuses are kept in memory when there is no journal
  *     (default 10000)
- * @param journalLease how long this gateway holds a journal entry it is sending before another
- *     replica may take it over; longer than {@code fanout.deadline} plus the coalescer's max wait
- *     (default 5m)
- * @param recoverInterval how often journal entries nobody is sending are claimed and sent (default
- *     30s)
  * @param wordpress the WordPress plugin's endpoint
  * @param strapi Strapi's webhook endpoint
  * @param hooks generic JSON webhooks, by name
@@ -33,8 +28,6 @@ public record GatewayProperties(
     @DefaultValue("5m") Duration tolerance,
     @DefaultValue("10000") int replayCacheSize,
     @DefaultValue("10000") int recentInvalidations,
-    @DefaultValue("5m") Duration journalLease,
-    @DefaultValue("30s") Duration recoverInterval,
     @DefaultValue WordPress wordpress,
     @DefaultValue Strapi strapi,
     Map<String, Hook> hooks) {
@@ -46,8 +39,6 @@ public record GatewayProperties(
    * @param tolerance see the record description
    * @param replayCacheSize see the record description
    * @param recentInvalidations see the record description
-   * @param journalLease see the record description
-   * @param recoverInterval see the record description
    * @param wordpress see the record description
    * @param strapi see the record description
    * @param hooks see the record description

@@ -8,54 +8,48 @@ import dev.fanout.Invalidator;
 import dev.fanout.InvalidatorClosedException;
 import dev.fanout.JournalException;
 import dev.fanout.SubmissionRejectedException;
-import dev.fanout.spi.Appended;
-import dev.fanout.spi.Journal;
-import dev.fanout.spi.JournalEntry;
-import dev.fanout.spi.Lease;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The one place where the gateway hands an invalidation to fanout, and asks where it stands.
  *
- * <p>Without a journal, {@link #accept} submits to the starter's {@link Invalidator} (coalesced
- * with the other webhooks of the moment) and keeps the outcome of the most recent invalidations in
- * memory for {@link #status}; an accepted invalidation is then held only in this process.
- *
  * <p>With a journal (fanout-jdbc's {@code JdbcJournal}, built by the starter when {@code
- * fanout.journal.enabled} and a {@code DataSource} are configured), {@link #accept} first appends
- * the invalidation, claimed by this gateway with a lease, and returns only once that is committed:
- * a webhook answered 202 is in the database. Then it submits, and records the outcome (delivered
- * or failed, with the {@linkplain EditorSummary editor's summary}) in the journal, which every
- * gateway replica reads for {@link #status}. The journal's idempotence by id recognises a change
- * another replica, or this one before a restart, already accepted. Entries whose sending did not
- * finish (the process stopped, the invalidator refused the submission) become claimable when their
- * lease ends, and {@link #recover()}, which the gateway runs on a timer, claims and sends them.
+ * fanout.journal.enabled} and a {@code DataSource} are configured, and given to the invalidator by
+ * {@link GatewayConfiguration}), the invalidator's {@code submit} appends the invalidation before it
+ * returns: a webhook answered 202 is committed. The invalidator's sender loop, in every gateway
+ * replica, claims what is due, delivers it, records which targets acknowledged and redelivers only
+ * to the others, also what a stopped replica left; {@link #status} reads the shared journal. The
+ * journal's idempotence by id recognises a change another replica, or this one before a restart,
+ * already accepted.
  *
- * <p>fanout-core's own journal sender ({@code Invalidator.builder().journal(journal)}) will take
- * over the append, the sending and the status when it exists; this class is then the only one to
- * change.
+ * <p>Without a journal, {@link #accept} submits to the invalidator (coalesced with the other
+ * webhooks of the moment) and keeps the outcome of the most recent invalidations in memory; an
+ * accepted invalidation is then held only in this process.
+ *
+ * <p>Either way, the outcome of what this process sent is kept with the {@linkplain EditorSummary
+ * editors' summary}, which names no host; a status read from the journal alone has the addresses
+ * in its summary replaced.
  */
 public final class InvalidationSink {
   private static final Logger log = LoggerFactory.getLogger(InvalidationSink.class);
+  /** IPv4 or bracketed IPv6 addresses, with an optional port: never shown to editors. */
+  private static final Pattern ADDRESS =
+      Pattern.compile("\\b\\d{1,3}(?:\\.\\d{1,3}){3}(?::\\d+)?\\b|\\[[0-9a-fA-F:.]+](?::\\d+)?");
 
   private final Invalidator invalidator;
-  private final Journal journal;
+  private final boolean journaled;
   private final Clock clock;
-  private final Duration lease;
   private final Executor recorder;
-  private final String owner = "gateway-" + UUID.randomUUID();
   private final Map<String, InvalidationStatus> recent;
 
   /**
@@ -79,19 +73,16 @@ public final class InvalidationSink {
    * Creates the sink.
    *
    * @param invalidator the starter's invalidator
-   * @param journal the journal, or {@code null} for none
-   * @param clock the clock of the status times
-   * @param lease how long this gateway holds an entry it sends: longer than an invalidation can
-   *     take (deadline plus the coalescer's max wait)
+   * @param journaled whether the invalidator has a journal ({@code Invalidator.Builder#journal})
+   * @param clock the clock of the in-memory status times
    * @param recentCapacity how many statuses are kept in memory
-   * @param recorder where journal writes after a report run (they block)
+   * @param recorder where reports are recorded
    */
-  public InvalidationSink(Invalidator invalidator, Journal journal, Clock clock, Duration lease,
+  public InvalidationSink(Invalidator invalidator, boolean journaled, Clock clock,
       int recentCapacity, Executor recorder) {
     this.invalidator = Objects.requireNonNull(invalidator, "invalidator");
-    this.journal = journal;
+    this.journaled = journaled;
     this.clock = Objects.requireNonNull(clock, "clock");
-    this.lease = Objects.requireNonNull(lease, "lease");
     this.recorder = Objects.requireNonNull(recorder, "recorder");
     this.recent = new LinkedHashMap<>(16, 0.75f, true) {
       private static final long serialVersionUID = 1L;
@@ -109,145 +100,91 @@ public final class InvalidationSink {
    * @return true with a journal
    */
   public boolean durable() {
-    return journal != null;
+    return journaled;
   }
 
   /**
-   * Accepts an invalidation: durable first when there is a journal, then submitted.
+   * Accepts an invalidation: durable first when there is a journal, then sent.
    *
    * @param invalidation the invalidation
    * @return what was done
    * @throws Unavailable when the journal cannot record it or the invalidator refuses it now
    */
   public Accepted accept(Invalidation invalidation) {
-    if (journal == null) {
-      synchronized (recent) {
-        if (recent.containsKey(invalidation.id())) {
-          return new Accepted(invalidation.id(), true);
-        }
-        record(invalidation.id(), State.PENDING, "");
+    String id = invalidation.id();
+    synchronized (recent) {
+      if (recent.containsKey(id)) {
+        return new Accepted(id, true);
       }
-      try {
-        send(invalidation, false);
-      } catch (RuntimeException e) {
-        synchronized (recent) {
-          recent.remove(invalidation.id());
-        }
-        throw e;
+      record(id, State.PENDING, "");
+    }
+    try {
+      if (journaled && read(id).isPresent()) {
+        // Journaled already: by another gateway replica, or by this one before a restart.
+        forget(id);
+        return new Accepted(id, true);
       }
-      return new Accepted(invalidation.id(), false);
+      CompletableFuture<InvalidationReport> report = submit(invalidation);
+      report.whenCompleteAsync((r, failure) -> finished(id, r, failure), recorder);
+      return new Accepted(id, false);
+    } catch (RuntimeException e) {
+      // Nothing was accepted: a retry of this webhook must not look like a duplicate.
+      forget(id);
+      throw e;
     }
-    Appended appended;
-    try {
-      appended = journal.append(invalidation, new Lease(owner, clock.instant().plus(lease)));
-    } catch (JournalException e) {
-      throw new Unavailable("the journal cannot record the invalidation now", e);
-    }
-    if (!appended.claimed()) {
-      // Already journaled: by a retry of this webhook, another gateway replica, or before a restart.
-      return new Accepted(appended.entry().id(), true);
-    }
-    record(invalidation.id(), State.IN_FLIGHT, "");
-    try {
-      send(invalidation, true);
-    } catch (Unavailable e) {
-      // Committed already: give it back, so that recover() (here or in another replica) sends it.
-      recorder.execute(() -> release(invalidation.id(), e.getMessage()));
-    }
-    return new Accepted(invalidation.id(), false);
   }
 
-  private void send(Invalidation invalidation, boolean journaled) {
-    CompletableFuture<InvalidationReport> report;
+  private CompletableFuture<InvalidationReport> submit(Invalidation invalidation) {
     try {
-      report = invalidator.submit(invalidation);
+      return invalidator.submit(invalidation);
+    } catch (JournalException e) {
+      throw new Unavailable("the journal cannot record the invalidation now", e);
     } catch (SubmissionRejectedException | InvalidatorClosedException e) {
       throw new Unavailable("the gateway cannot take more invalidations now", e);
     }
-    report.whenCompleteAsync((r, failure) -> finished(invalidation.id(), r, failure, journaled),
-        recorder);
   }
 
-  private void finished(String id, InvalidationReport report, Throwable failure, boolean journaled) {
+  private void finished(String id, InvalidationReport report, Throwable failure) {
     if (report == null) {
-      // Closed before the flush finished: the journal entry stays for recover(); in memory, failed.
-      String why = "not sent: the gateway stopped first";
-      record(id, State.FAILED, why);
+      // Closed first: with a journal the entry stays there and a sender finishes it.
       if (journaled) {
-        release(id, why);
+        forget(id);
+      } else {
+        record(id, State.FAILED, "not sent: the gateway stopped first");
       }
       return;
     }
     State state = report.isComplete() || report.isSuperseded() ? State.DELIVERED : State.FAILED;
-    String summary = EditorSummary.of(report);
-    record(id, state, summary);
+    record(id, state, EditorSummary.of(report));
     if (!report.isComplete()) {
       log.warn("invalidation {} incomplete:\n{}", id, report.summary());
     }
-    if (journaled) {
-      try {
-        journal.complete(id, owner, state, summary);
-      } catch (JournalException e) {
-        log.warn("invalidation {}: could not record its outcome ({}); its lease ends and it is "
-            + "sent again", id, e.getMessage());
-      }
-    }
-  }
-
-  private void release(String id, String why) {
-    try {
-      journal.release(id, owner, Duration.ZERO, why);
-    } catch (JournalException e) {
-      log.warn("invalidation {}: could not release it ({}); its lease ends and it is sent again",
-          id, e.getMessage());
-    }
-  }
-
-  /**
-   * Claims journal entries that nobody is sending (their sender stopped, or could not submit) and
-   * sends them. Does nothing without a journal.
-   *
-   * @return how many entries were claimed
-   */
-  public int recover() {
-    if (journal == null) {
-      return 0;
-    }
-    List<JournalEntry> claimed;
-    try {
-      claimed = journal.claim(owner, 64, lease);
-    } catch (JournalException e) {
-      log.debug("recovery claim failed: {}", e.getMessage());
-      return 0;
-    }
-    for (JournalEntry entry : claimed) {
-      record(entry.id(), State.IN_FLIGHT, "");
-      try {
-        send(entry.invalidation(), true);
-      } catch (Unavailable e) {
-        release(entry.id(), e.getMessage());
-      }
-    }
-    return claimed.size();
   }
 
   /**
    * Returns where an invalidation stands.
    *
    * @param id the invalidation id
-   * @return its status, or empty when unknown (never accepted here, or forgotten)
+   * @return its status, or empty when unknown (never accepted, or forgotten)
    * @throws Unavailable when the journal cannot be read
    */
   public Optional<InvalidationStatus> status(String id) {
-    if (journal != null) {
-      try {
-        return journal.status(id);
-      } catch (JournalException e) {
-        throw new Unavailable("the journal cannot be read now", e);
-      }
-    }
+    InvalidationStatus mine;
     synchronized (recent) {
-      return Optional.ofNullable(recent.get(id));
+      mine = recent.get(id);
+    }
+    if (mine != null && mine.isFinished() || !journaled) {
+      return Optional.ofNullable(mine);
+    }
+    return read(id).map(s -> new InvalidationStatus(s.id(), s.state(), s.acceptedAt(),
+        s.updatedAt(), s.attempts(), ADDRESS.matcher(s.summary()).replaceAll("a replica")));
+  }
+
+  private Optional<InvalidationStatus> read(String id) {
+    try {
+      return invalidator.status(id);
+    } catch (JournalException e) {
+      throw new Unavailable("the journal cannot be read now", e);
     }
   }
 
@@ -256,12 +193,18 @@ public final class InvalidationSink {
     synchronized (recent) {
       InvalidationStatus before = recent.get(id);
       recent.put(id, new InvalidationStatus(id, state, before == null ? now : before.acceptedAt(),
-          now, before == null ? 1 : before.attempts(), summary));
+          now, 1, summary));
+    }
+  }
+
+  private void forget(String id) {
+    synchronized (recent) {
+      recent.remove(id);
     }
   }
 
   @Override
   public String toString() {
-    return "InvalidationSink[" + (journal == null ? "in memory" : "journal " + journal) + "]";
+    return "InvalidationSink[" + (journaled ? "journal" : "in memory") + "]";
   }
 }

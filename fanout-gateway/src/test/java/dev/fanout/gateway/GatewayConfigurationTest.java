@@ -71,8 +71,6 @@ class GatewayConfigurationTest {
     fails("fanout.gateway.hooks.cms.id", "malformed field",
         "fanout.gateway.hooks.cms.signing-secrets[0]=" + WP_SECRET,
         "fanout.gateway.hooks.cms.paths[0]=/a", "fanout.gateway.hooks.cms.id={a..b}");
-    fails("fanout.gateway.journal-lease", "not longer than an invalidation may take",
-        "fanout.gateway.wordpress.secrets[0]=" + WP_SECRET, "fanout.gateway.journal-lease=10s");
     fails("fanout.gateway.max-body-bytes", "is 10",
         "fanout.gateway.wordpress.secrets[0]=" + WP_SECRET, "fanout.gateway.max-body-bytes=10");
   }

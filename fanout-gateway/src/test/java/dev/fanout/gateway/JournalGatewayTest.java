@@ -37,7 +37,6 @@ import org.springframework.test.context.DynamicPropertySource;
   "spring.datasource.hikari.connection-timeout=1000",
   "spring.datasource.hikari.validation-timeout=500",
   "spring.datasource.hikari.initialization-fail-timeout=-1",
-  "fanout.gateway.recover-interval=200ms",
   "fanout.gateway.strapi.secrets[0]=" + STRAPI_TOKEN,
   "fanout.gateway.strapi.models.article.paths[0]=/blog/{entry.slug}",
   "fanout.gateway.strapi.models.article.tags[0]=article:{entry.documentId}",
