@@ -4,7 +4,6 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.fanout.Invalidator;
 import dev.fanout.spi.Journal;
 import dev.fanout.spring.FanoutConfigurationException;
-import dev.fanout.spring.InvalidatorBuilderCustomizer;
 import java.time.Clock;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -168,18 +167,6 @@ public class GatewayConfiguration {
       t.setDaemon(true);
       return t;
     });
-  }
-
-  /**
-   * Hands the starter's journal, when there is one, to the invalidator: {@code submit} then
-   * appends before it returns, and the invalidator's sender loop delivers and redelivers.
-   *
-   * @param journal the starter's journal, if any
-   * @return the customizer
-   */
-  @Bean
-  InvalidatorBuilderCustomizer gatewayJournal(ObjectProvider<Journal> journal) {
-    return b -> journal.ifAvailable(b::journal);
   }
 
   /**

@@ -5,6 +5,7 @@ import static dev.fanout.spring.internal.Settings.set;
 
 import dev.fanout.FanoutListener;
 import dev.fanout.Invalidator;
+import dev.fanout.spi.Journal;
 import java.time.Clock;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -78,6 +79,7 @@ public class FanoutAutoConfiguration {
    * @param builderCustomizers adjust the builder
    * @param stageCustomizers adjust each stage
    * @param notifierCustomizers adjust each notifier
+   * @param journal the journal, when one is configured: the invalidator sends from it
    * @return the invalidator
    */
   @Bean(destroyMethod = "close")
@@ -90,8 +92,12 @@ public class FanoutAutoConfiguration {
       ObjectProvider<FanoutListener> listeners,
       ObjectProvider<InvalidatorBuilderCustomizer> builderCustomizers,
       ObjectProvider<StageCustomizer> stageCustomizers,
-      ObjectProvider<HttpNotifierCustomizer> notifierCustomizers) {
+      ObjectProvider<HttpNotifierCustomizer> notifierCustomizers,
+      ObjectProvider<Journal> journal) {
     Invalidator.Builder b = Invalidator.builder();
+    // With the journal (fanout.journal.enabled), submit() returns once the entry is committed and
+    // this process's sender loop delivers it; a customizer may still replace it.
+    journal.ifAvailable(b::journal);
     StageFactory factory = new StageFactory(beans,
         notifierCustomizers.orderedStream().collect(Collectors.toList()),
         stageCustomizers.orderedStream().collect(Collectors.toList()));

@@ -18,9 +18,9 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * its connection); otherwise nothing is appended and the caller falls back to sending after the
  * commit.
  *
- * <p>Not wired yet: {@link TransactionalInvalidator} will use it once the invalidator sends what the
- * journal holds ({@code Invalidator.builder().journal(journal)}, fanout-core's sender loop). Until
- * then an entry appended here would stay pending, so nothing calls it but its tests.
+ * <p>Not wired into {@link TransactionalInvalidator} yet: an entry appended here is delivered by
+ * the invalidator's sender loop, but the caller's future would have to follow the journal's status
+ * rather than a local submission, which that bean does not do yet.
  */
 final class JournalOutbox {
   private final JdbcJournal journal;

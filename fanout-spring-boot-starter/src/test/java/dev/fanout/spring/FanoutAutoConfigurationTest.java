@@ -207,6 +207,29 @@ class FanoutAutoConfigurationTest {
   }
 
   @Test
+  void theInvalidatorSendsFromTheJournalWhenOneIsEnabled() {
+    runner.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class))
+        .withPropertyValues(WEB_STAGE)
+        .withPropertyValues("spring.datasource.url=jdbc:h2:mem:journal-sent;DB_CLOSE_DELAY=-1",
+            "fanout.journal.enabled=true", "fanout.journal.create-schema=true")
+        .run(context -> {
+          assertThat(context).hasNotFailed();
+          Invalidator invalidator = context.getBean(Invalidator.class);
+          Invalidation inv = Invalidation.builder().path("/journaled").build();
+          invalidator.submit(inv);
+          // submit() returned: the entry is in the journal, and the invalidator answers for it.
+          assertThat(context.getBean(Journal.class).status(inv.id())).isPresent();
+          assertThat(invalidator.status(inv.id())).isPresent();
+        });
+    runner.withPropertyValues(WEB_STAGE).run(context -> {
+      Invalidator invalidator = context.getBean(Invalidator.class);
+      Invalidation inv = Invalidation.builder().path("/in-memory").build();
+      invalidator.submit(inv);
+      assertThat(invalidator.status(inv.id())).isEmpty();
+    });
+  }
+
+  @Test
   void micrometerIsWiredWhenARegistryExists() {
     runner.withPropertyValues(WEB_STAGE).withBean(MeterRegistry.class, SimpleMeterRegistry::new)
         .run(context -> {
