@@ -4,6 +4,7 @@ import dev.fanout.DeliveryException;
 import dev.fanout.Endpoint;
 import dev.fanout.ErrorKind;
 import dev.fanout.Stage;
+import dev.fanout.internal.Futures;
 import dev.fanout.spi.CatchUpSignal;
 import dev.fanout.spi.Notifier;
 import java.time.Duration;
@@ -12,7 +13,6 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 
 /**
  * One attempt to catch one replica up: ask since when it is fresh ({@link CatchUpSignal#START}),
@@ -93,16 +93,9 @@ final class CatchUpAttempt {
     });
   }
 
-  static Throwable unwrap(Throwable e) {
-    while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
-      e = e.getCause();
-    }
-    return e;
-  }
-
   /** Retryable: what a retry may fix. A refusal (400, 401, 403, 404) needs a person. */
   static boolean isRetryable(Throwable error) {
-    Throwable cause = unwrap(error);
+    Throwable cause = Futures.unwrap(error);
     if (cause instanceof DeliveryException d) {
       return d.kind().isRetryable() || d.kind() == ErrorKind.SERVER_ERROR;
     }
@@ -111,7 +104,7 @@ final class CatchUpAttempt {
 
   /** The kind of a failure, for metrics: a delivery's own, a timeout, or null (another cause). */
   static ErrorKind kind(Throwable error) {
-    Throwable cause = unwrap(error);
+    Throwable cause = Futures.unwrap(error);
     if (cause instanceof DeliveryException d) {
       return d.kind();
     }
@@ -119,7 +112,7 @@ final class CatchUpAttempt {
   }
 
   static String describe(Throwable error) {
-    Throwable cause = unwrap(error);
+    Throwable cause = Futures.unwrap(error);
     if (cause instanceof DeliveryException d) {
       String kind = d.kind().name().toLowerCase(Locale.ROOT);
       String message = d.getMessage() == null ? "" : d.getMessage();

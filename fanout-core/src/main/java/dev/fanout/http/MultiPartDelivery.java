@@ -2,6 +2,7 @@ package dev.fanout.http;
 
 import dev.fanout.DeliveryException;
 import dev.fanout.Endpoint;
+import dev.fanout.internal.Futures;
 import dev.fanout.spi.Ack;
 import java.time.Clock;
 import java.time.Duration;
@@ -10,7 +11,6 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -69,7 +69,7 @@ final class MultiPartDelivery {
     CompletableFuture<Ack> sent = sendWindowed(requests, todo, plan.chunked, i -> progress.ack(entry, i));
     CompletableFuture<Ack> result = new CompletableFuture<>();
     sent.whenComplete((ack, error) -> {
-      Throwable cause = unwrap(error);
+      Throwable cause = Futures.unwrap(error);
       // Done, or a failure the engine does not retry: nothing to resume. Forgotten before the
       // outcome is known, so that nobody sees the target finished and the record still there.
       if (error == null || (cause instanceof DeliveryException d && !d.kind().isRetryable())) {
@@ -135,14 +135,10 @@ final class MultiPartDelivery {
 
   /** Names the chunk in an HTTP failure, so that a report says which request was refused. */
   private static Throwable inChunk(Throwable error, int index, int count) {
-    if (unwrap(error) instanceof DeliveryException d) {
+    if (Futures.unwrap(error) instanceof DeliveryException d) {
       return new DeliveryException(d.kind(), d.status(), d.retryAfter().orElse(null),
           "chunk " + (index + 1) + " of " + count + ": " + d.getMessage(), d);
     }
     return error;
-  }
-
-  private static Throwable unwrap(Throwable error) {
-    return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
   }
 }

@@ -10,6 +10,7 @@ import dev.fanout.Invalidation;
 import dev.fanout.RetryPolicy;
 import dev.fanout.WireContract;
 import dev.fanout.http.WebhookSigner;
+import dev.fanout.internal.Futures;
 import dev.fanout.spi.Discovery;
 import java.io.IOException;
 import java.io.InputStream;
@@ -111,7 +112,6 @@ public final class InvalidationReceiver implements AutoCloseable {
   /** Longest accepted {@code webhook-id}, {@link WireContract#MAX_WEBHOOK_ID_LENGTH}. */
   public static final int MAX_ID_LENGTH = WireContract.MAX_WEBHOOK_ID_LENGTH;
 
-
   private final RequestReader reader;
   private final RequestVerifier verifier;
   private final OnceApplier applier;
@@ -179,7 +179,6 @@ public final class InvalidationReceiver implements AutoCloseable {
       return status >= 200 && status < 300;
     }
   }
-
 
   /**
    * Handles one request and waits for the answer: blocks until the handler (and, for a relay, the
@@ -269,8 +268,7 @@ public final class InvalidationReceiver implements AutoCloseable {
   private CompletableFuture<Response> process(VerifiedRequest request) {
     return applier.apply(request).handle((result, error) -> {
       if (error != null) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null
-            ? error.getCause() : error;
+        Throwable cause = Futures.unwrap(error);
         if (cause instanceof TimeoutException) {
           log.warn("invalidation {}: handler did not finish within {}", request.id(),
               applier.handlerTimeout());

@@ -8,12 +8,12 @@ import dev.fanout.InvalidatorClosedException;
 import dev.fanout.Stage;
 import dev.fanout.TargetResult;
 import dev.fanout.http.HttpNotifier;
+import dev.fanout.internal.Futures;
 import dev.fanout.spi.Ack;
 import dev.fanout.spi.Discovery;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 
@@ -104,7 +104,7 @@ final class PeerRelay implements AutoCloseable {
   }
 
   private InvalidationReceiver.Response failed(VerifiedRequest request, String local, Throwable e) {
-    Throwable cause = unwrap(e);
+    Throwable cause = Futures.unwrap(e);
     if (cause instanceof InvalidatorClosedException) {
       return new InvalidationReceiver.Response(503, Answers.error("relay closed"));
     }
@@ -133,14 +133,6 @@ final class PeerRelay implements AutoCloseable {
       return CompletableFuture.completedFuture(new Ack(0, "acknowledged an earlier relay"));
     }
     return notifier.deliver(peer, invalidation);
-  }
-
-  private static Throwable unwrap(Throwable e) {
-    Throwable t = e;
-    while (t instanceof CompletionException && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
   }
 
   /** Waits up to the relay's deadline for relays in flight, then releases its threads. */
