@@ -226,6 +226,12 @@ final class Stack implements AutoCloseable {
       // The web Service's records live in a hosts directory, so that a replica can join later.
       Path hosts = options.work.resolve("web-hosts");
       Files.createDirectories(hosts);
+      // A replica that joined in an earlier run left its file here; each run starts from the three.
+      try (var left = Files.list(hosts)) {
+        for (Path p : (Iterable<Path>) left::iterator) {
+          Files.delete(p);
+        }
+      }
       StringBuilder initial = new StringBuilder();
       for (String ip : WEB_IPS) {
         initial.append(ip).append(' ').append(strip(WEB_SERVICE)).append('\n');
@@ -256,6 +262,12 @@ final class Stack implements AutoCloseable {
         if (check.discover().toCompletableFuture().get(5, TimeUnit.SECONDS).size() == WEB_IPS.size()) {
           return;
         }
+        if (System.nanoTime() > deadline) {
+          throw new IOException("DNS on " + DNS_IP + ":" + DNS_PORT + " does not list the "
+              + WEB_IPS.size() + " web replicas");
+        }
+      } catch (IOException e) {
+        throw e;
       } catch (Exception e) {
         if (System.nanoTime() > deadline) {
           throw new IOException("DNS on " + DNS_IP + ":" + DNS_PORT + " does not answer", e);
