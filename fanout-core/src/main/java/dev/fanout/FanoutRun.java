@@ -41,7 +41,7 @@ final class FanoutRun {
     this.ex = ex;
     this.engine = ex.engine;
     this.stage = stage;
-    this.limiter = new Limiter(stage.concurrency(), engine::execute);
+    this.limiter = new Limiter(Engine.concurrencyWithin(stage.concurrency()), engine::execute);
     this.retry = new Retry(stage.retry(), engine.random);
     this.start = engine.clock.instant();
   }

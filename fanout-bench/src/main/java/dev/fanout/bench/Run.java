@@ -73,6 +73,7 @@ public final class Run {
       threads.resetPeakThreadCount();
       long cpuBefore = threads.getCurrentThreadCpuTime();
       long processCpuBefore = processCpuNanos();
+      long allocatedBefore = allocatedBytes(threads);
       long heapPeak = 0;
       for (int i = 0; i < reps; i++) {
         long start = System.nanoTime();
@@ -82,14 +83,33 @@ public final class Run {
         System.out.printf(Locale.ROOT, "RESULT %.3f%n", elapsed / 1e6);
       }
       long processCpu = processCpuNanos() - processCpuBefore;
-      System.out.printf(Locale.ROOT, "STATS peakThreads=%d heapUsedMB=%.1f cpuMicrosPerTarget=%.1f%n",
+      long allocated = allocatedBytes(threads) - allocatedBefore;
+      System.out.printf(Locale.ROOT,
+          "STATS peakThreads=%d heapUsedMB=%.1f cpuMicrosPerTarget=%.1f allocKBPerTarget=%.2f%n",
           threads.getPeakThreadCount(), heapPeak / 1048576.0,
-          processCpu / 1000.0 / ((double) reps * n));
+          processCpu / 1000.0 / ((double) reps * n), allocated / 1024.0 / ((double) reps * n));
       if (cpuBefore < 0) {
         System.out.println("STATS thread cpu time unsupported");
       }
     }
     System.exit(0);
+  }
+
+  /**
+   * Heap allocated so far by the threads alive now (the JVM counts per thread; Java 17 has no
+   * process-wide total). The client's threads live for the whole run, so the difference over the
+   * measured repetitions is what they allocated; the main thread, which waits for each report, is
+   * included.
+   */
+  private static long allocatedBytes(ThreadMXBean threads) {
+    if (!(threads instanceof com.sun.management.ThreadMXBean)) {
+      return 0;
+    }
+    long sum = 0;
+    for (long b : ((com.sun.management.ThreadMXBean) threads).getThreadAllocatedBytes(threads.getAllThreadIds())) {
+      sum += Math.max(0, b);
+    }
+    return sum;
   }
 
   private static long processCpuNanos() {
