@@ -73,6 +73,14 @@ final class NioTransport implements AutoCloseable {
    * connection.
    */
   CompletableFuture<Response> send(InetSocketAddress address, byte[] request, int maxBody) {
+    return send(address, new ByteBuffer[] {ByteBuffer.wrap(request)}, maxBody);
+  }
+
+  /**
+   * Sends one request given as buffers to write in order; they are not modified (each attempt
+   * writes duplicates), so buffers shared by every target of a fan-out are written without a copy.
+   */
+  CompletableFuture<Response> send(InetSocketAddress address, ByteBuffer[] request, int maxBody) {
     Exchange ex = new Exchange(address, request, maxBody);
     ex.future.whenComplete((r, e) -> {
       if (ex.future.isCancelled()) {
@@ -107,13 +115,13 @@ final class NioTransport implements AutoCloseable {
   /** One request and its response, on one connection. */
   private final class Exchange {
     final InetSocketAddress address;
-    final byte[] request;
+    final ByteBuffer[] request;
     final int maxBody;
     final CompletableFuture<Response> future = new CompletableFuture<>();
     Conn conn;
     boolean reused;
 
-    Exchange(InetSocketAddress address, byte[] request, int maxBody) {
+    Exchange(InetSocketAddress address, ByteBuffer[] request, int maxBody) {
       this.address = address;
       this.request = request;
       this.maxBody = maxBody;
@@ -126,7 +134,7 @@ final class NioTransport implements AutoCloseable {
     final SocketChannel channel;
     SelectionKey key;
     Exchange exchange;
-    ByteBuffer out;
+    ByteBuffer[] out;
     long connectDeadline;
     long idleSince;
     ResponseParser parser;
@@ -159,12 +167,23 @@ final class NioTransport implements AutoCloseable {
         parser.reset();
       }
       exchange = ex;
-      out = ByteBuffer.wrap(ex.request);
+      out = new ByteBuffer[ex.request.length];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = ex.request[i].duplicate();
+      }
     }
 
     /** Whether bytes of the current request are still unsent. */
     boolean writing() {
-      return out != null && out.hasRemaining();
+      if (out == null) {
+        return false;
+      }
+      for (ByteBuffer b : out) {
+        if (b.hasRemaining()) {
+          return true;
+        }
+      }
+      return false;
     }
   }
 
