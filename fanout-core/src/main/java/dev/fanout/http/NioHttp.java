@@ -23,9 +23,7 @@ final class NioHttp implements HttpTransport {
     if (request.address().isUnresolved()) {
       return hostNames.send(request);
     }
-    CompletableFuture<NioTransport.Response> call = nio.send(request.address(), request.buffers(), maxResponseBytes);
-    return HttpTransport.cancelling(call, call.thenApply(response ->
-        new Response(response.status(), response.body(), response.headers().get("retry-after"))));
+    return nio.send(request.address(), request.buffers(), maxResponseBytes);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.fanout.http;
 
+import dev.fanout.http.HttpTransport.Response;
 import dev.fanout.internal.DaemonThreads;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -38,9 +39,6 @@ final class NioTransport implements AutoCloseable {
   private static final long IDLE_NANOS = Duration.ofSeconds(30).toNanos();
   private static final DaemonThreads NIO_THREADS = new DaemonThreads("fanout-nio");
   private static final int READ_WRITE = SelectionKey.OP_READ | SelectionKey.OP_WRITE;
-
-  /** A parsed response. */
-  record Response(int status, Map<String, String> headers, byte[] body) {}
 
   private final Selector selector;
   private final Thread thread;
@@ -445,7 +443,7 @@ final class NioTransport implements AutoCloseable {
     Exchange ex = conn.exchange;
     conn.exchange = null;
     ResponseParser p = conn.parser;
-    Response r = new Response(p.status(), p.headers(), p.body());
+    Response r = new Response(p.status(), p.body(), p.headers().get("retry-after"));
     conn.out = null;
     if (reusable && p.reusable() && !ex.future.isDone()) {
       conn.idleSince = System.nanoTime();
