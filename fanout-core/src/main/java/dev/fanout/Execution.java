@@ -149,6 +149,10 @@ final class Execution {
     for (CompletableFuture<?> f : inFlight) {
       f.cancel(true);
     }
+    FanoutRun run = currentRun;
+    if (run != null) {
+      run.cancelCalls();
+    }
     Engine.LOG.debug("invalidation {} cancelled", invalidation.id());
   }
 
