@@ -80,16 +80,7 @@ final class NioTransport implements AutoCloseable {
    */
   CompletableFuture<Response> send(InetSocketAddress address, ByteBuffer[] request, int maxBody) {
     Exchange ex = new Exchange(address, request, maxBody);
-    ex.future.whenComplete((r, e) -> {
-      if (ex.future.isCancelled()) {
-        run(() -> {
-          if (ex.conn != null) {
-            ex.conn.close();
-          }
-        });
-      }
-    });
-    run(() -> start(ex, true));
+    run(ex);
     return ex.future;
   }
 
@@ -110,12 +101,12 @@ final class NioTransport implements AutoCloseable {
     selector.wakeup();
   }
 
-  /** One request and its response, on one connection. */
-  private final class Exchange {
+  /** One request and its response, on one connection; as a task, it starts on the selector thread. */
+  private final class Exchange implements Runnable {
     final InetSocketAddress address;
     final ByteBuffer[] request;
     final int maxBody;
-    final CompletableFuture<Response> future = new CompletableFuture<>();
+    final Outcome future = new Outcome(this);
     Conn conn;
     boolean reused;
 
@@ -123,6 +114,37 @@ final class NioTransport implements AutoCloseable {
       this.address = address;
       this.request = request;
       this.maxBody = maxBody;
+    }
+
+    @Override
+    public void run() {
+      start(this, true);
+    }
+  }
+
+  /** An exchange's result: cancelling it closes the exchange's connection, on the selector thread. */
+  private final class Outcome extends CompletableFuture<Response> {
+    private final Exchange ex;
+
+    Outcome(Exchange ex) {
+      this.ex = ex;
+    }
+
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+      boolean cancelled = super.cancel(mayInterruptIfRunning);
+      if (cancelled && !closed) {
+        try {
+          run(() -> {
+            if (ex.conn != null) {
+              ex.conn.close();
+            }
+          });
+        } catch (IllegalStateException justClosed) {
+          // The transport closed meanwhile; its connections close with it.
+        }
+      }
+      return cancelled;
     }
   }
 
