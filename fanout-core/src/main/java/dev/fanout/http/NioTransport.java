@@ -75,8 +75,9 @@ final class NioTransport implements AutoCloseable {
   }
 
   /**
-   * Sends one request given as buffers to write in order; they are not modified (each attempt
-   * writes duplicates), so buffers shared by every target of a fan-out are written without a copy.
+   * Sends one request given as buffers to write in order, from their start to their limit. Only
+   * this transport's selector thread moves their positions, and it sets them before every write, so
+   * buffers shared by every target of a fan-out are written as they are: no copy, no duplicate.
    */
   CompletableFuture<Response> send(InetSocketAddress address, ByteBuffer[] request, int maxBody) {
     Exchange ex = new Exchange(address, request, maxBody);
@@ -154,7 +155,11 @@ final class NioTransport implements AutoCloseable {
     final SocketChannel channel;
     SelectionKey key;
     Exchange exchange;
+    /** The current request's buffers, or null once it was written or abandoned. */
     ByteBuffer[] out;
+    /** Bytes of the current request written so far, of {@code total}. */
+    long sent;
+    long total;
     long connectDeadline;
     long idleSince;
     ResponseParser parser;
@@ -187,23 +192,28 @@ final class NioTransport implements AutoCloseable {
         parser.reset();
       }
       exchange = ex;
-      out = new ByteBuffer[ex.request.length];
-      for (int i = 0; i < out.length; i++) {
-        out[i] = ex.request[i].duplicate();
+      out = ex.request;
+      sent = 0;
+      total = 0;
+      for (ByteBuffer b : out) {
+        total += b.limit();
       }
     }
 
     /** Whether bytes of the current request are still unsent. */
     boolean writing() {
-      if (out == null) {
-        return false;
-      }
+      return out != null && sent < total;
+    }
+
+    /** Writes what the socket takes of the unsent rest, positioning the (shared) buffers first. */
+    void writeSome() throws IOException {
+      long skip = sent;
       for (ByteBuffer b : out) {
-        if (b.hasRemaining()) {
-          return true;
-        }
+        int at = (int) Math.min(b.limit(), skip);
+        b.position(at);
+        skip -= at;
       }
-      return false;
+      sent += channel.write(out);
     }
   }
 
@@ -393,7 +403,7 @@ final class NioTransport implements AutoCloseable {
       return;
     }
     try {
-      conn.channel.write(conn.out);
+      conn.writeSome();
     } catch (IOException e) {
       conn.out = null;
       try {

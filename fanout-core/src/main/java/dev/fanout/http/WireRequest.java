@@ -17,8 +17,9 @@ import java.util.Map;
 record WireRequest(Shared shared, String authority, InetSocketAddress address) {
   /**
    * The part of a request that does not depend on the target, with its HTTP/1.1 bytes around the
-   * one line that does ({@code host}). The buffers are read-only and direct: each send writes
-   * duplicates of them, so a fan-out copies no request bytes per target.
+   * one line that does ({@code host}). The buffers are direct and shared by every target: the NIO
+   * transport's one selector thread positions them before each write, so a fan-out copies no
+   * request bytes per target. Anyone else reads them through a duplicate.
    *
    * @param method the HTTP method
    * @param scheme {@code http} or {@code https}
@@ -71,8 +72,8 @@ record WireRequest(Shared shared, String authority, InetSocketAddress address) {
   }
 
   /**
-   * The request as HTTP/1.1 bytes, to be written in order: the shared head, this target's host,
-   * the shared tail. The shared buffers are returned as they are; a writer writes duplicates.
+   * The request as HTTP/1.1 bytes, to be written in order, each from its start to its limit: the
+   * shared head, this target's host, the shared tail. The shared buffers are returned as they are.
    */
   ByteBuffer[] buffers() {
     return new ByteBuffer[] {shared.head(), ByteBuffer.wrap(authority.getBytes(StandardCharsets.ISO_8859_1)),
