@@ -435,7 +435,8 @@ final class SenderLoop {
     boolean delivered = report != null && report.isComplete();
     boolean refused = report != null && !delivered && JournalProgress.refusedForGood(report);
     Progress learned = report == null || delivered ? Progress.NONE : JournalProgress.of(report);
-    String summary = report == null ? "the delivery ended without a report" : report.summary();
+    // What the status shows an editor: the outcome names no host, the summary would.
+    String summary = report == null ? "the delivery ended without a report" : report.outcome();
     if (delivered || refused) {
       List<String> ids = new ArrayList<>(entries.size());
       for (JournalEntry e : entries) {

@@ -152,7 +152,8 @@ public interface Journal extends AutoCloseable {
    * @param id the entry's invalidation id
    * @param owner the sender holding it
    * @param finalState {@link State#DELIVERED} or {@link State#FAILED}
-   * @param summary the report's summary (cut to {@link InvalidationStatus#MAX_SUMMARY_LENGTH})
+   * @param summary the report's {@link dev.fanout.InvalidationReport#outcome() outcome}, which
+   *     names no host (cut to {@link InvalidationStatus#MAX_SUMMARY_LENGTH})
    * @return true if recorded, or if {@code owner} already finished it in {@code finalState} (a
    *     retried call); false if {@code owner} does not hold it
    * @throws IllegalArgumentException if {@code finalState} is another state
@@ -169,7 +170,8 @@ public interface Journal extends AutoCloseable {
    * @param ids the entries' invalidation ids
    * @param owner the sender holding them
    * @param finalState {@link State#DELIVERED} or {@link State#FAILED}
-   * @param summary the report's summary (cut to {@link InvalidationStatus#MAX_SUMMARY_LENGTH})
+   * @param summary the report's {@link dev.fanout.InvalidationReport#outcome() outcome}, which
+   *     names no host (cut to {@link InvalidationStatus#MAX_SUMMARY_LENGTH})
    * @return the ids that were not finished because {@code owner} does not hold them; empty when
    *     every one was recorded (or already finished by {@code owner} in {@code finalState})
    * @throws IllegalArgumentException if {@code finalState} is another state
