@@ -2,6 +2,8 @@ package dev.fanout;
 
 import dev.fanout.InvalidationStatus.State;
 import dev.fanout.internal.DaemonThreads;
+import dev.fanout.internal.Retry;
+import dev.fanout.internal.Tasks;
 import dev.fanout.journal.RedeliveryPolicy;
 import dev.fanout.spi.Appended;
 import dev.fanout.spi.Journal;
@@ -54,7 +56,8 @@ final class SenderLoop {
   private final Journal journal;
   private final RedeliveryPolicy policy;
   private final Clock clock;
-  private final RandomGenerator random;
+  /** Redelivery decisions: the policy's backoff, its attempts and the entry's maximum age. */
+  private final Retry retry;
   private final int capacity;
   private final BiFunction<Invalidation, Integer, CompletableFuture<InvalidationReport>> runner;
   private final JournalProgress progress;
@@ -95,7 +98,7 @@ final class SenderLoop {
     this.journal = journal;
     this.policy = policy;
     this.clock = clock;
-    this.random = random;
+    this.retry = new Retry(policy.backoff(), random);
     this.capacity = capacity;
     this.runner = runner;
     this.progress = progress;
@@ -449,23 +452,20 @@ final class SenderLoop {
     List<Runnable> writes = new ArrayList<>(entries.size());
     for (JournalEntry e : entries) {
       String id = e.invalidation().id();
-      Duration delay;
-      synchronized (random) {
-        delay = policy.delayAfter(e.attempts(), random);
+      // The kernel's decision, with the entry's claims as the attempts and its maximum age as the
+      // deadline: a retry that would start after it gives up now.
+      Retry.Decision next = retry.next(Math.max(1, e.attempts()), null,
+          Duration.between(now, e.acceptedAt().plus(policy.maxAge())));
+      if (next.again()) {
+        writes.add(() -> retryLater(id, learned, next.delay(), summary));
+        continue;
       }
-      String giveUp = null;
-      if (e.attempts() >= policy.backoff().maxAttempts()) {
-        giveUp = "gave up after " + e.attempts() + " attempts";
-      } else if (e.acceptedAt().plus(policy.maxAge()).isBefore(now.plus(delay))) {
-        giveUp = "gave up: older than the maximum age " + policy.maxAge() + " after "
-            + e.attempts() + " attempts";
-      }
-      if (giveUp != null) {
-        String why = giveUp + "; last attempt: " + summary;
-        writes.add(() -> finish(id, State.FAILED, why, report));
-      } else {
-        writes.add(() -> retryLater(id, learned, delay, summary));
-      }
+      String giveUp = next.stop() == Retry.Stop.ATTEMPTS
+          ? "gave up after " + next.failedAttempts() + " attempts"
+          : "gave up: older than the maximum age " + policy.maxAge() + " after "
+              + next.failedAttempts() + " attempts";
+      String why = giveUp + "; last attempt: " + summary;
+      writes.add(() -> finish(id, State.FAILED, why, report));
     }
     runAll(writes);
   }
@@ -527,11 +527,19 @@ final class SenderLoop {
     }
     List<CompletableFuture<Void>> all = new ArrayList<>(writes.size());
     for (Runnable w : writes) {
-      try {
-        all.add(CompletableFuture.runAsync(w, writers));
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        w.run();
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      Runnable write = () -> {
+        try {
+          w.run();
+          done.complete(null);
+        } catch (RuntimeException | Error e) {
+          done.completeExceptionally(e);
+        }
+      };
+      if (!Tasks.execute(writers, write)) {
+        write.run(); // the writers were shut down by close(): write here, nothing is skipped
       }
+      all.add(done);
     }
     CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).join();
   }
