@@ -228,6 +228,7 @@ public final class InMemoryJournal implements Journal {
     if (finalState != State.DELIVERED && finalState != State.FAILED) {
       throw new IllegalArgumentException("finalState must be DELIVERED or FAILED: " + finalState);
     }
+    boolean keyed;
     synchronized (lock) {
       checkOpen();
       Row r = byId.get(id);
@@ -243,8 +244,11 @@ public final class InMemoryJournal implements Journal {
       unfinished.remove(r.seq);
       finished.put(r.seq, r);
       removeFromKey(r);
+      keyed = r.invalidation.hasEntity();
     }
-    notifySubscribers();
+    if (keyed) {
+      notifySubscribers(); // the key's next version may be claimable now; nothing else is
+    }
     return true;
   }
 

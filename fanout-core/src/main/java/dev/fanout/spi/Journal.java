@@ -246,9 +246,9 @@ public interface Journal extends AutoCloseable {
   Backlog backlog();
 
   /**
-   * Asks to be told when entries may have become claimable: appended (by any process sharing the
-   * store, where the store can tell, as PostgreSQL's {@code LISTEN/NOTIFY} does), released, or
-   * finished (which may free the next version of an entity). The callback runs on a journal
+   * Asks to be told when entries may have become claimable: appended without a lease (by any
+   * process sharing the store, where the store can tell, as PostgreSQL's {@code LISTEN/NOTIFY}
+   * does), released, or finished with an entity key (which may free the key's next version). The callback runs on a journal
    * thread or the appending thread, must return quickly and must not throw (what it throws is
    * logged and ignored). A journal that cannot be told by its store calls it at its poll interval;
    * either way a sender should also claim on its own timer, because leases end and retry times

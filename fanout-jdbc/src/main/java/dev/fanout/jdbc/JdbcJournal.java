@@ -525,34 +525,7 @@ public final class JdbcJournal implements Journal {
   @Override
   public boolean complete(String id, String owner, State finalState, String summary) {
     Objects.requireNonNull(id, "id");
-    Lease.checkOwner(owner);
-    if (finalState != State.DELIVERED && finalState != State.FAILED) {
-      throw new IllegalArgumentException("finalState must be DELIVERED or FAILED: " + finalState);
-    }
-    return inTransaction("journal completion", (c, d) -> {
-      int n;
-      try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET state = ?,"
-          + " summary = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'P'"
-          + " AND lease_until IS NOT NULL")) {
-        ps.setString(1, Codec.state(finalState));
-        ps.setString(2, InvalidationStatus.boundSummary(summary));
-        ps.setObject(3, ts(now()));
-        ps.setString(4, id);
-        ps.setString(5, owner);
-        n = ps.executeUpdate();
-      }
-      if (n == 1) {
-        d.notifyChange(c, channel);
-        return true;
-      }
-      try (PreparedStatement ps = c.prepareStatement(
-          "SELECT state, lease_owner FROM " + table + " WHERE id = ?")) {
-        ps.setString(1, id);
-        try (ResultSet rs = ps.executeQuery()) {
-          return rs.next() && Codec.state(rs.getString(1)) == finalState && owner.equals(rs.getString(2));
-        }
-      }
-    }, false);
+    return completeAll(List.of(id), owner, finalState, summary).isEmpty();
   }
 
   @Override
@@ -566,49 +539,46 @@ public final class JdbcJournal implements Journal {
     if (todo.isEmpty()) {
       return Set.of();
     }
-    // One transaction, one statement batch: a delivery of many entries costs one commit.
+    String[] idArray = todo.toArray(new String[0]);
+    // One transaction, one statement: a delivery of many entries costs one commit and one
+    // round trip, whatever its size.
     return inTransaction("journal completion", (c, d) -> {
-      int[] counts;
-      try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET state = ?,"
-          + " summary = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'P'"
-          + " AND lease_until IS NOT NULL")) {
-        OffsetDateTime at = ts(now());
-        String bounded = InvalidationStatus.boundSummary(summary);
-        for (String id : todo) {
-          ps.setString(1, Codec.state(finalState));
-          ps.setString(2, bounded);
-          ps.setObject(3, at);
-          ps.setString(4, id);
-          ps.setString(5, owner);
-          ps.addBatch();
-        }
-        counts = ps.executeBatch();
-      }
-      Set<String> notHeld = new LinkedHashSet<>();
-      boolean changed = false;
-      for (int i = 0; i < todo.size(); i++) {
-        if (counts[i] == 0) {
-          notHeld.add(todo.get(i));
-        } else {
-          changed = true;
+      Set<String> notHeld = new LinkedHashSet<>(todo);
+      boolean keyed = false;
+      try (PreparedStatement ps = c.prepareStatement(d.returning("UPDATE " + table
+          + " SET state = ?, summary = ?, updated_at = ? WHERE id = ANY(?) AND lease_owner = ?"
+          + " AND state = 'P' AND lease_until IS NOT NULL", "id, entity_key"))) {
+        ps.setString(1, Codec.state(finalState));
+        ps.setString(2, InvalidationStatus.boundSummary(summary));
+        ps.setObject(3, ts(now()));
+        ps.setArray(4, d.strings(c, idArray));
+        ps.setString(5, owner);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            notHeld.remove(rs.getString(1));
+            keyed |= rs.getString(2) != null;
+          }
         }
       }
       // Finished by this owner in this state already (a retried call): recorded, as complete() says.
       if (!notHeld.isEmpty()) {
-        try (PreparedStatement ps = c.prepareStatement(
-            "SELECT state, lease_owner FROM " + table + " WHERE id = ?")) {
-          for (java.util.Iterator<String> it = notHeld.iterator(); it.hasNext(); ) {
-            ps.setString(1, it.next());
-            try (ResultSet rs = ps.executeQuery()) {
-              if (rs.next() && Codec.state(rs.getString(1)) == finalState
-                  && owner.equals(rs.getString(2))) {
-                it.remove();
-              }
+        try (PreparedStatement ps = c.prepareStatement("SELECT id FROM " + table
+            + " WHERE id = ANY(?) AND state = ? AND lease_owner = ?")) {
+          ps.setArray(1, d.strings(c, notHeld.toArray(new String[0])));
+          ps.setString(2, Codec.state(finalState));
+          ps.setString(3, owner);
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              notHeld.remove(rs.getString(1));
             }
           }
         }
       }
-      if (changed) {
+      // Only a keyed entry's end can make something claimable (the next version of its key, which
+      // claims skip while another sender holds the key); an unkeyed one frees nothing. Every
+      // notifying transaction also takes PostgreSQL's notification lock until it has committed,
+      // which would serialize these commits with the appends' commits.
+      if (keyed) {
         d.notifyChange(c, channel);
       }
       return notHeld;
