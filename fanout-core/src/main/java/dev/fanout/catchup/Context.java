@@ -1,6 +1,8 @@
 package dev.fanout.catchup;
 
 import dev.fanout.FanoutListener;
+import dev.fanout.internal.Tasks;
+import dev.fanout.internal.Timeouts;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -8,7 +10,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.random.RandomGenerator;
 
@@ -21,43 +22,25 @@ record Context(
     FanoutListener listener,
     HistorySource history) {
 
+  /**
+   * Runs {@code task} after {@code delay} on the injected scheduler (so that tests drive it with
+   * their clock); null when the scheduler refused it (the invalidator is closing), and the task then
+   * never runs.
+   */
   ScheduledFuture<?> schedule(Duration delay, Runnable task) {
-    return scheduler.schedule(task, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+    return Tasks.schedule(scheduler, delay, task);
   }
 
-  /**
-   * Bounds a call by a timeout on the injected scheduler (so that tests drive it with their clock)
-   * and abandons the call when the timeout fires.
-   */
+  /** Bounds a call by a timeout on the injected scheduler and abandons the call when it fires. */
   <T> CompletableFuture<T> within(CompletionStage<T> call, Duration timeout, String what) {
-    CompletableFuture<T> f = call.toCompletableFuture();
-    CompletableFuture<T> result = new CompletableFuture<>();
-    ScheduledFuture<?> timer = schedule(timeout, () -> {
-      if (result.completeExceptionally(new TimeoutException(what + " timed out after " + timeout.toMillis() + " ms"))) {
-        f.cancel(true);
-      }
-    });
-    f.whenComplete((v, e) -> {
-      timer.cancel(false);
-      if (e != null) {
-        result.completeExceptionally(e);
-      } else {
-        result.complete(v);
-      }
-    });
-    return result;
+    return Timeouts.within(call.toCompletableFuture(), timeout, scheduler,
+        () -> new TimeoutException(what + " timed out after " + timeout.toMillis() + " ms"));
   }
 
   /** RandomGenerator implementations are not all thread-safe. */
   long nextLong() {
     synchronized (random) {
       return random.nextLong();
-    }
-  }
-
-  Duration backoff(dev.fanout.RetryPolicy policy, int failedAttempt) {
-    synchronized (random) {
-      return policy.backoff(failedAttempt, random);
     }
   }
 
