@@ -373,6 +373,17 @@ public final class Invalidator implements AutoCloseable {
   }
 
   /**
+   * Returns the journal this invalidator appends submissions to and sends from, so that an
+   * integration can append in the caller's own transaction (the outbox) to the same journal.
+   *
+   * @return the {@linkplain Builder#journal journal}, or empty without one
+   * @since 0.2
+   */
+  public Optional<Journal> journal() {
+    return Optional.ofNullable(journal);
+  }
+
+  /**
    * Returns the overall deadline of one invalidation.
    *
    * @return the deadline

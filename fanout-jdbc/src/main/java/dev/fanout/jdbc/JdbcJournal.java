@@ -733,6 +733,17 @@ public final class JdbcJournal implements Journal {
     changes.close();
   }
 
+  /**
+   * Returns the data source the journal runs on, so that an integration can tell whether a
+   * caller's transaction is on the same database ({@link #append(Connection, Invalidation)}).
+   *
+   * @return the data source given to the builder
+   * @since 0.2
+   */
+  public DataSource dataSource() {
+    return dataSource;
+  }
+
   @Override
   public String toString() {
     return "JdbcJournal[" + table + (dialect == null ? "" : ", " + dialect) + "]";
