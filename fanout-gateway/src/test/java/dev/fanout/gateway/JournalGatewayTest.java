@@ -54,9 +54,7 @@ class JournalGatewayTest {
   @DynamicPropertySource
   static void properties(DynamicPropertyRegistry registry) {
     registry.add("spring.datasource.url", () -> "jdbc:postgresql://127.0.0.1:" + pg.port() + "/postgres");
-    registry.add("fanout.stages[0].name", () -> "web");
-    registry.add("fanout.stages[0].notifier.signing-secret", () -> Replicas.SECRET);
-    registry.add("fanout.stages[0].discovery.endpoints", replicas::endpoints);
+    replicas.addStage(registry);
   }
 
   @AfterAll

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
+import org.springframework.test.context.DynamicPropertyRegistry;
 
 /**
  * Real replicas for the tests: fanout's own {@link InvalidationReceiver} served on 127.0.0.2,
@@ -39,6 +40,16 @@ final class Replicas implements AutoCloseable {
   }
 
   /** Returns {@code host:port} of every replica, for {@code discovery.endpoints}. */
+  /**
+   * Adds the gateway's one fan-out stage, {@code web}, on these replicas. A list binds from one
+   * property source only: the whole stage is here.
+   */
+  void addStage(DynamicPropertyRegistry registry) {
+    registry.add("fanout.stages[0].name", () -> "web");
+    registry.add("fanout.stages[0].notifier.signing-secret", () -> SECRET);
+    registry.add("fanout.stages[0].discovery.endpoints", this::endpoints);
+  }
+
   String endpoints() {
     return servers.stream().map(s -> s.address().getHostString() + ":" + s.address().getPort())
         .collect(Collectors.joining(","));

@@ -56,10 +56,7 @@ class WebhookEndpointsTest {
 
   @DynamicPropertySource
   static void stages(DynamicPropertyRegistry registry) {
-    // A list binds from one property source only: the whole stage is here.
-    registry.add("fanout.stages[0].name", () -> "web");
-    registry.add("fanout.stages[0].notifier.signing-secret", () -> Replicas.SECRET);
-    registry.add("fanout.stages[0].discovery.endpoints", replicas::endpoints);
+    replicas.addStage(registry);
   }
 
   @AfterAll

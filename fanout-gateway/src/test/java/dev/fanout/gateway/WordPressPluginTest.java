@@ -57,9 +57,7 @@ class WordPressPluginTest {
 
   @DynamicPropertySource
   static void stages(DynamicPropertyRegistry registry) {
-    registry.add("fanout.stages[0].name", () -> "web");
-    registry.add("fanout.stages[0].notifier.signing-secret", () -> Replicas.SECRET);
-    registry.add("fanout.stages[0].discovery.endpoints", replicas::endpoints);
+    replicas.addStage(registry);
   }
 
   @AfterAll
