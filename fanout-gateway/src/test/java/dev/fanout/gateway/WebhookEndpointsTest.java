@@ -13,8 +13,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -49,7 +49,8 @@ import org.springframework.test.context.DynamicPropertySource;
   "fanout.gateway.hooks.plain.paths[0]={+url}",
 })
 class WebhookEndpointsTest {
-  private static final Replicas replicas = Replicas.start(2);
+  @RegisterExtension
+  static final Replicas replicas = Replicas.start(2);
 
   @LocalServerPort
   int port;
@@ -57,11 +58,6 @@ class WebhookEndpointsTest {
   @DynamicPropertySource
   static void stages(DynamicPropertyRegistry registry) {
     replicas.addStage(registry);
-  }
-
-  @AfterAll
-  static void stop() {
-    replicas.close();
   }
 
   private Http http() {
