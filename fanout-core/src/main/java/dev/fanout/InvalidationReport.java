@@ -153,6 +153,20 @@ public record InvalidationReport(
   }
 
   /**
+   * Returns a summary that names no host, for the people who made the change (a CMS's editors): one
+   * clause per stage with counts only, e.g. {@code web: 2/3 replicas fresh, 1 failed (1 timeout);
+   * cdn: skipped}. Failures are counted by HTTP status and {@link ErrorKind}; no address, host name,
+   * purge target or error text appears. A journal keeps this as the {@link InvalidationStatus}'s
+   * summary.
+   *
+   * @return the summary without hosts
+   * @since 0.2
+   */
+  public String outcome() {
+    return OutcomeSummary.of(this);
+  }
+
+  /**
    * Returns the summary followed by every target and purge, one per line, with outcome, attempts
    * and latency.
    *

@@ -9,8 +9,9 @@ import java.util.Objects;
  * change is live on every replica.
  *
  * <p>The status names no host and no sender: it is safe to show to the people who made the change.
- * The summary is the last report's one-line summary (or why the entry was superseded), at most
- * {@link #MAX_SUMMARY_LENGTH} characters.
+ * The summary is the last report's {@linkplain InvalidationReport#outcome() outcome} (counts per
+ * stage, no host), with why it ended when it failed, at most {@link #MAX_SUMMARY_LENGTH}
+ * characters.
  *
  * @param id the invalidation's id
  * @param state where it stands
@@ -18,7 +19,7 @@ import java.util.Objects;
  * @param updatedAt when its state, attempts or summary last changed
  * @param attempts how many delivery attempts were started (claims, including one taken over after a
  *     sender stopped)
- * @param summary the last report's summary, or an empty string when there is none yet
+ * @param summary the last report's outcome, or an empty string when there is none yet
  * @since 0.2
  */
 public record InvalidationStatus(

@@ -2,6 +2,8 @@ package dev.fanout;
 
 import dev.fanout.InvalidationStatus.State;
 import dev.fanout.internal.DaemonThreads;
+import dev.fanout.internal.Retry;
+import dev.fanout.internal.Tasks;
 import dev.fanout.journal.RedeliveryPolicy;
 import dev.fanout.spi.Appended;
 import dev.fanout.spi.Journal;
@@ -25,6 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
@@ -54,7 +57,8 @@ final class SenderLoop {
   private final Journal journal;
   private final RedeliveryPolicy policy;
   private final Clock clock;
-  private final RandomGenerator random;
+  /** Redelivery decisions: the policy's backoff, its attempts and the entry's maximum age. */
+  private final Retry retry;
   private final int capacity;
   private final BiFunction<Invalidation, Integer, CompletableFuture<InvalidationReport>> runner;
   private final JournalProgress progress;
@@ -73,6 +77,9 @@ final class SenderLoop {
   private volatile Journal.Subscription subscription;
   private int claimFailures;
   private long lastSweep = System.nanoTime();
+  /** Set when the journal says entries may have become claimable; cleared by each claim. */
+  private final AtomicBoolean changed = new AtomicBoolean(true);
+  private long lastClaim = System.nanoTime();
 
   /** A submission's future, until this process finishes its entry or sees it finished. */
   private record Waiter(CompletableFuture<InvalidationReport> future, Invalidation invalidation,
@@ -95,7 +102,7 @@ final class SenderLoop {
     this.journal = journal;
     this.policy = policy;
     this.clock = clock;
-    this.random = random;
+    this.retry = new Retry(policy.backoff(), random);
     this.capacity = capacity;
     this.runner = runner;
     this.progress = progress;
@@ -154,7 +161,10 @@ final class SenderLoop {
 
   /** Starts the sender thread, subscribed to the journal's wake-ups. */
   void start() {
-    subscription = journal.subscribe(this::wake);
+    subscription = journal.subscribe(() -> {
+      changed.set(true);
+      wake();
+    });
     Thread t = new DaemonThreads("fanout-journal-sender").newThread(this::loop);
     thread = t;
     t.start();
@@ -224,18 +234,20 @@ final class SenderLoop {
     while (byId.size() < policy.claimBatch() && (mine = own.poll()) != null) {
       byId.put(mine.invalidation().id(), mine);
     }
-    try {
-      for (JournalEntry e : journal.claim(policy.owner(), policy.claimBatch(), policy.lease())) {
-        byId.put(e.invalidation().id(), e); // a fresher copy if its lease ended while queued
-      }
-      if (claimFailures > 0) {
-        LOG.info("journal sender: claims work again after {} failures", claimFailures);
-        claimFailures = 0;
-      }
-    } catch (JournalException e) {
-      if (claimFailures++ == 0) {
-        LOG.warn("journal sender: claim failed, retrying every {}: {}", policy.pollInterval(),
-            e.getMessage());
+    if (claimNow(byId.isEmpty())) {
+      try {
+        for (JournalEntry e : journal.claim(policy.owner(), policy.claimBatch(), policy.lease())) {
+          byId.put(e.invalidation().id(), e); // a fresher copy if its lease ended while queued
+        }
+        if (claimFailures > 0) {
+          LOG.info("journal sender: claims work again after {} failures", claimFailures);
+          claimFailures = 0;
+        }
+      } catch (JournalException e) {
+        if (claimFailures++ == 0) {
+          LOG.warn("journal sender: claim failed, retrying every {}: {}", policy.pollInterval(),
+              e.getMessage());
+        }
       }
     }
     if (byId.isEmpty()) {
@@ -257,6 +269,25 @@ final class SenderLoop {
       held.removeAll(byId.keySet());
     }
     return true;
+  }
+
+  /**
+   * Whether to claim besides sending this process's own submissions: when there are none, when the
+   * journal said something may have become claimable (another process's append, a release, a
+   * finished entity version), or once in a poll interval (retry times and ended leases come
+   * without an event). Under a steady stream of own submissions this spares a claim transaction
+   * per delivery that would find nothing. Before {@link #start()} (tests drive {@link #runOnce()}),
+   * always.
+   */
+  private boolean claimNow(boolean nothingOwn) {
+    boolean told = changed.getAndSet(false);
+    long now = System.nanoTime();
+    if (subscription == null || nothingOwn || told
+        || now - lastClaim >= policy.pollInterval().toNanos()) {
+      lastClaim = now;
+      return true;
+    }
+    return false;
   }
 
   /** Entries that go together: one entry, or every claimed version of one entity key. */
@@ -435,7 +466,8 @@ final class SenderLoop {
     boolean delivered = report != null && report.isComplete();
     boolean refused = report != null && !delivered && JournalProgress.refusedForGood(report);
     Progress learned = report == null || delivered ? Progress.NONE : JournalProgress.of(report);
-    String summary = report == null ? "the delivery ended without a report" : report.summary();
+    // What the status shows an editor: the outcome names no host, the summary would.
+    String summary = report == null ? "the delivery ended without a report" : report.outcome();
     if (delivered || refused) {
       List<String> ids = new ArrayList<>(entries.size());
       for (JournalEntry e : entries) {
@@ -448,23 +480,20 @@ final class SenderLoop {
     List<Runnable> writes = new ArrayList<>(entries.size());
     for (JournalEntry e : entries) {
       String id = e.invalidation().id();
-      Duration delay;
-      synchronized (random) {
-        delay = policy.delayAfter(e.attempts(), random);
+      // The kernel's decision, with the entry's claims as the attempts and its maximum age as the
+      // deadline: a retry that would start after it gives up now.
+      Retry.Decision next = retry.next(Math.max(1, e.attempts()), null,
+          Duration.between(now, e.acceptedAt().plus(policy.maxAge())));
+      if (next.again()) {
+        writes.add(() -> retryLater(id, learned, next.delay(), summary));
+        continue;
       }
-      String giveUp = null;
-      if (e.attempts() >= policy.backoff().maxAttempts()) {
-        giveUp = "gave up after " + e.attempts() + " attempts";
-      } else if (e.acceptedAt().plus(policy.maxAge()).isBefore(now.plus(delay))) {
-        giveUp = "gave up: older than the maximum age " + policy.maxAge() + " after "
-            + e.attempts() + " attempts";
-      }
-      if (giveUp != null) {
-        String why = giveUp + "; last attempt: " + summary;
-        writes.add(() -> finish(id, State.FAILED, why, report));
-      } else {
-        writes.add(() -> retryLater(id, learned, delay, summary));
-      }
+      String giveUp = next.stop() == Retry.Stop.ATTEMPTS
+          ? "gave up after " + next.failedAttempts() + " attempts"
+          : "gave up: older than the maximum age " + policy.maxAge() + " after "
+              + next.failedAttempts() + " attempts";
+      String why = giveUp + "; last attempt: " + summary;
+      writes.add(() -> finish(id, State.FAILED, why, report));
     }
     runAll(writes);
   }
@@ -526,11 +555,19 @@ final class SenderLoop {
     }
     List<CompletableFuture<Void>> all = new ArrayList<>(writes.size());
     for (Runnable w : writes) {
-      try {
-        all.add(CompletableFuture.runAsync(w, writers));
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        w.run();
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      Runnable write = () -> {
+        try {
+          w.run();
+          done.complete(null);
+        } catch (RuntimeException | Error e) {
+          done.completeExceptionally(e);
+        }
+      };
+      if (!Tasks.execute(writers, write)) {
+        write.run(); // the writers were shut down by close(): write here, nothing is skipped
       }
+      all.add(done);
     }
     CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).join();
   }

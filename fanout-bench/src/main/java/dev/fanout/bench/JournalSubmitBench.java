@@ -1,7 +1,6 @@
 package dev.fanout.bench;
 
 import com.sun.net.httpserver.HttpServer;
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.fanout.Endpoint;
 import dev.fanout.Invalidation;
@@ -15,6 +14,9 @@ import dev.fanout.receiver.InvalidationReceiver;
 import dev.fanout.spi.Discovery;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,12 +24,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import javax.sql.DataSource;
 
 /**
  * Measures {@code Invalidator.submit()} with a PostgreSQL {@link JdbcJournal}: submissions a second
@@ -41,6 +41,8 @@ import java.util.function.Consumer;
  * The receivers are {@link InvalidationReceiver}s on JDK HTTP servers on 127.0.0.2 and 127.0.0.3.
  */
 public final class JournalSubmitBench {
+  private static final int THREADS = 8;
+
   private JournalSubmitBench() {}
 
   /** The receivers: each applied path counts a latch down. */
@@ -49,7 +51,8 @@ public final class JournalSubmitBench {
   /**
    * Runs the benchmark.
    *
-   * @param args {@code --quick} for fewer submissions
+   * @param args {@code --quick} for fewer submissions; {@code --statements} to print, after each
+   *     run, the statements that took the database's time (pg_stat_statements)
    * @throws Exception if a thread fails
    */
   public static void main(String[] args) throws Exception {
@@ -57,6 +60,7 @@ public final class JournalSubmitBench {
     System.setProperty("org.slf4j.simpleLogger.log.dev.fanout", "warn");
     System.setProperty("sun.net.httpserver.nodelay", "true");
     boolean quick = Arrays.asList(args).contains("--quick");
+    boolean statements = Arrays.asList(args).contains("--statements");
     int perThread = quick ? 300 : 2_500;
     int idleRounds = quick ? 50 : 300;
     String secret = WebhookSigner.generateSecret();
@@ -74,23 +78,28 @@ public final class JournalSubmitBench {
     }
     Stage web = Stage.fanout("web", Discovery.of(pods),
         HttpNotifier.builder().path("/api/revalidate").signingSecret(secret).build());
-    try (TestPostgres pg = TestPostgres.start(Map.of());
-        HikariDataSource pool = pool(pg);
+    // pg_stat_statements only counts: PostgreSQL's settings stay its durable defaults.
+    try (TestPostgres pg = TestPostgres.start(
+            Map.of("shared_preload_libraries", "pg_stat_statements"));
+        HikariDataSource pool = ConcurrentCalls.pool(pg, "submit-bench");
         JdbcJournal journal = JdbcJournal.builder().dataSource(pool).table("submit_bench")
             .createSchema(true).build();
         Invalidator durable = Invalidator.builder().journal(journal).stage(web).build();
         Invalidator direct = Invalidator.builder().stage(web).build()) {
+      if (statements) {
+        execute(pool, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+      }
       System.out.println("== Invalidator.submit() with a PostgreSQL journal (fsync on,"
           + " synchronous_commit on), HikariCP pool of 10, 2 receivers");
-      System.out.println("call           | threads | calls       | calls/s       | p50 ms | p99 ms | max ms | all delivered after s");
-      System.out.println("-------------- | ------: | ----------: | ------------: | -----: | -----: | -----: | --------------------:");
-      submitters(durable, journal, 8, 300, "warm", false);
-      submitters(durable, journal, 8, perThread, "run1", true);
-      submitters(durable, journal, 8, perThread, "run2", true);
+      System.out.println("call           | threads | calls       | calls/s       | p50 ms | p99 ms | max ms | commits/call | all delivered after s");
+      System.out.println("-------------- | ------: | ----------: | ------------: | -----: | -----: | -----: | -----------: | --------------------:");
+      submitters(null, durable::submit, journal, 300, "warm", pool, false);
+      submitters("submit()", durable::submit, journal, perThread, "run1", pool, statements);
+      submitters("submit()", durable::submit, journal, perThread, "run2", pool, statements);
       // The same appends with no invalidator and no sender, on another table, for comparison.
       try (JdbcJournal bare = JdbcJournal.builder().dataSource(pool).table("append_bench")
           .createSchema(true).build()) {
-        submitters(bare::append, bare, 8, perThread, "bare", true);
+        submitters("append() alone", bare::append, null, perThread, "bare", pool, statements);
       }
 
       System.out.println();
@@ -106,65 +115,58 @@ public final class JournalSubmitBench {
         idle("submit() in memory (quiet period 500 ms)", memory, true, Math.min(idleRounds, 20));
       }
       System.out.printf(Locale.ROOT, "%nextra median delay of the journal over invalidate(): %.2f ms%n",
-          ms(j[j.length / 2]) - ms(d[d.length / 2]));
+          ConcurrentCalls.ms(j[j.length / 2]) - ConcurrentCalls.ms(d[d.length / 2]));
     } finally {
       servers.forEach(s -> s.stop(0));
     }
   }
 
-  private static void submitters(Invalidator inv, JdbcJournal journal, int threads, int perThread,
-      String prefix, boolean print) throws Exception {
-    submitters(inv::submit, journal, threads, perThread, prefix, print);
+  /**
+   * Times {@code call} from 8 threads; with {@code journal}, waits until it has nothing unfinished.
+   * Prints a row with the commits per call and, with {@code statements}, the statements that took
+   * the database's time (pg_stat_statements, reset before the run).
+   */
+  private static void submitters(String label, Consumer<Invalidation> call, JdbcJournal journal,
+      int perThread, String prefix, DataSource db, boolean statements) throws Exception {
+    boolean print = label != null;
+    long commitsBefore = print ? ConcurrentCalls.commits(db) : 0;
+    if (statements) {
+      execute(db, "SELECT pg_stat_statements_reset()");
+    }
+    long t0 = System.nanoTime();
+    ConcurrentCalls.Latencies l = ConcurrentCalls.run(THREADS, perThread, prefix, call);
+    while (journal != null && journal.backlog().unfinished() > 0) {
+      Thread.sleep(10);
+    }
+    double drained = (System.nanoTime() - t0) / 1e9;
+    if (!print) {
+      return;
+    }
+    long commits = ConcurrentCalls.commits(db) - commitsBefore;
+    System.out.printf(Locale.ROOT, "%-14s | %7d | %11d | %13.0f | %6.2f | %6.2f | %6.2f | %12.2f | %20s%n",
+        label, THREADS, l.count(), l.perSecond(), l.p50Ms(), l.p99Ms(), l.maxMs(),
+        (double) commits / l.count(), journal == null ? "" : String.format(Locale.ROOT, "%.1f", drained));
+    if (statements) {
+      printStatements(db);
+    }
   }
 
-  /** Times {@code call} from several threads; the journal tells when everything was delivered. */
-  private static void submitters(Consumer<Invalidation> call, JdbcJournal journal, int threads,
-      int perThread, String prefix, boolean print) throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    CyclicBarrier start = new CyclicBarrier(threads + 1);
-    try {
-      List<Future<long[]>> futures = new ArrayList<>();
-      for (int t = 0; t < threads; t++) {
-        int thread = t;
-        futures.add(pool.submit(() -> {
-          Invalidation[] invs = new Invalidation[perThread];
-          for (int i = 0; i < perThread; i++) {
-            invs[i] = Invalidation.builder().id(prefix + "-" + thread + "-" + i)
-                .path("/blog/" + prefix + "-" + thread + "-" + i).tag("post:" + i).build();
-          }
-          long[] lat = new long[perThread];
-          start.await();
-          for (int i = 0; i < perThread; i++) {
-            long t0 = System.nanoTime();
-            call.accept(invs[i]);
-            lat[i] = System.nanoTime() - t0;
-          }
-          return lat;
-        }));
+  /** The statements that took the most time since the reset, with their calls and rows. */
+  private static void printStatements(DataSource db) throws Exception {
+    try (Connection c = db.getConnection(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT calls, total_exec_time, rows, query"
+            + " FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12")) {
+      while (rs.next()) {
+        String q = rs.getString(4).replaceAll("\\s+", " ");
+        System.out.printf(Locale.ROOT, "    %8d calls %9.0f ms %8d rows  %s%n", rs.getLong(1),
+            rs.getDouble(2), rs.getLong(3), q.length() > 150 ? q.substring(0, 150) + "..." : q);
       }
-      start.await();
-      long t0 = System.nanoTime();
-      long[] all = new long[threads * perThread];
-      int k = 0;
-      for (Future<long[]> f : futures) {
-        long[] l = f.get();
-        System.arraycopy(l, 0, all, k, l.length);
-        k += l.length;
-      }
-      double seconds = (System.nanoTime() - t0) / 1e9;
-      while (!prefix.equals("bare") && journal.backlog().unfinished() > 0) {
-        Thread.sleep(10);
-      }
-      double drained = (System.nanoTime() - t0) / 1e9;
-      Arrays.sort(all);
-      int n = all.length;
-      if (print) {
-        System.out.printf(Locale.ROOT, "%-14s | %7d | %11d | %13.0f | %6.2f | %6.2f | %6.2f | %20.1f%n",
-            prefix.equals("bare") ? "append() alone" : "submit()", threads, n, n / seconds, ms(all[n / 2]), ms(all[(int) Math.ceil(n * 0.99) - 1]),
-            ms(all[n - 1]), drained);
-      }
-    } finally {
-      pool.shutdownNow();
+    }
+  }
+
+  private static void execute(DataSource db, String sql) throws Exception {
+    try (Connection c = db.getConnection(); Statement s = c.createStatement()) {
+      s.execute(sql);
     }
   }
 
@@ -191,8 +193,9 @@ public final class JournalSubmitBench {
     }
     Arrays.sort(lat);
     if (!name.equals("warm")) {
-      System.out.printf(Locale.ROOT, "%s | %.2f | %.2f | %.2f%n", name, ms(lat[rounds / 2]),
-          ms(lat[(int) Math.ceil(rounds * 0.9) - 1]), ms(lat[(int) Math.ceil(rounds * 0.99) - 1]));
+      System.out.printf(Locale.ROOT, "%s | %.2f | %.2f | %.2f%n", name,
+          ConcurrentCalls.ms(lat[rounds / 2]), ConcurrentCalls.ms(lat[(int) Math.ceil(rounds * 0.9) - 1]),
+          ConcurrentCalls.ms(lat[(int) Math.ceil(rounds * 0.99) - 1]));
     }
     return lat;
   }
@@ -209,17 +212,5 @@ public final class JournalSubmitBench {
     server.createContext("/api/revalidate", receiver.httpHandler());
     server.start();
     return server;
-  }
-
-  private static HikariDataSource pool(TestPostgres pg) {
-    HikariConfig config = new HikariConfig();
-    config.setDataSource(pg.dataSource());
-    config.setMaximumPoolSize(10);
-    config.setPoolName("submit-bench");
-    return new HikariDataSource(config);
-  }
-
-  private static double ms(long nanos) {
-    return nanos / 1e6;
   }
 }

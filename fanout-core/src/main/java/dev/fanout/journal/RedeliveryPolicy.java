@@ -99,17 +99,6 @@ public record RedeliveryPolicy(
     return new Builder();
   }
 
-  /**
-   * Returns the delay before the next delivery of an entry.
-   *
-   * @param attempts the claims the entry had so far, at least 1
-   * @param random the jitter source
-   * @return the delay, within the backoff's bounds
-   */
-  public Duration delayAfter(int attempts, java.util.random.RandomGenerator random) {
-    return backoff.backoff(Math.max(1, attempts), random);
-  }
-
   private static String defaultOwner() {
     String host;
     try {

@@ -4,6 +4,7 @@ import dev.fanout.Invalidation;
 import dev.fanout.InvalidationStatus;
 import dev.fanout.InvalidationStatus.State;
 import dev.fanout.JournalException;
+import dev.fanout.catchup.CatchUpRecord;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
@@ -152,7 +153,8 @@ public interface Journal extends AutoCloseable {
    * @param id the entry's invalidation id
    * @param owner the sender holding it
    * @param finalState {@link State#DELIVERED} or {@link State#FAILED}
-   * @param summary the report's summary (cut to {@link InvalidationStatus#MAX_SUMMARY_LENGTH})
+   * @param summary the report's {@link dev.fanout.InvalidationReport#outcome() outcome}, which
+   *     names no host (cut to {@link InvalidationStatus#MAX_SUMMARY_LENGTH})
    * @return true if recorded, or if {@code owner} already finished it in {@code finalState} (a
    *     retried call); false if {@code owner} does not hold it
    * @throws IllegalArgumentException if {@code finalState} is another state
@@ -169,7 +171,8 @@ public interface Journal extends AutoCloseable {
    * @param ids the entries' invalidation ids
    * @param owner the sender holding them
    * @param finalState {@link State#DELIVERED} or {@link State#FAILED}
-   * @param summary the report's summary (cut to {@link InvalidationStatus#MAX_SUMMARY_LENGTH})
+   * @param summary the report's {@link dev.fanout.InvalidationReport#outcome() outcome}, which
+   *     names no host (cut to {@link InvalidationStatus#MAX_SUMMARY_LENGTH})
    * @return the ids that were not finished because {@code owner} does not hold them; empty when
    *     every one was recorded (or already finished by {@code owner} in {@code finalState})
    * @throws IllegalArgumentException if {@code finalState} is another state
@@ -244,9 +247,9 @@ public interface Journal extends AutoCloseable {
   Backlog backlog();
 
   /**
-   * Asks to be told when entries may have become claimable: appended (by any process sharing the
-   * store, where the store can tell, as PostgreSQL's {@code LISTEN/NOTIFY} does), released, or
-   * finished (which may free the next version of an entity). The callback runs on a journal
+   * Asks to be told when entries may have become claimable: appended without a lease (by any
+   * process sharing the store, where the store can tell, as PostgreSQL's {@code LISTEN/NOTIFY}
+   * does), released, or finished with an entity key (which may free the key's next version). The callback runs on a journal
    * thread or the appending thread, must return quickly and must not throw (what it throws is
    * logged and ignored). A journal that cannot be told by its store calls it at its poll interval;
    * either way a sender should also claim on its own timer, because leases end and retry times
@@ -256,6 +259,38 @@ public interface Journal extends AutoCloseable {
    * @return a handle whose {@code close()} stops the callbacks
    */
   Subscription subscribe(Runnable onChange);
+
+  /**
+   * Records the outcome of one replica's catch-up in the journal's history, so that operators can
+   * see which replicas were caught up (or could not be) next to what was invalidated. Called once
+   * per outcome by the invalidator's catch-up, on a worker thread, never with a lock held; a
+   * failure is logged by the caller and does not change the catch-up. A journal keeps a bounded
+   * number of the most recent records (its documentation says how many) and may drop older ones
+   * at any time. The default records nothing.
+   *
+   * @param record the outcome
+   * @throws JournalException if the store failed; nothing was recorded
+   * @since 0.2
+   */
+  default void recordCatchUp(CatchUpRecord record) {}
+
+  /**
+   * Returns the most recent catch-up outcomes {@linkplain #recordCatchUp recorded} by any process
+   * sharing the store, newest first. The default returns none: a journal that does not record
+   * them has none.
+   *
+   * @param limit the most records to return, at least 1
+   * @return the records, newest first, possibly empty
+   * @throws IllegalArgumentException if {@code limit < 1}
+   * @throws JournalException if the store failed
+   * @since 0.2
+   */
+  default List<CatchUpRecord> recentCatchUps(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be >= 1: " + limit);
+    }
+    return List.of();
+  }
 
   /**
    * Releases the journal's own resources (threads, connections). Appends waiting for a group

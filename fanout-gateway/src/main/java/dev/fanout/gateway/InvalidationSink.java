@@ -16,7 +16,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,15 +35,12 @@ import org.slf4j.LoggerFactory;
  * webhooks of the moment) and keeps the outcome of the most recent invalidations in memory; an
  * accepted invalidation is then held only in this process.
  *
- * <p>Either way, the outcome of what this process sent is kept with the {@linkplain EditorSummary
- * editors' summary}, which names no host; a status read from the journal alone has the addresses
- * in its summary replaced.
+ * <p>Either way, a status's summary is the report's {@linkplain InvalidationReport#outcome()
+ * outcome}, which names no host: kept here for what this process sent, kept in the journal by the
+ * sender that finished the entry.
  */
 public final class InvalidationSink {
   private static final Logger log = LoggerFactory.getLogger(InvalidationSink.class);
-  /** IPv4 or bracketed IPv6 addresses, with an optional port: never shown to editors. */
-  private static final Pattern ADDRESS =
-      Pattern.compile("\\b\\d{1,3}(?:\\.\\d{1,3}){3}(?::\\d+)?\\b|\\[[0-9a-fA-F:.]+](?::\\d+)?");
 
   private final Invalidator invalidator;
   private final boolean journaled;
@@ -155,7 +151,7 @@ public final class InvalidationSink {
       return;
     }
     State state = report.isComplete() || report.isSuperseded() ? State.DELIVERED : State.FAILED;
-    record(id, state, EditorSummary.of(report));
+    record(id, state, report.outcome());
     if (!report.isComplete()) {
       log.warn("invalidation {} incomplete:\n{}", id, report.summary());
     }
@@ -176,8 +172,7 @@ public final class InvalidationSink {
     if (mine != null && mine.isFinished() || !journaled) {
       return Optional.ofNullable(mine);
     }
-    return read(id).map(s -> new InvalidationStatus(s.id(), s.state(), s.acceptedAt(),
-        s.updatedAt(), s.attempts(), ADDRESS.matcher(s.summary()).replaceAll("a replica")));
+    return read(id);
   }
 
   private Optional<InvalidationStatus> read(String id) {

@@ -55,6 +55,11 @@ enum Dialect {
     }
 
     @Override
+    String returning(String update, String columns) {
+      return update + " RETURNING " + columns;
+    }
+
+    @Override
     Array longs(Connection c, Long[] values) throws SQLException {
       return c.createArrayOf("int8", values);
     }
@@ -79,6 +84,11 @@ enum Dialect {
     @Override
     void notifyChange(Connection c, String channel) {
       // H2 has no notifications: subscribers are polled.
+    }
+
+    @Override
+    String returning(String update, String columns) {
+      return "SELECT " + columns + " FROM FINAL TABLE (" + update + ")";
     }
 
     @Override
@@ -118,6 +128,12 @@ enum Dialect {
 
   /** Tells listeners, when the transaction commits, that entries may be claimable. */
   abstract void notifyChange(Connection c, String channel) throws SQLException;
+
+  /**
+   * Returns a query that runs {@code update} and yields the given columns of the rows it changed,
+   * as they are after it.
+   */
+  abstract String returning(String update, String columns);
 
   abstract Array longs(Connection c, Long[] values) throws SQLException;
 

@@ -4,6 +4,7 @@ import dev.fanout.Invalidation;
 import dev.fanout.InvalidationStatus;
 import dev.fanout.InvalidationStatus.State;
 import dev.fanout.JournalException;
+import dev.fanout.catchup.CatchUpRecord;
 import dev.fanout.internal.Checks;
 import dev.fanout.spi.Appended;
 import dev.fanout.spi.Backlog;
@@ -222,6 +223,9 @@ public final class JdbcJournal implements Journal {
         versions.add(inv.version());
       }
     }
+    if (keys.isEmpty() && d == Dialect.POSTGRESQL) {
+      return appendUnkeyed(c, d, batch, now);
+    }
     d.lockKeys(c, tableName, keys);
     Map<String, JournalEntry> byId = new HashMap<>();
     for (JournalEntry e : select(c, "id = ANY(?)", ps -> ps.setArray(1, d.strings(c, ids.toArray(new String[0]))))) {
@@ -331,6 +335,108 @@ public final class JdbcJournal implements Journal {
       d.notifyChange(c, channel);
     }
     return List.of(out);
+  }
+
+  /**
+   * Appends a batch without entity keys on PostgreSQL in one statement: inserts what is new and
+   * skips ids that are there already ({@code ON CONFLICT DO NOTHING}, which waits for a concurrent
+   * transaction inserting the same id), then reads only the skipped ones, as duplicates. Against
+   * looking every id up first, this is one statement fewer per batch, and the look-up before the
+   * insert was the statement PostgreSQL spent the most time on under load.
+   */
+  private List<Appended> appendUnkeyed(Connection c, Dialect d, List<GroupCommitter.Request> batch,
+      Instant now) throws SQLException {
+    Map<String, Integer> first = new HashMap<>();
+    List<JournalEntry> rows = new ArrayList<>();
+    for (int i = 0; i < batch.size(); i++) {
+      Invalidation inv = batch.get(i).invalidation();
+      if (first.putIfAbsent(inv.id(), i) == null) {
+        Lease claimAs = batch.get(i).claimAs();
+        Lease stored = claimAs == null ? null : new Lease(claimAs.owner(), micros(claimAs.until()));
+        rows.add(new JournalEntry(0, inv, State.PENDING, now, now, now, stored == null ? 0 : 1,
+            stored, Progress.NONE, ""));
+      }
+    }
+    int n = rows.size();
+    String[] ids = new String[n];
+    String[] payloads = new String[n];
+    Integer[] attempts = new Integer[n];
+    String[] owners = new String[n];
+    String[] untils = new String[n];
+    for (int k = 0; k < n; k++) {
+      JournalEntry r = rows.get(k);
+      ids[k] = r.invalidation().id();
+      payloads[k] = Codec.payload(r.invalidation());
+      attempts[k] = r.attempts();
+      owners[k] = r.lease() == null ? null : r.lease().owner();
+      untils[k] = r.lease() == null ? null : r.lease().until().toString();
+    }
+    Map<String, Long> inserted = new HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (id, payload,"
+        + " attempts, lease_owner, lease_until, entity_key, version, state, accepted_at,"
+        + " updated_at, next_attempt_at, progress, summary)"
+        + " SELECT u.id, u.payload, u.attempts, u.owner, u.until::timestamptz, NULL, NULL, 'P',"
+        + " ?, ?, ?, NULL, '' FROM unnest(?::text[], ?::text[], ?::int[], ?::text[], ?::text[])"
+        + " AS u(id, payload, attempts, owner, until) ON CONFLICT DO NOTHING RETURNING seq, id")) {
+      OffsetDateTime at = ts(now);
+      ps.setObject(1, at);
+      ps.setObject(2, at);
+      ps.setObject(3, at);
+      ps.setArray(4, d.strings(c, ids));
+      ps.setArray(5, d.strings(c, payloads));
+      ps.setArray(6, c.createArrayOf("int4", attempts));
+      ps.setArray(7, d.strings(c, owners));
+      ps.setArray(8, d.strings(c, untils));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          inserted.put(rs.getString(2), rs.getLong(1));
+        }
+      }
+    }
+    Map<String, JournalEntry> existing = new HashMap<>();
+    if (inserted.size() < n) {
+      List<String> skipped = new ArrayList<>();
+      for (String id : ids) {
+        if (!inserted.containsKey(id)) {
+          skipped.add(id);
+        }
+      }
+      for (JournalEntry e : select(c, "id = ANY(?)",
+          ps -> ps.setArray(1, d.strings(c, skipped.toArray(new String[0]))))) {
+        existing.put(e.id(), e);
+      }
+    }
+    Map<String, Appended> byId = new HashMap<>();
+    boolean wake = false;
+    for (JournalEntry r : rows) {
+      String id = r.invalidation().id();
+      Long seq = inserted.get(id);
+      if (seq == null) {
+        JournalEntry e = existing.get(id);
+        if (e == null) {
+          // Skipped, yet not there: only a conflict on another unique index could do that.
+          throw new SQLException("journal entry " + id + " conflicted but cannot be read", "40001");
+        }
+        byId.put(id, new Appended(Appended.Outcome.DUPLICATE, e, null));
+        continue;
+      }
+      wake |= r.lease() == null;
+      byId.put(id, new Appended(Appended.Outcome.ACCEPTED, new JournalEntry(seq, r.invalidation(),
+          r.state(), r.acceptedAt(), r.updatedAt(), r.nextAttemptAt(), r.attempts(), r.lease(),
+          r.progress(), r.summary()), null));
+    }
+    List<Appended> out = new ArrayList<>(batch.size());
+    for (int i = 0; i < batch.size(); i++) {
+      String id = batch.get(i).invalidation().id();
+      Appended a = byId.get(id);
+      // A later request for an id earlier in the batch is its duplicate, as appendAll says.
+      out.add(first.get(id) == i ? a
+          : new Appended(Appended.Outcome.DUPLICATE, a.entry(), null));
+    }
+    if (wake) {
+      d.notifyChange(c, channel);
+    }
+    return out;
   }
 
   private long[] insert(Connection c, Dialect d, List<JournalEntry> rows) throws SQLException {
@@ -525,34 +631,7 @@ public final class JdbcJournal implements Journal {
   @Override
   public boolean complete(String id, String owner, State finalState, String summary) {
     Objects.requireNonNull(id, "id");
-    Lease.checkOwner(owner);
-    if (finalState != State.DELIVERED && finalState != State.FAILED) {
-      throw new IllegalArgumentException("finalState must be DELIVERED or FAILED: " + finalState);
-    }
-    return inTransaction("journal completion", (c, d) -> {
-      int n;
-      try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET state = ?,"
-          + " summary = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'P'"
-          + " AND lease_until IS NOT NULL")) {
-        ps.setString(1, Codec.state(finalState));
-        ps.setString(2, InvalidationStatus.boundSummary(summary));
-        ps.setObject(3, ts(now()));
-        ps.setString(4, id);
-        ps.setString(5, owner);
-        n = ps.executeUpdate();
-      }
-      if (n == 1) {
-        d.notifyChange(c, channel);
-        return true;
-      }
-      try (PreparedStatement ps = c.prepareStatement(
-          "SELECT state, lease_owner FROM " + table + " WHERE id = ?")) {
-        ps.setString(1, id);
-        try (ResultSet rs = ps.executeQuery()) {
-          return rs.next() && Codec.state(rs.getString(1)) == finalState && owner.equals(rs.getString(2));
-        }
-      }
-    }, false);
+    return completeAll(List.of(id), owner, finalState, summary).isEmpty();
   }
 
   @Override
@@ -566,49 +645,46 @@ public final class JdbcJournal implements Journal {
     if (todo.isEmpty()) {
       return Set.of();
     }
-    // One transaction, one statement batch: a delivery of many entries costs one commit.
+    String[] idArray = todo.toArray(new String[0]);
+    // One transaction, one statement: a delivery of many entries costs one commit and one
+    // round trip, whatever its size.
     return inTransaction("journal completion", (c, d) -> {
-      int[] counts;
-      try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET state = ?,"
-          + " summary = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'P'"
-          + " AND lease_until IS NOT NULL")) {
-        OffsetDateTime at = ts(now());
-        String bounded = InvalidationStatus.boundSummary(summary);
-        for (String id : todo) {
-          ps.setString(1, Codec.state(finalState));
-          ps.setString(2, bounded);
-          ps.setObject(3, at);
-          ps.setString(4, id);
-          ps.setString(5, owner);
-          ps.addBatch();
-        }
-        counts = ps.executeBatch();
-      }
-      Set<String> notHeld = new LinkedHashSet<>();
-      boolean changed = false;
-      for (int i = 0; i < todo.size(); i++) {
-        if (counts[i] == 0) {
-          notHeld.add(todo.get(i));
-        } else {
-          changed = true;
+      Set<String> notHeld = new LinkedHashSet<>(todo);
+      boolean keyed = false;
+      try (PreparedStatement ps = c.prepareStatement(d.returning("UPDATE " + table
+          + " SET state = ?, summary = ?, updated_at = ? WHERE id = ANY(?) AND lease_owner = ?"
+          + " AND state = 'P' AND lease_until IS NOT NULL", "id, entity_key"))) {
+        ps.setString(1, Codec.state(finalState));
+        ps.setString(2, InvalidationStatus.boundSummary(summary));
+        ps.setObject(3, ts(now()));
+        ps.setArray(4, d.strings(c, idArray));
+        ps.setString(5, owner);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            notHeld.remove(rs.getString(1));
+            keyed |= rs.getString(2) != null;
+          }
         }
       }
       // Finished by this owner in this state already (a retried call): recorded, as complete() says.
       if (!notHeld.isEmpty()) {
-        try (PreparedStatement ps = c.prepareStatement(
-            "SELECT state, lease_owner FROM " + table + " WHERE id = ?")) {
-          for (java.util.Iterator<String> it = notHeld.iterator(); it.hasNext(); ) {
-            ps.setString(1, it.next());
-            try (ResultSet rs = ps.executeQuery()) {
-              if (rs.next() && Codec.state(rs.getString(1)) == finalState
-                  && owner.equals(rs.getString(2))) {
-                it.remove();
-              }
+        try (PreparedStatement ps = c.prepareStatement("SELECT id FROM " + table
+            + " WHERE id = ANY(?) AND state = ? AND lease_owner = ?")) {
+          ps.setArray(1, d.strings(c, notHeld.toArray(new String[0])));
+          ps.setString(2, Codec.state(finalState));
+          ps.setString(3, owner);
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              notHeld.remove(rs.getString(1));
             }
           }
         }
       }
-      if (changed) {
+      // Only a keyed entry's end can make something claimable (the next version of its key, which
+      // claims skip while another sender holds the key); an unkeyed one frees nothing. Every
+      // notifying transaction also takes PostgreSQL's notification lock until it has committed,
+      // which would serialize these commits with the appends' commits.
+      if (keyed) {
         d.notifyChange(c, channel);
       }
       return notHeld;
@@ -679,6 +755,30 @@ public final class JdbcJournal implements Journal {
     }, false);
   }
 
+  /**
+   * Inserts the record into the catch-up table ({@code <table>_catchup}, created with the schema)
+   * and keeps its newest {@value CatchUpRecords#KEPT} rows.
+   */
+  @Override
+  public void recordCatchUp(CatchUpRecord record) {
+    Objects.requireNonNull(record, "record");
+    CatchUpRecords records = new CatchUpRecords(table);
+    inTransaction("recording a catch-up in " + records.table(), (c, d) -> {
+      records.insert(c, record);
+      return null;
+    }, false);
+  }
+
+  @Override
+  public List<CatchUpRecord> recentCatchUps(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be >= 1: " + limit);
+    }
+    CatchUpRecords records = new CatchUpRecords(table);
+    return inTransaction("reading catch-ups from " + records.table(),
+        (c, d) -> records.recent(c, limit), false);
+  }
+
   @Override
   public Backlog backlog() {
     return inTransaction("journal backlog", (c, d) -> {
@@ -706,6 +806,17 @@ public final class JdbcJournal implements Journal {
   public void close() {
     committer.close();
     changes.close();
+  }
+
+  /**
+   * Returns the data source the journal runs on, so that an integration can tell whether a
+   * caller's transaction is on the same database ({@link #append(Connection, Invalidation)}).
+   *
+   * @return the data source given to the builder
+   * @since 0.2
+   */
+  public DataSource dataSource() {
+    return dataSource;
   }
 
   @Override
@@ -746,7 +857,10 @@ public final class JdbcJournal implements Journal {
       String t = s.trim();
       if (!t.isEmpty()) {
         // Index and constraint names start with the table name; the table itself may be qualified.
-        t = t.replaceAll("\\bfanout_journal_(\\w+)", tableName + "_$1")
+        // The catch-up table is a table: qualified like the journal's.
+        t = t.replaceAll("\\bfanout_journal_catchup\\b", "fanout_journal@catchup")
+            .replaceAll("\\bfanout_journal_(\\w+)", tableName + "_$1")
+            .replaceAll("\\bfanout_journal@catchup\\b", table + "_catchup")
             .replaceAll("\\bfanout_journal\\b", table);
         out.add(t);
       }

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /** A {@link CrashBackend} running in its own JVM, as a backend replica would. */
 final class BackendProcess implements AutoCloseable {
@@ -68,10 +69,25 @@ final class BackendProcess implements AutoCloseable {
 
   /** Waits for a line the backend prints, such as READY or DRAINED. */
   void await(String expected, long seconds) throws InterruptedException {
+    await(expected, line -> line.startsWith(expected), seconds);
+  }
+
+  /**
+   * Waits until the backend reports at least {@code count} accepted submissions (all of them on
+   * record in {@link #acceptedIds()} by then).
+   */
+  void awaitAccepted(long count, long seconds) throws InterruptedException {
+    await("ACCEPTED " + count, line -> line.startsWith("ACCEPTED ")
+        && Long.parseLong(line.substring("ACCEPTED ".length()).trim()) >= count, seconds);
+  }
+
+  private void await(String expected, Predicate<String> matches, long seconds)
+      throws InterruptedException {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (System.nanoTime() < end) {
+      // Blocks on the backend's output; the timeout only bounds the wait.
       String line = lines.poll(200, TimeUnit.MILLISECONDS);
-      if (line != null && line.startsWith(expected)) {
+      if (line != null && matches.test(line)) {
         return;
       }
       if (line == null && !process.isAlive() && lines.isEmpty()) {

@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import org.awaitility.Awaitility;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -38,13 +39,17 @@ import org.postgresql.ds.PGSimpleDataSource;
  * {@code rate} (submissions a second), {@code threads}, {@code accepted} (the file), {@code
  * seconds} (how long to submit; 0 for until killed), {@code lease} (ms). The signing secret comes
  * from the environment variable {@code FANOUT_SECRET}. Prints {@code READY} once {@value #WARMUP}
- * submissions were accepted (the JVM and the pool have warmed up), and,
- * when {@code seconds} is set, waits after submitting until the journal has nothing unfinished,
- * closes and prints {@code DRAINED}.
+ * submissions were accepted (the JVM and the pool have warmed up), {@code ACCEPTED n} each time
+ * another {@value #PROGRESS} were (at least {@code n} ids are on record then, so a harness can kill
+ * it after a given number of accepted submissions), and, when {@code seconds} is set, waits after
+ * submitting until the journal has nothing unfinished, closes and prints {@code DRAINED}.
  */
 public final class CrashBackend {
   /** Submissions accepted before READY: the JVM and the pool warm up first. */
   static final int WARMUP = 300;
+
+  /** Accepted submissions between two {@code ACCEPTED n} lines. */
+  static final int PROGRESS = 100;
 
   private CrashBackend() {}
 
@@ -120,8 +125,14 @@ public final class CrashBackend {
             String id = prefix + "-" + n;
             invalidator.submit(Invalidation.builder().id(id).path("/c/" + id).build());
             record(accepted, id);
-            if (done.incrementAndGet() == WARMUP) {
+            // Counted after the id is on record: when n is printed, n ids are in the file.
+            long count = done.incrementAndGet();
+            if (count == WARMUP) {
               System.out.println("READY");
+              System.out.flush();
+            }
+            if (count % PROGRESS == 0) {
+              System.out.println("ACCEPTED " + count);
               System.out.flush();
             }
           }
@@ -134,9 +145,10 @@ public final class CrashBackend {
       }
       double secs = (System.nanoTime() - start) / 1e9;
       System.out.printf("SUBMITTED %d in %.1f s%n", ticket.get() - threads, secs);
-      while (journal.backlog().unfinished() > 0) {
-        Thread.sleep(100); // waits for real work in other processes, not for a timing
-      }
+      // The other backends may still hold claims of this table: their leases end in their time.
+      Awaitility.await("the journal has nothing unfinished").atMost(Duration.ofMinutes(5))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> journal.backlog().unfinished() == 0);
       invalidator.close();
       System.out.println("DRAINED");
       System.out.flush();

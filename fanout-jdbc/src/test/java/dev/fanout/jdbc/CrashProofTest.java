@@ -22,14 +22,15 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * The crash proof: a backend process submits distinct invalidations at a steady rate into a
- * PostgreSQL journal, to two receivers in this process, and is killed with SIGKILL at seeded random
- * moments, then started again, round after round; a last backend submits a little more and drains.
+ * PostgreSQL journal, to two receivers in this process, and is killed with SIGKILL after a seeded
+ * random number of accepted submissions, then started again, round after round; a last backend submits a little more and drains.
  * Then no invalidation whose {@code submit()} returned, and no journaled one, may be missing at a
  * receiver, and every duplicate must be an entry that was claimed more than once (in flight at a
  * kill).
  *
  * <p>Run by {@code .ci/crash-short} and {@code .ci/crash}; enabled by {@code -Dcrash.rounds=N}, with
- * {@code crash.seed}, {@code crash.minKillMs}, {@code crash.maxKillMs} and {@code crash.rate}. Writes
+ * {@code crash.seed}, {@code crash.minKill} and {@code crash.maxKill} (the range of the number of
+ * submissions a backend has accepted after its warm-up when it is killed) and {@code crash.rate}. Writes
  * its figures to {@code target/crash/summary.txt}.
  */
 @EnabledIfSystemProperty(named = "crash.rounds", matches = "\\d+")
@@ -39,8 +40,8 @@ class CrashProofTest {
   void nothingAcceptedIsLostWhenTheBackendIsKilledAgainAndAgain() throws Exception {
     int rounds = Integer.getInteger("crash.rounds");
     long seed = Long.getLong("crash.seed", 20261204L);
-    int minKill = Integer.getInteger("crash.minKillMs", 1000);
-    int maxKill = Integer.getInteger("crash.maxKillMs", 4000);
+    int minKill = Integer.getInteger("crash.minKill", 1500);
+    int maxKill = Integer.getInteger("crash.maxKill", 6000);
     int rate = Integer.getInteger("crash.rate", 1200);
     Path dir = Path.of("target", "crash");
     Files.createDirectories(dir);
@@ -55,20 +56,22 @@ class CrashProofTest {
         ReceiverPod b = ReceiverPod.start("127.0.0.3", secret)) {
       String targets = a.endpoint().authority() + "," + b.endpoint().authority();
       Set<String> accepted = new LinkedHashSet<>();
-      out.append(String.format("round | killed after ms | accepted | accepted/s after warm-up%n"));
+      out.append(String.format("round | killed after accepting | accepted | s after warm-up"
+          + " | accepted/s after warm-up%n"));
       for (int r = 0; r < rounds; r++) {
         try (BackendProcess p = BackendProcess.start(dir, "r" + r, pg.port(), table, targets,
             secret, rate, 0)) {
           p.await("READY", 60);
+          // The seeded random moment of the kill: a number of accepted submissions past warm-up.
           int after = minKill + random.nextInt(maxKill - minKill + 1);
           long t0 = System.nanoTime();
-          Thread.sleep(after); // the seeded random moment of the kill
+          p.awaitAccepted(CrashBackend.WARMUP + after, 120);
           p.kill();
           double alive = (System.nanoTime() - t0) / 1e9;
           Set<String> ids = p.acceptedIds();
           accepted.addAll(ids);
-          out.append(String.format("%5d | %15d | %8d | %10.0f%n", r + 1, after, ids.size(),
-              (ids.size() - CrashBackend.WARMUP) / alive));
+          out.append(String.format("%5d | %22d | %8d | %15.1f | %10.0f%n", r + 1, after, ids.size(),
+              alive, (ids.size() - CrashBackend.WARMUP) / alive));
         }
       }
       try (BackendProcess last = BackendProcess.start(dir, "final", pg.port(), table, targets,
@@ -117,9 +120,9 @@ class CrashProofTest {
           }
         }
       }
-      out.append(String.format("%nseed %d, %d kills (SIGKILL), each %d-%d ms after the backend's first"
-          + " %d accepted submissions (warm-up); target rate %d/s from 8 threads%n", seed, rounds,
-          minKill, maxKill, CrashBackend.WARMUP, rate));
+      out.append(String.format("%nseed %d, %d kills (SIGKILL), each once the backend had accepted"
+          + " %d-%d submissions after its first %d (warm-up); target rate %d/s from 8 threads%n",
+          seed, rounds, minKill, maxKill, CrashBackend.WARMUP, rate));
       out.append(String.format("accepted (submit returned): %d; journaled: %d; lost: %d;"
           + " journaled but missing at a receiver: %d; not DELIVERED: %d%n", accepted.size(),
           rows.size(), lost.size(), journaledMissing, notDelivered));

@@ -48,6 +48,48 @@ class PostgresSendersTest {
     journals.forEach(JdbcJournal::close);
   }
 
+  @Test
+  void theSameIdsAppendedConcurrentlyByTwoJournalsAreAcceptedOnceAndDuplicatesNameTheFirst()
+      throws Exception {
+    // Two journals (two processes' group commits) and 8 threads, all appending the same 200 ids
+    // in the same order: batches with repeated ids, and inserts that meet another transaction's
+    // uncommitted insert of the same id.
+    List<JdbcJournal> both = List.of(sender(), sender());
+    int threads = 8;
+    CyclicBarrier start = new CyclicBarrier(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    Map<String, Set<Long>> seqs = new ConcurrentHashMap<>();
+    Map<String, AtomicInteger> accepted = new ConcurrentHashMap<>();
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        JdbcJournal j = both.get(t % 2);
+        done.add(pool.submit(() -> {
+          start.await();
+          for (int i = 0; i < 200; i++) {
+            Appended a = j.append(Invalidation.builder().id("same-" + i).path("/s/" + i).build());
+            seqs.computeIfAbsent(a.entry().id(), k -> ConcurrentHashMap.newKeySet())
+                .add(a.entry().seq());
+            if (a.outcome() == Appended.Outcome.ACCEPTED) {
+              accepted.computeIfAbsent(a.entry().id(), k -> new AtomicInteger()).incrementAndGet();
+            } else {
+              assertThat(a.outcome()).isEqualTo(Appended.Outcome.DUPLICATE);
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(seqs).hasSize(200).allSatisfy((id, s) -> assertThat(s).as(id).hasSize(1));
+    assertThat(accepted).hasSize(200).allSatisfy((id, n) -> assertThat(n.get()).as(id).isEqualTo(1));
+    assertThat(both.get(0).backlog().pending()).isEqualTo(200);
+  }
+
   @ParameterizedTest(name = "{0} senders")
   @ValueSource(ints = {2, 4})
   void concurrentSendersNeverClaimTheSameEntry(int senders) throws Exception {

@@ -34,6 +34,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 class SendersProofTest {
   private static final Path DIR = Path.of("target", "senders");
 
+  /** Submissions the killed backend has accepted when it is killed: 400 past its warm-up. */
+  private static final int KILL_AFTER = CrashBackend.WARMUP + 400;
+
   private record Run(Set<String> accepted, List<JournalEntry> rows, Map<String, Integer> atA,
       Map<String, Integer> atB) {}
 
@@ -77,9 +80,10 @@ class SendersProofTest {
       }
     }
     long takenOver = run.rows().stream().filter(e -> e.attempts() > 1).count();
-    report(String.format("3 backends, backend k0 killed (SIGKILL) mid-stream: accepted %d, lost %d,"
-        + " entries taken over after its lease: %d, delivered twice: %d; entries finished per"
-        + " backend: %s%n", run.accepted().size(), lost, takenOver, duplicates, owners(run.rows())));
+    report(String.format("3 backends, backend k0 killed (SIGKILL) mid-stream, once it had accepted"
+        + " %d submissions: accepted %d, lost %d, entries taken over after its lease: %d, delivered"
+        + " twice: %d; entries finished per backend: %s%n", KILL_AFTER, run.accepted().size(), lost,
+        takenOver, duplicates, owners(run.rows())));
     assertThat(lost).isZero();
     assertThat(run.rows()).allSatisfy(e -> assertThat(e.state()).isEqualTo(State.DELIVERED));
     assertThat(run.rows().stream().filter(e -> e.attempts() > 1).map(e -> e.lease().owner()))
@@ -87,7 +91,10 @@ class SendersProofTest {
     assertThat(takenOver).isPositive();
   }
 
-  /** Starts the backends, kills {@code kill} (if not -1) two seconds into the stream, drains. */
+  /**
+   * Starts the backends, kills {@code kill} (if not -1) once it has accepted {@value #KILL_AFTER}
+   * submissions (about one second into its stream), drains.
+   */
   private Run run(int backends, int kill, long leaseMs) throws Exception {
     Files.createDirectories(DIR);
     String secret = WebhookSigner.generateSecret();
@@ -110,7 +117,7 @@ class SendersProofTest {
           p.await("READY", 60);
         }
         if (kill >= 0) {
-          Thread.sleep(1_000); // mid-stream
+          all.get(kill).awaitAccepted(KILL_AFTER, 60); // mid-stream
           all.get(kill).kill();
         }
         for (int i = 0; i < backends; i++) {
