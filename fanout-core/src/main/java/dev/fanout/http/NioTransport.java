@@ -31,7 +31,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * <p>Why it exists: {@code java.net.http} costs on the order of 150 µs of CPU per request and funnels
  * every connection through one selector thread, which dominates a fan-out to thousands of replicas
  * on a small machine. Measured with the whole engine at 2,000 replicas, this transport costs
- * about an eighth of the CPU per target (BENCHMARKS.md). It does not speak
+ * about a tenth of the CPU per target (BENCHMARKS.md). It does not speak
  * TLS, HTTP/2, redirects or proxies; {@link HttpNotifier} uses {@code java.net.http} for those.
  */
 final class NioTransport implements AutoCloseable {
