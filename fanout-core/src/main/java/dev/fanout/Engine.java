@@ -113,6 +113,34 @@ final class Engine {
     }
   }
 
+  /** The process's descriptor limit, read once (a getrlimit call); 0 when the JVM cannot tell. */
+  private static final long MAX_DESCRIPTORS = maxDescriptors();
+
+  /**
+   * How many attempts a fan-out keeps in flight: the stage's concurrency, but at most half of the
+   * process's descriptor limit (each attempt in flight may hold a socket, and the rest of the
+   * process needs descriptors too), and at least one.
+   */
+  static int concurrencyWithin(int configured) {
+    return concurrencyWithin(configured, MAX_DESCRIPTORS);
+  }
+
+  static int concurrencyWithin(int configured, long maxDescriptors) {
+    if (maxDescriptors <= 0) {
+      return configured;
+    }
+    return (int) Math.max(1, Math.min(configured, maxDescriptors / 2));
+  }
+
+  private static long maxDescriptors() {
+    java.lang.management.OperatingSystemMXBean os =
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.UnixOperatingSystemMXBean) {
+      return ((com.sun.management.UnixOperatingSystemMXBean) os).getMaxFileDescriptorCount();
+    }
+    return 0;
+  }
+
   /** What a call bounded by {@code timeout} fails with when it did not complete in time. */
   static TimeoutException timedOut(String what, Duration timeout) {
     return new TimeoutException(what + " did not complete within " + timeout.toMillis() + " ms");

@@ -149,6 +149,10 @@ final class Execution {
     for (CompletableFuture<?> f : inFlight) {
       f.cancel(true);
     }
+    FanoutRun run = currentRun;
+    if (run != null) {
+      run.cancelCalls();
+    }
     Engine.LOG.debug("invalidation {} cancelled", invalidation.id());
   }
 
@@ -326,10 +330,11 @@ final class Execution {
       return;
     }
     engine.notify(l -> l.onInvalidationEnd(report));
+    // The report's toString() is its summary: built only when the level is enabled.
     if (report.isComplete()) {
-      Engine.LOG.info("{}", report.summary());
+      Engine.LOG.info("{}", report);
     } else {
-      Engine.LOG.warn("{}", report.summary());
+      Engine.LOG.warn("{}", report);
     }
     result.complete(report);
   }

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * One fan-out stage of one invalidation: discover, deliver to every target under the concurrency
@@ -41,7 +42,7 @@ final class FanoutRun {
     this.ex = ex;
     this.engine = ex.engine;
     this.stage = stage;
-    this.limiter = new Limiter(stage.concurrency(), engine::execute);
+    this.limiter = new Limiter(Engine.concurrencyWithin(stage.concurrency()), engine::execute);
     this.retry = new Retry(stage.retry(), engine.random);
     this.start = engine.clock.instant();
   }
@@ -51,6 +52,8 @@ final class FanoutRun {
     final Endpoint endpoint;
     final boolean late;
     int attempts;
+    /** The attempt in flight, for {@link #cancelCalls()}. */
+    CompletableFuture<Ack> call;
     Instant firstAttempt;
     Failure lastFailure;
     TargetResult result;
@@ -143,16 +146,26 @@ final class FanoutRun {
     return fresh;
   }
 
+  /**
+   * Starts every target's first attempt. The attempts started in this pass share one timer (the
+   * kernel's {@link Timeouts.Batch}); those that wait for a permit, retries, and attempts bounded by
+   * the invalidation's deadline rather than the attempt timeout get timers of their own.
+   */
   private void deliverAll(List<Target> fresh) {
     engine.execute(() -> {
-      for (Target t : fresh) {
-        limiter.acquireHere(() -> attempt(t));
+      Timeouts.Batch batch = Timeouts.batch(stage.attemptTimeout(), engine.scheduler);
+      try {
+        for (Target t : fresh) {
+          limiter.acquireHere(() -> attempt(t, batch));
+        }
+      } finally {
+        batch.close();
       }
     });
   }
 
   /** Runs with a limiter permit held; every path releases it exactly once. */
-  private void attempt(Target t) {
+  private void attempt(Target t, Timeouts.Batch batch) {
     if (ex.isCancelled()) {
       limiter.release();
       settle(t, TargetResult.Outcome.FAILED, new Failure(ErrorKind.CANCELLED, 0, null, "cancelled"));
@@ -187,14 +200,22 @@ final class FanoutRun {
     }
     CompletableFuture<Ack> call;
     try {
-      call = ex.track(stage.notifier().deliver(t.endpoint, ex.invalidation).toCompletableFuture());
+      call = stage.notifier().deliver(t.endpoint, ex.invalidation).toCompletableFuture();
     } catch (RuntimeException e) {
       call = CompletableFuture.failedFuture(e);
     } finally {
       engine.exit();
     }
-    Timeouts.within(call, timeout, engine.scheduler,
-            () -> Engine.timedOut("delivery to " + t.endpoint, timeout))
+    // Tracked by the target rather than the invalidation's set of calls: cancelCalls() finds it.
+    synchronized (this) {
+      t.call = call;
+    }
+    if (ex.isCancelled()) {
+      call.cancel(true);
+    }
+    Supplier<Throwable> onTimeout = () -> Engine.timedOut("delivery to " + t.endpoint, timeout);
+    (batch != null && !deadlineBound ? batch.add(call, onTimeout)
+        : Timeouts.within(call, timeout, engine.scheduler, onTimeout))
         .whenComplete((ack, error) -> {
           limiter.release();
           Duration latency = ex.elapsedSince(attemptStart);
@@ -237,9 +258,24 @@ final class FanoutRun {
     }
     Duration delay = next.delay();
     engine.notify(l -> l.onRetryScheduled(ex.invalidation, stage.name(), t.endpoint, attempt + 1, delay));
-    if (Tasks.schedule(engine.scheduler, delay, () -> limiter.acquire(() -> attempt(t))) == null) {
+    if (Tasks.schedule(engine.scheduler, delay, () -> limiter.acquire(() -> attempt(t, null))) == null) {
       settle(t, TargetResult.Outcome.FAILED,
           f.withMessage(f.message() + " (retry not scheduled: the scheduler refused it)"));
+    }
+  }
+
+  /** Cancels the attempts in flight (the invalidation was cancelled). */
+  void cancelCalls() {
+    List<CompletableFuture<Ack>> calls = new ArrayList<>();
+    synchronized (this) {
+      for (Target t : targets.values()) {
+        if (t.call != null && !t.call.isDone()) {
+          calls.add(t.call);
+        }
+      }
+    }
+    for (CompletableFuture<Ack> c : calls) {
+      c.cancel(true);
     }
   }
 

@@ -199,10 +199,11 @@ public record InvalidationReport(
               + " submitted)", invalidation.id(), invalidation.entity(), invalidation.version(),
           supersededBy);
     }
-    return String.format(Locale.ROOT, "%s: %s in %d ms (%s, %s%s)",
-        invalidation.id(), isComplete() ? "COMPLETE" : "INCOMPLETE", elapsed.toMillis(),
-        plural(invalidation.paths().size(), "path"), plural(invalidation.tags().size(), "tag"),
-        submissions > 1 ? ", " + submissions + " submissions merged" : "");
+    // Built by hand, not String.format: this line is logged once per invalidation, on the thread
+    // that completes it.
+    return invalidation.id() + ": " + (isComplete() ? "COMPLETE" : "INCOMPLETE") + " in " + elapsed.toMillis()
+        + " ms (" + plural(invalidation.paths().size(), "path") + ", " + plural(invalidation.tags().size(), "tag")
+        + (submissions > 1 ? ", " + submissions + " submissions merged" : "") + ")";
   }
 
   private static String plural(int n, String word) {

@@ -3,7 +3,6 @@ package dev.fanout;
 import static dev.fanout.internal.Checks.positive;
 
 import dev.fanout.catchup.CatchUpService;
-import dev.fanout.catchup.HistorySource;
 import dev.fanout.internal.Schedulers;
 import dev.fanout.journal.RedeliveryPolicy;
 import dev.fanout.spi.Journal;
@@ -131,9 +130,9 @@ public final class Invalidator implements AutoCloseable {
     RandomGenerator random = b.random != null ? b.random : new SplittableRandom();
     // Stages with catchUp(...) watch their membership from now on, with the configured stages (not
     // the journal's wrappers); the history is the journal's, or without one what this invalidator
-    // runs.
+    // runs, and the journal keeps the outcomes.
     this.catchUp = CatchUpService.start(b.stages, b.clock, scheduler, executor, random, b.listener,
-        journal == null ? null : HistorySource.of(journal));
+        journal);
     this.engine = new Engine(progress == null ? b.stages : progress.wrap(b.stages), b.deadline,
         b.clock, scheduler, executor, random, catchUp.listener());
     this.coalescer = new Coalescer(engine, this::runTracked,
@@ -371,6 +370,17 @@ public final class Invalidator implements AutoCloseable {
    */
   public List<Stage> stages() {
     return stages;
+  }
+
+  /**
+   * Returns the journal this invalidator appends submissions to and sends from, so that an
+   * integration can append in the caller's own transaction (the outbox) to the same journal.
+   *
+   * @return the {@linkplain Builder#journal journal}, or empty without one
+   * @since 0.2
+   */
+  public Optional<Journal> journal() {
+    return Optional.ofNullable(journal);
   }
 
   /**

@@ -124,11 +124,12 @@ public sealed interface Stage permits Stage.Fanout, Stage.Purge {
     /**
      * The default number of attempts in flight at once. An attempt in flight costs one socket and a
      * few hundred bytes, not a thread, so the default is set by the file descriptors a process can
-     * spare rather than by cores: a tier of up to 1,024 replicas is contacted in one round, which
-     * keeps a fan-out close to one replica's latency (see BENCHMARKS.md). Lower it for a process
-     * with a small descriptor limit.
+     * spare rather than by cores: a tier of up to 4,096 replicas is contacted in one round, which
+     * keeps a fan-out close to one replica's latency (see BENCHMARKS.md). Whatever the setting, a
+     * run keeps at most half of the process's descriptor limit in flight, so a process with a low
+     * limit gets fewer at once rather than "too many open files".
      */
-    public static final int DEFAULT_CONCURRENCY = 1024;
+    public static final int DEFAULT_CONCURRENCY = 4096;
 
     private final String name;
     private final Discovery discovery;

@@ -142,15 +142,26 @@ public record StageReport(
       return sb.append("skipped (").append(detail).append(')').toString();
     }
     if (kind == Kind.FANOUT) {
-      sb.append(acked()).append('/').append(expected()).append(" acked");
-      int excused = count(TargetResult.Outcome.EXCUSED);
-      int skipped = count(TargetResult.Outcome.SKIPPED);
-      int late = (int) targets.stream().filter(TargetResult::lateJoiner).count();
-      if (failed() > 0) {
-        sb.append(", ").append(failed()).append(" failed (")
-            .append(targets(TargetResult.Outcome.FAILED).stream().limit(5)
-                .map(TargetResult::describe).collect(Collectors.joining("; ")))
-            .append(failed() > 5 ? "; ..." : "").append(')');
+      // One pass over the targets: this line is logged for every invalidation, and a tier may
+      // have thousands of replicas.
+      int[] byOutcome = new int[TargetResult.Outcome.values().length];
+      int late = 0;
+      StringBuilder firstFailures = new StringBuilder();
+      for (TargetResult t : targets) {
+        if (t.outcome() == TargetResult.Outcome.FAILED && byOutcome[t.outcome().ordinal()] < 5) {
+          firstFailures.append(firstFailures.length() == 0 ? "" : "; ").append(t.describe());
+        }
+        byOutcome[t.outcome().ordinal()]++;
+        late += t.lateJoiner() ? 1 : 0;
+      }
+      int acked = byOutcome[TargetResult.Outcome.ACKED.ordinal()];
+      int failed = byOutcome[TargetResult.Outcome.FAILED.ordinal()];
+      int excused = byOutcome[TargetResult.Outcome.EXCUSED.ordinal()];
+      int skipped = byOutcome[TargetResult.Outcome.SKIPPED.ordinal()];
+      sb.append(acked).append('/').append(acked + failed).append(" acked");
+      if (failed > 0) {
+        sb.append(", ").append(failed).append(" failed (").append(firstFailures)
+            .append(failed > 5 ? "; ..." : "").append(')');
       }
       if (excused > 0) {
         sb.append(", ").append(excused).append(" excused");

@@ -299,6 +299,16 @@ class EngineLogicTest {
   }
 
   @Test
+  void aRunKeepsAtMostHalfTheDescriptorLimitInFlight() {
+    assertThat(Engine.concurrencyWithin(Stage.Fanout.DEFAULT_CONCURRENCY, 1024)).isEqualTo(512);
+    assertThat(Engine.concurrencyWithin(Stage.Fanout.DEFAULT_CONCURRENCY, 1 << 20))
+        .isEqualTo(Stage.Fanout.DEFAULT_CONCURRENCY);
+    assertThat(Engine.concurrencyWithin(3, 1)).isEqualTo(1);
+    // A JVM that cannot tell its limit keeps the setting.
+    assertThat(Engine.concurrencyWithin(5000, 0)).isEqualTo(5000);
+  }
+
+  @Test
   void closedInvalidatorRejectsNewWork() {
     Invalidator i = engine(1).stage(Stage.fanout("web", Discovery.of(A),
         (e, x) -> CompletableFuture.completedFuture(Ack.of(200)))).build();

@@ -228,8 +228,8 @@ public final class Bench {
     }
     StringBuilder sb = new StringBuilder();
     sb.append(String.format(Locale.ROOT, "D = %d ms, loopback round trip = %.3f ms; ratios use medians.%n%n", DELAY_MS, rtt));
-    sb.append("| method | N | median ms | p95 ms | × (D + RTT) | × floor | peak threads | heap MB | CPU µs/target |\n");
-    sb.append("|---|---|---|---|---|---|---|---|---|\n");
+    sb.append("| method | N | median ms | p95 ms | × (D + RTT) | × floor | peak threads | heap MB | CPU µs/target | of it JIT | alloc KB/target |\n");
+    sb.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Row r : rows) {
       Map<String, String> stats = new LinkedHashMap<>();
       for (String kv : r.stats().split(" ")) {
@@ -239,11 +239,12 @@ public final class Bench {
         }
       }
       Double f = floor.get(r.n());
-      sb.append(String.format(Locale.ROOT, "| %s | %d | %.1f%s | %.1f | %.2f | %s | %s | %s | %s |%n",
+      sb.append(String.format(Locale.ROOT, "| %s | %d | %.1f%s | %.1f | %.2f | %s | %s | %s | %s | %s | %s |%n",
           r.method(), r.n(), r.median(), r.estimated() ? " (est.)" : "", r.p95(), r.median() / (DELAY_MS + rtt),
           f == null ? "" : String.format(Locale.ROOT, "%.2f", r.median() / f),
           stats.getOrDefault("peakThreads", ""), stats.getOrDefault("heapUsedMB", ""),
-          stats.getOrDefault("cpuMicrosPerTarget", "")));
+          stats.getOrDefault("cpuMicrosPerTarget", ""), stats.getOrDefault("jitMicrosPerTarget", ""),
+          stats.getOrDefault("allocKBPerTarget", "")));
     }
     return sb.toString();
   }

@@ -73,6 +73,8 @@ public final class Run {
       threads.resetPeakThreadCount();
       long cpuBefore = threads.getCurrentThreadCpuTime();
       long processCpuBefore = processCpuNanos();
+      long allocatedBefore = allocatedBytes(threads);
+      long jitBefore = jitMillis();
       long heapPeak = 0;
       for (int i = 0; i < reps; i++) {
         long start = System.nanoTime();
@@ -82,14 +84,62 @@ public final class Run {
         System.out.printf(Locale.ROOT, "RESULT %.3f%n", elapsed / 1e6);
       }
       long processCpu = processCpuNanos() - processCpuBefore;
-      System.out.printf(Locale.ROOT, "STATS peakThreads=%d heapUsedMB=%.1f cpuMicrosPerTarget=%.1f%n",
-          threads.getPeakThreadCount(), heapPeak / 1048576.0,
-          processCpu / 1000.0 / ((double) reps * n));
+      long allocated = allocatedBytes(threads) - allocatedBefore;
+      long jit = jitMillis() - jitBefore;
+      System.out.printf(Locale.ROOT, "STATS peakThreads=%d heapUsedMB=%.1f cpuMicrosPerTarget=%.1f"
+              + " jitMicrosPerTarget=%.1f allocKBPerTarget=%.2f%n",
+          threads.getPeakThreadCount(), heapPeak / 1048576.0, processCpu / 1000.0 / ((double) reps * n),
+          jit * 1000.0 / ((double) reps * n), allocated / 1024.0 / ((double) reps * n));
       if (cpuBefore < 0) {
         System.out.println("STATS thread cpu time unsupported");
       }
     }
     System.exit(0);
+  }
+
+  /**
+   * Heap allocated so far by the threads alive now (the JVM counts per thread; Java 17 has no
+   * process-wide total). The client's threads live for the whole run, so the difference over the
+   * measured repetitions is what they allocated; the main thread, which waits for each report, is
+   * included.
+   */
+  private static long allocatedBytes(ThreadMXBean threads) {
+    if (!(threads instanceof com.sun.management.ThreadMXBean)) {
+      return 0;
+    }
+    long sum = 0;
+    for (long b : ((com.sun.management.ThreadMXBean) threads).getThreadAllocatedBytes(threads.getAllThreadIds())) {
+      sum += Math.max(0, b);
+    }
+    return sum;
+  }
+
+  /**
+   * CPU time the JIT compiler threads used so far, in milliseconds: part of the process CPU above,
+   * and after only a few warm-up fan-outs a large part of it. Read from /proc (the compiler threads
+   * are hidden from ThreadMXBean); 0 where there is no /proc.
+   */
+  private static long jitMillis() {
+    long ticks = 0;
+    try (java.nio.file.DirectoryStream<java.nio.file.Path> tasks =
+        java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of("/proc/self/task"))) {
+      for (java.nio.file.Path task : tasks) {
+        try {
+          if (!java.nio.file.Files.readString(task.resolve("comm")).contains("CompilerThre")) {
+            continue;
+          }
+          String stat = java.nio.file.Files.readString(task.resolve("stat"));
+          // Fields after the command's closing parenthesis: state is the 3rd, utime the 14th, stime the 15th.
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        } catch (IOException | RuntimeException gone) {
+          // the thread ended meanwhile
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+    return ticks * 10; // USER_HZ is 100 on Linux
   }
 
   private static long processCpuNanos() {

@@ -3,6 +3,7 @@ package dev.fanout.catchup;
 import dev.fanout.FanoutListener;
 import dev.fanout.Invalidation;
 import dev.fanout.Stage;
+import dev.fanout.spi.Journal;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * <p>It follows each stage's membership, learns from the engine's deliveries (through {@link
  * #listener()}) which replicas missed an invalidation and which acknowledge again, records what
  * the engine runs when no journal provides the history, and reports every outcome to the
- * invalidator's listener ({@link FanoutListener#onCatchUp}) and the log, one line per catch-up
- * (logger {@code dev.fanout.catchup}).
+ * invalidator's listener ({@link FanoutListener#onCatchUp}), the log, one line per catch-up
+ * (logger {@code dev.fanout.catchup}), and with a journal its history ({@link
+ * Journal#recordCatchUp}).
  *
  * @since 0.2
  */
@@ -54,12 +56,14 @@ public final class CatchUpService implements AutoCloseable {
    * @param executor its executor (history reads)
    * @param random its random source (backoff jitter, signal ids)
    * @param listener its listener, which gets {@link FanoutListener#onCatchUp}
-   * @param history where the history comes from (a journal's), or null for a {@link RecentHistory}
-   *     of what the invalidator runs, kept for the longest window
+   * @param journal the invalidator's journal, or null: with one, the history comes from it ({@link
+   *     HistorySource#of(Journal)}) and every outcome is recorded in it ({@link
+   *     Journal#recordCatchUp}); without one, from a {@link RecentHistory} of what the invalidator
+   *     runs, kept for the longest window
    * @return the running service
    */
   public static CatchUpService start(List<Stage> stages, Clock clock, ScheduledExecutorService scheduler,
-      Executor executor, RandomGenerator random, FanoutListener listener, HistorySource history) {
+      Executor executor, RandomGenerator random, FanoutListener listener, Journal journal) {
     Objects.requireNonNull(listener, "listener");
     Duration longest = null;
     for (Stage s : stages) {
@@ -71,11 +75,11 @@ public final class CatchUpService implements AutoCloseable {
     if (longest == null) {
       return new CatchUpService(List.of(), null, listener);
     }
-    RecentHistory recorder = history == null
+    RecentHistory recorder = journal == null
         ? new RecentHistory(clock, longest, RecentHistory.DEFAULT_CAPACITY) : null;
     // A random of its own: the engine draws from the invalidator's under a lock of its own.
     Context ctx = new Context(clock, scheduler, executor, new SplittableRandom(random.nextLong()), listener,
-        history != null ? history : recorder);
+        journal != null ? HistorySource.of(journal) : recorder, journal);
     List<StageCatchUp> running = new ArrayList<>();
     for (Stage s : stages) {
       if (s instanceof Stage.Fanout f && f.catchUpPolicy().isPresent()) {

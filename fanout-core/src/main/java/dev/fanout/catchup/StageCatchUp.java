@@ -6,8 +6,10 @@ import dev.fanout.Stage;
 import dev.fanout.TargetResult;
 import dev.fanout.catchup.CatchUpReport.Outcome;
 import dev.fanout.catchup.CatchUpReport.Reason;
+import dev.fanout.internal.Retry;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -50,7 +52,11 @@ final class StageCatchUp implements AutoCloseable {
   }
 
   private final Stage.Fanout stage;
+  /** A replica's catch-up has no deadline: it is retried while it is discovered. */
+  private static final Duration NO_DEADLINE = ChronoUnit.FOREVER.getDuration();
+
   private final CatchUpPolicy policy;
+  private final Retry retry;
   private final Context ctx;
   private final Map<String, Replica> owed = new HashMap<>();
   private final ArrayDeque<Replica> queue = new ArrayDeque<>();
@@ -63,6 +69,7 @@ final class StageCatchUp implements AutoCloseable {
   StageCatchUp(Stage.Fanout stage, CatchUpPolicy policy, Context ctx) {
     this.stage = stage;
     this.policy = policy;
+    this.retry = new Retry(policy.retry(), ctx.random());
     this.ctx = ctx;
     this.watcher = new MembershipWatcher(stage.discovery(), policy.poll(), ctx, this::onView);
   }
@@ -275,9 +282,7 @@ final class StageCatchUp implements AutoCloseable {
               stage.name(), endpoint.authority());
         } else if (r.again) {
           settle(r);
-        } else if (retryable && r.attempts < policy.retry().maxAttempts()) {
-          retryAfter(r, ctx.backoff(policy.retry(), r.attempts));
-        } else {
+        } else if (!retryable || !retryWithBackoff(r)) {
           if (!r.reported) {
             report = report(r, endpoint, p, Outcome.FAILED, error);
             r.reported = true;
@@ -301,6 +306,15 @@ final class StageCatchUp implements AutoCloseable {
       }
       ctx.report(report);
     }
+  }
+
+  /** Called with the lock held: schedules the next attempt unless the policy's are used up. */
+  private boolean retryWithBackoff(Replica r) {
+    Retry.Decision next = retry.next(r.attempts, null, NO_DEADLINE);
+    if (next.again()) {
+      retryAfter(r, next.delay());
+    }
+    return next.again();
   }
 
   private void retryAfter(Replica r, Duration delay) {

@@ -74,6 +74,11 @@ final class AckReader {
     if (body == null || body.length == 0) {
       return "";
     }
+    int n = Math.min(body.length, max);
+    if (printable(body, n)) {
+      // The usual short JSON answer: the text as it is, without decoding or rebuilding it.
+      return new String(body, 0, n, StandardCharsets.ISO_8859_1);
+    }
     String s = new String(body, 0, Math.min(body.length, max), StandardCharsets.UTF_8);
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < s.length(); i++) {
@@ -81,5 +86,18 @@ final class AckReader {
       sb.append(c < 0x20 || c == 0x7f ? ' ' : c);
     }
     return sb.toString().trim();
+  }
+
+  /** Whether the first n bytes are printable ASCII with no space at either end (nothing to replace or trim). */
+  private static boolean printable(byte[] body, int n) {
+    if (body[0] == ' ' || body[n - 1] == ' ') {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      if (body[i] < 0x20 || body[i] > 0x7e) {
+        return false;
+      }
+    }
+    return true;
   }
 }

@@ -22,7 +22,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -208,13 +207,7 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
 
   /** Sends one request and reads its answer; cancelling the result abandons the request. */
   private CompletableFuture<Ack> send(WireRequest request) {
-    CompletableFuture<HttpTransport.Response> call = transport.send(request);
-    return HttpTransport.cancelling(call, call.handle((response, error) -> {
-      if (error != null) {
-        throw error instanceof CompletionException c ? c : new CompletionException(error);
-      }
-      return acks.read(response);
-    }));
+    return HttpTransport.map(transport.send(request), acks::read);
   }
 
   /** How many partly acknowledged multi-request deliveries are remembered (tests). */

@@ -44,7 +44,7 @@ final class JdkHttp implements HttpTransport {
   public CompletableFuture<Response> send(WireRequest request) {
     CompletableFuture<HttpResponse<byte[]>> call =
         client().sendAsync(toHttpRequest(request), CappedBody.handler(maxResponseBytes));
-    return HttpTransport.cancelling(call, call.thenApply(response -> {
+    return HttpTransport.map(call, response -> {
       // The JDK client is lenient about framing; refuse what the NIO transport refuses.
       String framing = ResponseParser.framingProblem(response.statusCode(),
           joined(response.headers().allValues("content-length")),
@@ -54,7 +54,7 @@ final class JdkHttp implements HttpTransport {
       }
       return new Response(response.statusCode(), response.body(),
           response.headers().firstValue("retry-after").orElse(null));
-    }));
+    });
   }
 
   private HttpRequest toHttpRequest(WireRequest r) {

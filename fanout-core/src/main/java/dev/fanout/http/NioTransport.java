@@ -1,5 +1,6 @@
 package dev.fanout.http;
 
+import dev.fanout.http.HttpTransport.Response;
 import dev.fanout.internal.DaemonThreads;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -39,9 +40,6 @@ final class NioTransport implements AutoCloseable {
   private static final DaemonThreads NIO_THREADS = new DaemonThreads("fanout-nio");
   private static final int READ_WRITE = SelectionKey.OP_READ | SelectionKey.OP_WRITE;
 
-  /** A parsed response. */
-  record Response(int status, Map<String, String> headers, byte[] body) {}
-
   private final Selector selector;
   private final Thread thread;
   private final long connectTimeoutNanos;
@@ -73,17 +71,17 @@ final class NioTransport implements AutoCloseable {
    * connection.
    */
   CompletableFuture<Response> send(InetSocketAddress address, byte[] request, int maxBody) {
+    return send(address, new ByteBuffer[] {ByteBuffer.wrap(request)}, maxBody);
+  }
+
+  /**
+   * Sends one request given as buffers to write in order, from their start to their limit. Only
+   * this transport's selector thread moves their positions, and it sets them before every write, so
+   * buffers shared by every target of a fan-out are written as they are: no copy, no duplicate.
+   */
+  CompletableFuture<Response> send(InetSocketAddress address, ByteBuffer[] request, int maxBody) {
     Exchange ex = new Exchange(address, request, maxBody);
-    ex.future.whenComplete((r, e) -> {
-      if (ex.future.isCancelled()) {
-        run(() -> {
-          if (ex.conn != null) {
-            ex.conn.close();
-          }
-        });
-      }
-    });
-    run(() -> start(ex, true));
+    run(ex);
     return ex.future;
   }
 
@@ -104,19 +102,50 @@ final class NioTransport implements AutoCloseable {
     selector.wakeup();
   }
 
-  /** One request and its response, on one connection. */
-  private final class Exchange {
+  /** One request and its response, on one connection; as a task, it starts on the selector thread. */
+  private final class Exchange implements Runnable {
     final InetSocketAddress address;
-    final byte[] request;
+    final ByteBuffer[] request;
     final int maxBody;
-    final CompletableFuture<Response> future = new CompletableFuture<>();
+    final Outcome future = new Outcome(this);
     Conn conn;
     boolean reused;
 
-    Exchange(InetSocketAddress address, byte[] request, int maxBody) {
+    Exchange(InetSocketAddress address, ByteBuffer[] request, int maxBody) {
       this.address = address;
       this.request = request;
       this.maxBody = maxBody;
+    }
+
+    @Override
+    public void run() {
+      start(this, true);
+    }
+  }
+
+  /** An exchange's result: cancelling it closes the exchange's connection, on the selector thread. */
+  private final class Outcome extends CompletableFuture<Response> {
+    private final Exchange ex;
+
+    Outcome(Exchange ex) {
+      this.ex = ex;
+    }
+
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+      boolean cancelled = super.cancel(mayInterruptIfRunning);
+      if (cancelled && !closed) {
+        try {
+          run(() -> {
+            if (ex.conn != null) {
+              ex.conn.close();
+            }
+          });
+        } catch (IllegalStateException justClosed) {
+          // The transport closed meanwhile; its connections close with it.
+        }
+      }
+      return cancelled;
     }
   }
 
@@ -126,7 +155,11 @@ final class NioTransport implements AutoCloseable {
     final SocketChannel channel;
     SelectionKey key;
     Exchange exchange;
-    ByteBuffer out;
+    /** The current request's buffers, or null once it was written or abandoned. */
+    ByteBuffer[] out;
+    /** Bytes of the current request written so far, of {@code total}. */
+    long sent;
+    long total;
     long connectDeadline;
     long idleSince;
     ResponseParser parser;
@@ -159,12 +192,28 @@ final class NioTransport implements AutoCloseable {
         parser.reset();
       }
       exchange = ex;
-      out = ByteBuffer.wrap(ex.request);
+      out = ex.request;
+      sent = 0;
+      total = 0;
+      for (ByteBuffer b : out) {
+        total += b.limit();
+      }
     }
 
     /** Whether bytes of the current request are still unsent. */
     boolean writing() {
-      return out != null && out.hasRemaining();
+      return out != null && sent < total;
+    }
+
+    /** Writes what the socket takes of the unsent rest, positioning the (shared) buffers first. */
+    void writeSome() throws IOException {
+      long skip = sent;
+      for (ByteBuffer b : out) {
+        int at = (int) Math.min(b.limit(), skip);
+        b.position(at);
+        skip -= at;
+      }
+      sent += channel.write(out);
     }
   }
 
@@ -354,7 +403,7 @@ final class NioTransport implements AutoCloseable {
       return;
     }
     try {
-      conn.channel.write(conn.out);
+      conn.writeSome();
     } catch (IOException e) {
       conn.out = null;
       try {
@@ -426,7 +475,7 @@ final class NioTransport implements AutoCloseable {
     Exchange ex = conn.exchange;
     conn.exchange = null;
     ResponseParser p = conn.parser;
-    Response r = new Response(p.status(), p.headers(), p.body());
+    Response r = new Response(p.status(), p.body(), p.headers().get("retry-after"));
     conn.out = null;
     if (reusable && p.reusable() && !ex.future.isDone()) {
       conn.idleSince = System.nanoTime();

@@ -42,8 +42,8 @@ final class RequestFactory {
     }
   }
 
-  /** Signatures of a plan's parts at one second. */
-  private record Signatures(long timestamp, String[] values) {}
+  /** A plan's requests as prepared at one second (the signatures' timestamp; 0 when unsigned). */
+  private record Prepared(long timestamp, WireRequest.Shared[] parts) {}
 
   /** The requests an invalidation becomes, the same for every target. */
   static final class Plan {
@@ -51,7 +51,7 @@ final class RequestFactory {
     final List<Part> parts;
     /** Whether the parts are chunks of one body, named so in failures. */
     final boolean chunked;
-    volatile Signatures signatures;
+    volatile Prepared prepared;
 
     private Plan(Invalidation invalidation, List<Part> parts, boolean chunked) {
       this.invalidation = invalidation;
@@ -111,14 +111,29 @@ final class RequestFactory {
     if (plan.parts.isEmpty()) {
       return out;
     }
-    long ts = settings.clock().instant().getEpochSecond();
-    String[] signatures = settings.signer() == null ? null : signatures(plan, ts);
-    String host = endpoint.isIpv6() ? "[" + endpoint.address() + "]" : endpoint.address();
+    WireRequest.Shared[] shared = prepared(plan);
     int p = settings.port() > 0 ? settings.port() : endpoint.port();
-    InetSocketAddress address = isLiteral(endpoint)
-        ? new InetSocketAddress(literal(endpoint.address()), p)
-        : InetSocketAddress.createUnresolved(endpoint.address(), p);
-    for (int i = 0; i < plan.parts.size(); i++) {
+    String authority = settings.port() > 0 ? (endpoint.isIpv6() ? "[" + endpoint.address() + "]" : endpoint.address())
+        + ":" + p : endpoint.authority();
+    InetSocketAddress address = address(endpoint.address(), p, endpoint.isIpv6());
+    for (WireRequest.Shared s : shared) {
+      out.add(new WireRequest(s, authority, address));
+    }
+    return out;
+  }
+
+  /**
+   * The plan's requests without the target: headers computed, signed, encoded to bytes once per
+   * invalidation, and again only when the second of the signatures' timestamp changes.
+   */
+  private WireRequest.Shared[] prepared(Plan plan) {
+    long ts = settings.signer() == null ? 0 : settings.clock().instant().getEpochSecond();
+    Prepared ready = plan.prepared;
+    if (ready != null && ready.timestamp() == ts) {
+      return ready.parts();
+    }
+    WireRequest.Shared[] parts = new WireRequest.Shared[plan.parts.size()];
+    for (int i = 0; i < parts.length; i++) {
       Part part = plan.parts.get(i);
       List<Map.Entry<String, String>> hs = new ArrayList<>();
       hs.add(Map.entry("user-agent", USER_AGENT));
@@ -138,29 +153,16 @@ final class RequestFactory {
           hs.add(Map.entry(h.getKey(), value));
         }
       }
-      if (signatures != null) {
+      if (settings.signer() != null) {
         hs.add(Map.entry("webhook-id", part.webhookId()));
         hs.add(Map.entry("webhook-timestamp", Long.toString(ts)));
-        hs.add(Map.entry("webhook-signature", signatures[i]));
+        hs.add(Map.entry("webhook-signature", settings.signer().sign(part.webhookId(), ts, part.body())));
       }
-      out.add(new WireRequest(settings.method(), settings.scheme(), host + ":" + p,
-          Paths.encode(part.target()), hs, part.body(), address));
+      parts[i] = WireRequest.Shared.of(settings.method(), settings.scheme(), Paths.encode(part.target()), hs,
+          part.body());
     }
-    return out;
-  }
-
-  private String[] signatures(Plan plan, long ts) {
-    Signatures s = plan.signatures;
-    if (s != null && s.timestamp() == ts) {
-      return s.values();
-    }
-    String[] values = new String[plan.parts.size()];
-    for (int i = 0; i < values.length; i++) {
-      Part part = plan.parts.get(i);
-      values[i] = settings.signer().sign(part.webhookId(), ts, part.body());
-    }
-    plan.signatures = new Signatures(ts, values);
-    return values;
+    plan.prepared = new Prepared(ts, parts);
+    return parts;
   }
 
   /**
@@ -186,8 +188,52 @@ final class RequestFactory {
     return true;
   }
 
-  private static boolean isLiteral(Endpoint e) {
-    return e.isIpv6() || IPV4.matcher(e.address()).matches();
+  /**
+   * Where to connect: an IP literal is parsed (never looked up), a host name stays unresolved. A
+   * dotted quad is parsed here, without a regular expression or {@link InetAddress#getByName}'s
+   * look-up machinery, since it runs for every target.
+   */
+  static InetSocketAddress address(String host, int port, boolean ipv6) {
+    byte[] v4 = ipv4(host);
+    if (v4 != null) {
+      try {
+        return new InetSocketAddress(InetAddress.getByAddress(v4), port);
+      } catch (UnknownHostException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    if (ipv6 || IPV4.matcher(host).matches()) {
+      return new InetSocketAddress(literal(host), port);
+    }
+    return InetSocketAddress.createUnresolved(host, port);
+  }
+
+  /** The four bytes of a canonical dotted quad (no leading zeros, each 0 to 255), or null. */
+  static byte[] ipv4(String s) {
+    byte[] out = new byte[4];
+    int part = 0;
+    int value = 0;
+    int digits = 0;
+    for (int i = 0; i <= s.length(); i++) {
+      char c = i < s.length() ? s.charAt(i) : '.';
+      if (c == '.') {
+        if (digits == 0 || part == 4) {
+          return null;
+        }
+        out[part++] = (byte) value;
+        value = 0;
+        digits = 0;
+      } else if (c >= '0' && c <= '9' && digits < 3 && !(digits == 1 && value == 0)) {
+        value = value * 10 + (c - '0');
+        digits++;
+        if (value > 255) {
+          return null;
+        }
+      } else {
+        return null;
+      }
+    }
+    return part == 4 ? out : null;
   }
 
   private static InetAddress literal(String address) {

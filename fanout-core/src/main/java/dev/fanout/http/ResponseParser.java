@@ -1,7 +1,6 @@
 // Over 500 lines for one job: reading one HTTP/1.1 response incrementally, as the named states of its framing (status line, headers, body by length, chunks or close, trailers).
 package dev.fanout.http;
 
-import java.io.ByteArrayOutputStream;
 import java.net.ProtocolException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -81,12 +80,14 @@ final class ResponseParser {
   private boolean started;
   private String version;
   private int status;
-  private Map<String, String> headers = new HashMap<>(8);
+  private final Map<String, String> headers = new HashMap<>(8);
   private String lastName;
   private long remaining;
   private boolean keepAlive;
   private boolean truncated;
-  private final ByteArrayOutputStream body = new ByteArrayOutputStream();
+  /** The body kept so far: {@code bodyLength} bytes of {@code body}, which grows up to the cap. */
+  private byte[] body = new byte[0];
+  private int bodyLength;
 
   /**
    * Creates a parser.
@@ -108,12 +109,13 @@ final class ResponseParser {
     started = false;
     version = null;
     status = 0;
-    headers = new HashMap<>(8);
+    // Reused: a response's headers are read before the next one is parsed.
+    headers.clear();
     lastName = null;
     remaining = 0;
     keepAlive = false;
     truncated = false;
-    body.reset();
+    bodyLength = 0;
   }
 
   /**
@@ -200,7 +202,7 @@ final class ResponseParser {
   }
 
   byte[] body() {
-    return body.toByteArray();
+    return Arrays.copyOf(body, bodyLength);
   }
 
   /** Whether more body was due than was kept. */
@@ -223,11 +225,13 @@ final class ResponseParser {
   }
 
   private void keep(ByteBuffer in, int take) {
-    int kept = Math.max(0, Math.min(maxBody - body.size(), take));
+    int kept = Math.max(0, Math.min(maxBody - bodyLength, take));
     if (kept > 0) {
-      byte[] chunk = new byte[kept];
-      in.get(in.position(), chunk);
-      body.write(chunk, 0, kept);
+      if (bodyLength + kept > body.length) {
+        body = Arrays.copyOf(body, Math.min(maxBody, Math.max(bodyLength + kept, 2 * body.length)));
+      }
+      in.get(in.position(), body, bodyLength, kept);
+      bodyLength += kept;
     }
     in.position(in.position() + take);
     if (take > kept) {
@@ -391,7 +395,7 @@ final class ResponseParser {
       // 100 Continue, 103 Early Hints: the real answer follows.
       state = State.STATUS_LINE;
       headBytes = 0;
-      headers = new HashMap<>(8);
+      headers.clear();
       lastName = null;
       return;
     }
@@ -451,8 +455,8 @@ final class ResponseParser {
     if (contentLength != null && transferEncoding != null) {
       return "both Content-Length and Transfer-Encoding";
     }
-    long length = -1;
-    if (contentLength != null) {
+    long length = contentLength == null ? -1 : digits(contentLength);
+    if (contentLength != null && length < 0) {
       for (String part : contentLength.split(",", -1)) {
         String p = part.trim();
         if (p.isEmpty() || p.length() > 18 || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
@@ -473,7 +477,28 @@ final class ResponseParser {
 
   /** The length of a value {@link #framingProblem} accepted. */
   private static long contentLength(String value) {
-    return Long.parseLong(value.split(",", -1)[0].trim());
+    long plain = digits(value);
+    return plain >= 0 ? plain : Long.parseLong(value.split(",", -1)[0].trim());
+  }
+
+  /**
+   * The value of 1 to 18 decimal digits and nothing else (the one {@code Content-Length} almost
+   * every response has), or -1 for anything else, which the general rule then reads.
+   */
+  private static long digits(String value) {
+    int n = value.length();
+    if (n == 0 || n > 18) {
+      return -1;
+    }
+    long v = 0;
+    for (int i = 0; i < n; i++) {
+      char c = value.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      v = v * 10 + (c - '0');
+    }
+    return v;
   }
 
   private static boolean hasToken(String list, String token) {

@@ -1,6 +1,8 @@
 package dev.fanout.internal;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
@@ -57,5 +59,139 @@ public final class Timeouts {
       }
     });
     return result;
+  }
+
+  /**
+   * Returns a batch of calls that share one timer: a fan-out starts thousands of attempts with the
+   * same timeout in one pass, and one timer for all of them costs the scheduler one task instead of
+   * one per call (each of which it would queue, cancel and remove again).
+   *
+   * @param timeout how long each call may take
+   * @param scheduler the scheduler that runs the timer
+   * @return an open batch; {@link Batch#close()} it when the pass is done
+   */
+  public static Batch batch(Duration timeout, ScheduledExecutorService scheduler) {
+    return new Batch(timeout, scheduler);
+  }
+
+  /**
+   * Calls bounded by one timer, armed when the batch is closed. A call added to the open batch gets
+   * at least its timeout: the timer starts when the batch closes, so a call added early may run
+   * longer by as long as the pass that filled the batch took, never shorter. A call added after the
+   * batch closed gets a timer of its own ({@link #within}). Every other guarantee is {@link
+   * #within}'s: the result completes like the call or with {@code onTimeout}'s failure, the call is
+   * cancelled on expiry, the timer is cancelled once every call completed, and a refused timer
+   * cancels the calls. Thread-safe.
+   */
+  public static final class Batch {
+    private final Duration timeout;
+    private final ScheduledExecutorService scheduler;
+    /** Guarded by {@code this}; dropped once the timer fired or every call completed. */
+    private List<Member<?>> members = new ArrayList<>();
+    private int pending;
+    private boolean closed;
+    private ScheduledFuture<?> timer;
+
+    private Batch(Duration timeout, ScheduledExecutorService scheduler) {
+      this.timeout = timeout;
+      this.scheduler = scheduler;
+    }
+
+    /** One call of the batch: its bounded result. */
+    private static final class Member<T> extends CompletableFuture<T> {
+      final CompletableFuture<T> call;
+      final Supplier<? extends Throwable> onTimeout;
+
+      Member(CompletableFuture<T> call, Supplier<? extends Throwable> onTimeout) {
+        this.call = call;
+        this.onTimeout = onTimeout;
+      }
+
+      void expire(Throwable why) {
+        if (completeExceptionally(why)) {
+          call.cancel(true);
+        }
+      }
+    }
+
+    /**
+     * Bounds a call by the batch's timer, or by one of its own once the batch is closed.
+     *
+     * @param <T> the result type
+     * @param call the call to bound
+     * @param onTimeout makes the failure on expiry, called only if the call expires
+     * @return the bounded future
+     */
+    public <T> CompletableFuture<T> add(CompletableFuture<T> call, Supplier<? extends Throwable> onTimeout) {
+      Member<T> m = new Member<>(call, onTimeout);
+      synchronized (this) {
+        if (closed) {
+          return within(call, timeout, scheduler, onTimeout);
+        }
+        members.add(m);
+        pending++;
+      }
+      call.whenComplete((value, error) -> {
+        if (error == null) {
+          m.complete(value);
+        } else {
+          m.completeExceptionally(error);
+        }
+        ScheduledFuture<?> done = null;
+        synchronized (this) {
+          if (--pending == 0 && closed) {
+            done = timer;
+            members = List.of();
+          }
+        }
+        if (done != null) {
+          done.cancel(false);
+        }
+      });
+      return m;
+    }
+
+    /** Closes the batch and starts its timer, if any call of it is still running. */
+    public void close() {
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        closed = true;
+        if (pending == 0) {
+          members = List.of();
+          return;
+        }
+      }
+      ScheduledFuture<?> t = Tasks.schedule(scheduler, timeout, this::expire);
+      if (t == null) {
+        for (Member<?> m : drain()) {
+          m.expire(new CancellationException("not bounded: the scheduler refused the call's timer"));
+        }
+        return;
+      }
+      boolean finished;
+      synchronized (this) {
+        timer = t;
+        finished = pending == 0;
+      }
+      if (finished) {
+        t.cancel(false);
+      }
+    }
+
+    private void expire() {
+      for (Member<?> m : drain()) {
+        if (!m.isDone()) {
+          m.expire(m.onTimeout.get());
+        }
+      }
+    }
+
+    private synchronized List<Member<?>> drain() {
+      List<Member<?>> all = members;
+      members = List.of();
+      return all;
+    }
   }
 }

@@ -4,6 +4,7 @@ import dev.fanout.Invalidation;
 import dev.fanout.InvalidationStatus;
 import dev.fanout.InvalidationStatus.State;
 import dev.fanout.JournalException;
+import dev.fanout.catchup.CatchUpRecord;
 import dev.fanout.internal.Checks;
 import dev.fanout.spi.Appended;
 import dev.fanout.spi.Backlog;
@@ -14,9 +15,11 @@ import dev.fanout.spi.Progress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -359,6 +362,40 @@ public final class InMemoryJournal implements Journal {
       newestVersion.clear();
     }
     subscribers.clear();
+  }
+
+  /** How many catch-up records the journal keeps; the oldest are dropped. */
+  public static final int CATCH_UP_RECORDS = 1_000;
+
+  /** The most recent catch-up outcomes, newest last; guarded by the journal's lock. */
+  private final ArrayDeque<CatchUpRecord> catchUps = new ArrayDeque<>();
+
+  /** Keeps the newest {@value #CATCH_UP_RECORDS} records; refused once the journal is closed. */
+  @Override
+  public void recordCatchUp(CatchUpRecord record) {
+    Objects.requireNonNull(record, "record");
+    synchronized (lock) {
+      checkOpen();
+      if (catchUps.size() == CATCH_UP_RECORDS) {
+        catchUps.pollFirst();
+      }
+      catchUps.addLast(record);
+    }
+  }
+
+  @Override
+  public List<CatchUpRecord> recentCatchUps(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be >= 1: " + limit);
+    }
+    List<CatchUpRecord> out = new ArrayList<>(Math.min(limit, CATCH_UP_RECORDS));
+    synchronized (lock) {
+      checkOpen();
+      for (Iterator<CatchUpRecord> it = catchUps.descendingIterator(); it.hasNext() && out.size() < limit; ) {
+        out.add(it.next());
+      }
+    }
+    return out;
   }
 
   @Override

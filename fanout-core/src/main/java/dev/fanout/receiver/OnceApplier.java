@@ -1,13 +1,15 @@
 package dev.fanout.receiver;
 
 import dev.fanout.Invalidation;
+import dev.fanout.internal.Schedulers;
+import dev.fanout.internal.Timeouts;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 /**
@@ -91,8 +93,12 @@ final class OnceApplier {
     return bounded(mine).thenApply(v -> Answers.APPLIED);
   }
 
-  /** The run itself stays in flight until it really ends; only this request's wait is bounded. */
+  /**
+   * The run itself stays in flight until it really ends; only this request's wait is bounded (the
+   * timer cancels the copy, never the run), on the kernel's shared timer.
+   */
   private CompletableFuture<Void> bounded(CompletableFuture<Void> run) {
-    return run.copy().orTimeout(handlerTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    return Timeouts.within(run.copy(), handlerTimeout, Schedulers.shared(),
+        () -> new TimeoutException("handler did not finish within " + handlerTimeout.toMillis() + " ms"));
   }
 }

@@ -4,6 +4,7 @@ package dev.fanout.receiver;
 import static dev.fanout.internal.Checks.positive;
 
 import dev.fanout.internal.DaemonThreads;
+import dev.fanout.internal.Tasks;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -23,7 +24,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -465,13 +465,12 @@ public final class ReceiverServer implements AutoCloseable {
     Map<String, List<String>> headers = conn.headers;
     byte[] body = conn.body;
     conn.body = null;
-    try {
-      pool.execute(() -> receiver.handleAsync(method, headers, body).whenComplete((r, e) -> {
-        InvalidationReceiver.Response response = r != null ? r
-            : new InvalidationReceiver.Response(500, Answers.error("internal error"));
-        submit(() -> answer(conn, response.status(), response.body(), conn.keepAlive));
-      }));
-    } catch (RejectedExecutionException e) {
+    boolean accepted = Tasks.execute(pool, () -> receiver.handleAsync(method, headers, body).whenComplete((r, e) -> {
+      InvalidationReceiver.Response response = r != null ? r
+          : new InvalidationReceiver.Response(500, Answers.error("internal error"));
+      submit(() -> answer(conn, response.status(), response.body(), conn.keepAlive));
+    }));
+    if (!accepted) {
       conn.key.interestOps(SelectionKey.OP_READ);
       answer(conn, 503, Answers.error("busy"), false);
     }

@@ -4,6 +4,7 @@ import dev.fanout.Invalidation;
 import dev.fanout.InvalidationStatus;
 import dev.fanout.InvalidationStatus.State;
 import dev.fanout.JournalException;
+import dev.fanout.catchup.CatchUpRecord;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
@@ -258,6 +259,38 @@ public interface Journal extends AutoCloseable {
    * @return a handle whose {@code close()} stops the callbacks
    */
   Subscription subscribe(Runnable onChange);
+
+  /**
+   * Records the outcome of one replica's catch-up in the journal's history, so that operators can
+   * see which replicas were caught up (or could not be) next to what was invalidated. Called once
+   * per outcome by the invalidator's catch-up, on a worker thread, never with a lock held; a
+   * failure is logged by the caller and does not change the catch-up. A journal keeps a bounded
+   * number of the most recent records (its documentation says how many) and may drop older ones
+   * at any time. The default records nothing.
+   *
+   * @param record the outcome
+   * @throws JournalException if the store failed; nothing was recorded
+   * @since 0.2
+   */
+  default void recordCatchUp(CatchUpRecord record) {}
+
+  /**
+   * Returns the most recent catch-up outcomes {@linkplain #recordCatchUp recorded} by any process
+   * sharing the store, newest first. The default returns none: a journal that does not record
+   * them has none.
+   *
+   * @param limit the most records to return, at least 1
+   * @return the records, newest first, possibly empty
+   * @throws IllegalArgumentException if {@code limit < 1}
+   * @throws JournalException if the store failed
+   * @since 0.2
+   */
+  default List<CatchUpRecord> recentCatchUps(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be >= 1: " + limit);
+    }
+    return List.of();
+  }
 
   /**
    * Releases the journal's own resources (threads, connections). Appends waiting for a group

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.fanout.Endpoint;
 import dev.fanout.FanoutListener;
 import dev.fanout.Invalidation;
+import dev.fanout.InvalidationStatus;
+import dev.fanout.journal.InMemoryJournal;
 import dev.fanout.InvalidationReport;
 import dev.fanout.Invalidator;
 import dev.fanout.RetryPolicy;
@@ -46,7 +48,11 @@ class CatchUpTest {
   }
 
   private Invalidator invalidator(CatchUpPolicy p) {
-    Invalidator i = Invalidator.builder()
+    return invalidator(p, Invalidator.builder());
+  }
+
+  private Invalidator invalidator(CatchUpPolicy p, Invalidator.Builder builder) {
+    Invalidator i = builder
         .clock(clock)
         .scheduler(scheduler)
         .executor(Runnable::run)
@@ -273,6 +279,45 @@ class CatchUpTest {
       assertThat(r.attempts()).isEqualTo(1);
       assertThat(r.error()).startsWith("401 unauthorized");
     });
+  }
+
+  @Test
+  void withAJournalEachOutcomeIsRecordedInItsHistory() {
+    Endpoint c = Endpoint.of("10.0.0.3", 3000);
+    InMemoryJournal journal = InMemoryJournal.builder().clock(clock).build();
+    Invalidation posted = inv("/posts/1", "post:1");
+    journal.append(posted);
+    journal.claim("earlier-sender", 1, Duration.ofMinutes(1));
+    journal.complete(posted.id(), "earlier-sender", InvalidationStatus.State.DELIVERED, "delivered");
+    tier.set(A);
+    invalidator(policy, Invalidator.builder().journal(journal));
+    tier.refuse.put(B.authority(), 401);
+    tier.set(A, B);
+    scheduler.advance(Duration.ofMinutes(1));
+    tier.set(A, B, c);
+    scheduler.advance(SETTLE);
+
+    List<CatchUpRecord> records = journal.recentCatchUps(10);
+    assertThat(records).as("newest first").hasSize(2);
+    assertThat(records.get(0)).satisfies(r -> {
+      assertThat(r.stage()).isEqualTo("web");
+      assertThat(r.target()).isEqualTo("10.0.0.3:3000");
+      assertThat(r.reason()).isEqualTo(Reason.JOINED);
+      assertThat(r.outcome()).isEqualTo(Outcome.CAUGHT_UP);
+      assertThat(r.at()).isEqualTo(clock.instant());
+      assertThat(r.paths()).isEqualTo(1);
+      assertThat(r.tags()).isEqualTo(1);
+      assertThat(r.entries()).isEqualTo(1);
+      assertThat(r.attempts()).isEqualTo(1);
+      assertThat(r.elapsed()).isEqualTo(SETTLE);
+      assertThat(r.error()).isNull();
+    });
+    assertThat(records.get(1)).satisfies(r -> {
+      assertThat(r.target()).isEqualTo("10.0.0.2:3000");
+      assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
+      assertThat(r.error()).startsWith("401 unauthorized");
+    });
+    assertThat(journal.recentCatchUps(1)).containsExactly(records.get(0));
   }
 
   @Test

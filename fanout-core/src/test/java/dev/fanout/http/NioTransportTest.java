@@ -45,7 +45,7 @@ class NioTransportTest {
   @Test
   void aRuntimeErrorWhileConnectingEndsTheExchangeInsteadOfLeavingItOpen() {
     // connect() throws an unchecked UnresolvedAddressException for an unresolved address.
-    CompletableFuture<NioTransport.Response> f =
+    CompletableFuture<HttpTransport.Response> f =
         nio.send(InetSocketAddress.createUnresolved("pod.invalid", 80), new byte[0], 1024);
 
     assertThatThrownBy(() -> f.get(5, TimeUnit.SECONDS))
@@ -75,7 +75,7 @@ class NioTransportTest {
     server.start();
     try {
       for (int k = 0; k < 5; k++) {
-        NioTransport.Response r = nio.send(new InetSocketAddress(server.getAddress().getAddress(),
+        HttpTransport.Response r = nio.send(new InetSocketAddress(server.getAddress().getAddress(),
             server.getAddress().getPort()), post(16 << 20), 1024).get(10, TimeUnit.SECONDS);
 
         assertThat(r.status()).isEqualTo(413);
@@ -95,7 +95,7 @@ class NioTransportTest {
           .getBytes(StandardCharsets.ISO_8859_1));
       new CountDownLatch(1).await(); // holds the connection open, reading nothing more
     })) {
-      NioTransport.Response r = nio.send(address(pod), post(16 << 20), 1024).get(10, TimeUnit.SECONDS);
+      HttpTransport.Response r = nio.send(address(pod), post(16 << 20), 1024).get(10, TimeUnit.SECONDS);
 
       assertThat(r.status()).isEqualTo(400);
       assertThat(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo("bad");

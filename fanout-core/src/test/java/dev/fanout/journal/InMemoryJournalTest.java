@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.fanout.Invalidation;
 import dev.fanout.InvalidationStatus.State;
 import dev.fanout.JournalException;
+import dev.fanout.catchup.CatchUpReport;
 import dev.fanout.spi.Journal;
 import dev.fanout.testing.JournalContract;
 import java.time.Clock;
@@ -18,6 +19,17 @@ class InMemoryJournalTest extends JournalContract {
   @Override
   protected Journal createJournal(Clock clock) {
     return InMemoryJournal.builder().clock(clock).build();
+  }
+
+  @Test
+  void keepsTheNewestCatchUpRecordsOnly() {
+    for (int i = 0; i <= InMemoryJournal.CATCH_UP_RECORDS; i++) {
+      journal.recordCatchUp(catchUp("10.0.0.1:" + (1000 + i), CatchUpReport.Outcome.CAUGHT_UP));
+    }
+    var kept = journal.recentCatchUps(Integer.MAX_VALUE);
+    assertThat(kept).hasSize(InMemoryJournal.CATCH_UP_RECORDS);
+    assertThat(kept.get(0).target()).isEqualTo("10.0.0.1:" + (1000 + InMemoryJournal.CATCH_UP_RECORDS));
+    assertThat(kept.get(kept.size() - 1).target()).as("the oldest was dropped").isEqualTo("10.0.0.1:1001");
   }
 
   @Test

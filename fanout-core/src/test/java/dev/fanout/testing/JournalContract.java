@@ -7,6 +7,8 @@ import static org.awaitility.Awaitility.await;
 import dev.fanout.Invalidation;
 import dev.fanout.InvalidationStatus;
 import dev.fanout.InvalidationStatus.State;
+import dev.fanout.catchup.CatchUpRecord;
+import dev.fanout.catchup.CatchUpReport;
 import dev.fanout.spi.Appended;
 import dev.fanout.spi.Backlog;
 import dev.fanout.spi.Journal;
@@ -16,6 +18,7 @@ import dev.fanout.spi.Progress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -564,6 +567,51 @@ public abstract class JournalContract {
     journal.append(inv("n2"));
     await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
         .until(() -> calls.get() == afterClose);
+  }
+
+  // ---- catch-up records
+
+  /**
+   * Returns a catch-up record ending now on the test clock.
+   *
+   * @param target the replica's host:port
+   * @param outcome how it ended
+   * @return the record
+   */
+  protected CatchUpRecord catchUp(String target, CatchUpReport.Outcome outcome) {
+    boolean failed = outcome == CatchUpReport.Outcome.FAILED;
+    return new CatchUpRecord("web", target, CatchUpReport.Reason.JOINED, outcome,
+        clock.instant().truncatedTo(ChronoUnit.MICROS),
+        failed ? null : clock.instant().minus(Duration.ofHours(1)).truncatedTo(ChronoUnit.MICROS),
+        failed ? 0 : 12, failed ? 0 : 3, failed ? 0 : 7, failed ? 8 : 1, Duration.ofMillis(1500),
+        failed ? "connect: connection refused" : null);
+  }
+
+  @Test
+  void catchUpRecordsComeBackNewestFirstWithEveryField() {
+    CatchUpRecord first = catchUp("10.0.0.1:3000", CatchUpReport.Outcome.CAUGHT_UP);
+    journal.recordCatchUp(first);
+    clock.advance(Duration.ofSeconds(1));
+    CatchUpRecord second = catchUp("10.0.0.2:3000", CatchUpReport.Outcome.FAILED);
+    journal.recordCatchUp(second);
+    clock.advance(Duration.ofSeconds(1));
+    CatchUpRecord third = catchUp("[2001:db8::1]:3000", CatchUpReport.Outcome.CAUGHT_UP);
+    journal.recordCatchUp(third);
+
+    assertThat(journal.recentCatchUps(10)).containsExactly(third, second, first);
+    assertThat(journal.recentCatchUps(2)).containsExactly(third, second);
+    assertThatThrownBy(() -> journal.recentCatchUps(0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("limit");
+  }
+
+  @Test
+  void catchUpRecordsAreApartFromTheInvalidationHistory() {
+    journal.append(inv("h1"));
+    journal.recordCatchUp(catchUp("10.0.0.1:3000", CatchUpReport.Outcome.CAUGHT_UP));
+
+    assertThat(ids(journal.history(Instant.EPOCH, 0, 10))).containsExactly("h1");
+    assertThat(journal.backlog().pending()).isEqualTo(1);
+    assertThat(journal.recentCatchUps(10)).hasSize(1);
   }
 
   // ---- bad input

@@ -57,14 +57,14 @@ public class GatewayConfiguration {
    */
   @Bean
   GatewaySources gatewaySources(GatewayProperties p, Clock gatewayClock) {
-    Map<String, WebhookSource> sources = new LinkedHashMap<>();
+    Map<String, WebhookSource.Authenticated> sources = new LinkedHashMap<>();
     if (!p.wordpress().secrets().isEmpty()) {
       Authenticator auth = check("fanout.gateway.wordpress.secrets",
           "Standard Webhooks secrets, whsec_<base64 of 24 to 64 bytes>.",
           () -> new SignatureAuthenticator(p.wordpress().secrets(), gatewayClock, p.tolerance()));
-      sources.put("wordpress", new WordPressSource(auth,
+      sources.put("wordpress", new WebhookSource.Authenticated(auth, new WordPressSource(
           mappings("fanout.gateway.wordpress.post-types", p.wordpress().postTypes()),
-          mappings("fanout.gateway.wordpress.taxonomies", p.wordpress().taxonomies())));
+          mappings("fanout.gateway.wordpress.taxonomies", p.wordpress().taxonomies()))));
     }
     GatewayProperties.Strapi s = p.strapi();
     if (!s.secrets().isEmpty()) {
@@ -74,8 +74,8 @@ public class GatewayConfiguration {
             "Map each Strapi model to its paths and tags, e.g. models.article.paths: "
                 + "[\"/blog/{entry.slug}\"].");
       }
-      sources.put("strapi", new StrapiSource(auth, new HashSet<>(s.events()),
-          mappings("fanout.gateway.strapi.models", s.models())));
+      sources.put("strapi", new WebhookSource.Authenticated(auth, new StrapiSource(new HashSet<>(s.events()),
+          mappings("fanout.gateway.strapi.models", s.models()))));
     }
     p.hooks().forEach((name, hook) -> sources.put("hooks/" + name, hook(name, hook, p, gatewayClock)));
     if (sources.isEmpty()) {
@@ -86,7 +86,7 @@ public class GatewayConfiguration {
     return new GatewaySources(sources);
   }
 
-  private static WebhookSource hook(String name, GatewayProperties.Hook h, GatewayProperties p,
+  private static WebhookSource.Authenticated hook(String name, GatewayProperties.Hook h, GatewayProperties p,
       Clock clock) {
     String prefix = "fanout.gateway.hooks." + name;
     if (!HOOK_NAME.matcher(name).matches()) {
@@ -104,10 +104,10 @@ public class GatewayConfiguration {
         ? check(prefix + ".signing-secrets", "Standard Webhooks secrets, whsec_<base64 of 24 to 64 bytes>.",
             () -> new SignatureAuthenticator(h.signingSecrets(), clock, p.tolerance()))
         : headerSecret(prefix, h.header(), h.headerSecrets());
-    return new GenericSource(name, auth, template(prefix + ".model", h.model()),
+    return new WebhookSource.Authenticated(auth, new GenericSource(name, template(prefix + ".model", h.model()),
         template(prefix + ".id", h.id()), template(prefix + ".updated-at", h.updatedAt()),
         template(prefix + ".event", h.event()), new HashSet<>(h.events()),
-        mapping(prefix, new GatewayProperties.Mapping(h.paths(), h.tags())));
+        mapping(prefix, new GatewayProperties.Mapping(h.paths(), h.tags()))));
   }
 
   private static Authenticator headerSecret(String prefix, String header, List<String> secrets) {
@@ -227,7 +227,7 @@ public class GatewayConfiguration {
    *
    * @param all by endpoint name
    */
-  record GatewaySources(Map<String, WebhookSource> all) {}
+  record GatewaySources(Map<String, WebhookSource.Authenticated> all) {}
 
   /**
    * The journal's database, only when {@code spring.datasource.url} is set (Spring Boot's own

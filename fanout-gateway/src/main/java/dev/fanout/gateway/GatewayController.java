@@ -46,7 +46,7 @@ public final class GatewayController {
   private static final Logger log = LoggerFactory.getLogger(GatewayController.class);
   private static final String RETRY_AFTER_SECONDS = "5";
 
-  private final Map<String, WebhookSource> sources;
+  private final Map<String, WebhookSource.Authenticated> sources;
   private final List<Authenticator> statusReaders;
   private final InvalidationSink sink;
   private final int maxBodyBytes;
@@ -63,10 +63,10 @@ public final class GatewayController {
    * @param maxBodyBytes the largest body accepted
    * @param replayCacheSize how many delivery ids are remembered
    */
-  GatewayController(Map<String, WebhookSource> sources, InvalidationSink sink,
+  GatewayController(Map<String, WebhookSource.Authenticated> sources, InvalidationSink sink,
       int maxBodyBytes, int replayCacheSize) {
     this.sources = Map.copyOf(sources);
-    this.statusReaders = sources.values().stream().map(WebhookSource::authenticator).toList();
+    this.statusReaders = sources.values().stream().map(WebhookSource.Authenticated::authenticator).toList();
     this.sink = Objects.requireNonNull(sink, "sink");
     this.maxBodyBytes = maxBodyBytes;
     this.replays = new ReplayCache(replayCacheSize);
@@ -157,7 +157,7 @@ public final class GatewayController {
 
   private ResponseEntity<Map<String, Object>> receive(String name, HttpServletRequest request)
       throws IOException {
-    WebhookSource source = sources.get(name);
+    WebhookSource.Authenticated source = sources.get(name);
     if (source == null) {
       return answer(404, Map.of("error", "no webhook endpoint '" + name + "' is configured"));
     }
@@ -177,7 +177,7 @@ public final class GatewayController {
     JsonNode body = parse(inbound.body());
     Change change;
     try {
-      change = source.read(body);
+      change = source.source().read(body);
     } catch (WebhookIgnored e) {
       if (replayKey != null) {
         replays.remember(replayKey, null);

@@ -11,7 +11,6 @@ import java.util.Set;
  */
 final class GenericSource implements WebhookSource {
   private final String name;
-  private final Authenticator authenticator;
   private final Template model;
   private final Template id;
   private final Template updatedAt;
@@ -19,21 +18,15 @@ final class GenericSource implements WebhookSource {
   private final Set<String> events;
   private final Mapping mapping;
 
-  GenericSource(String name, Authenticator authenticator, Template model, Template id,
-      Template updatedAt, Template event, Set<String> events, Mapping mapping) {
+  GenericSource(String name, Template model, Template id, Template updatedAt, Template event,
+      Set<String> events, Mapping mapping) {
     this.name = Objects.requireNonNull(name, "name");
-    this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
     this.model = model;
     this.id = id;
     this.updatedAt = updatedAt;
     this.event = event;
     this.events = Set.copyOf(events);
     this.mapping = Objects.requireNonNull(mapping, "mapping");
-  }
-
-  @Override
-  public Authenticator authenticator() {
-    return authenticator;
   }
 
   @Override

@@ -2,7 +2,6 @@ package dev.fanout.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -15,19 +14,12 @@ final class StrapiSource implements WebhookSource {
   /** Strapi's "Trigger" button in the webhook settings sends this event. */
   static final String TEST_EVENT = "trigger-test";
 
-  private final Authenticator authenticator;
   private final Set<String> events;
   private final Map<String, Mapping> models;
 
-  StrapiSource(Authenticator authenticator, Set<String> events, Map<String, Mapping> models) {
-    this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
+  StrapiSource(Set<String> events, Map<String, Mapping> models) {
     this.events = Set.copyOf(events);
     this.models = Map.copyOf(models);
-  }
-
-  @Override
-  public Authenticator authenticator() {
-    return authenticator;
   }
 
   @Override

@@ -2,15 +2,31 @@ package dev.fanout.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-/** One kind of inbound webhook: how it is authenticated and what its payload means. */
+/**
+ * What the payload of one kind of inbound webhook means. How its requests are authenticated is
+ * apart: {@link Authenticated} pairs the two for one endpoint.
+ */
 interface WebhookSource {
 
   /**
-   * Returns the authentication every request of this source must pass.
+   * One webhook endpoint's source, with the authentication every request must pass before the
+   * source reads its payload.
    *
-   * @return the authenticator
+   * @param authenticator the authentication
+   * @param source the payload's meaning
    */
-  Authenticator authenticator();
+  record Authenticated(Authenticator authenticator, WebhookSource source) {
+    /**
+     * Checks the components.
+     *
+     * @param authenticator see the record description
+     * @param source see the record description
+     */
+    public Authenticated {
+      java.util.Objects.requireNonNull(authenticator, "authenticator");
+      java.util.Objects.requireNonNull(source, "source");
+    }
+  }
 
   /**
    * Reads an authenticated payload.

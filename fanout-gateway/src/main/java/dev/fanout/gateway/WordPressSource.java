@@ -2,7 +2,7 @@ package dev.fanout.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Map;
-import java.util.Objects;
+import java.util.Set;
 
 /**
  * The payloads of fanout's WordPress plugin ({@code examples/wordpress}), signed the Standard
@@ -19,61 +19,48 @@ import java.util.Objects;
  * of change (WordPress fires both for one save), {@code delete} another.
  */
 final class WordPressSource implements WebhookSource {
-  private final Authenticator authenticator;
-  private final Map<String, Mapping> postTypes;
-  private final Map<String, Mapping> taxonomies;
+  /**
+   * One kind of WordPress object: the field that holds it, its events, the field that selects its
+   * mapping and the mappings under {@code fanout.gateway.wordpress.<property>}, and the field of
+   * its modification time (null: each announcement is its own invalidation).
+   */
+  private record Kind(String field, Set<String> events, String typeField, String typeName,
+      String property, Map<String, Mapping> mappings, String modifiedField) {}
 
-  WordPressSource(Authenticator authenticator, Map<String, Mapping> postTypes,
-      Map<String, Mapping> taxonomies) {
-    this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
-    this.postTypes = Map.copyOf(postTypes);
-    this.taxonomies = Map.copyOf(taxonomies);
-  }
+  private final Kind posts;
+  private final Kind terms;
 
-  @Override
-  public Authenticator authenticator() {
-    return authenticator;
+  WordPressSource(Map<String, Mapping> postTypes, Map<String, Mapping> taxonomies) {
+    this.posts = new Kind("post", Set.of("save", "transition", "delete"), "type", "post type",
+        "post-types", Map.copyOf(postTypes), "modified_gmt");
+    // Terms carry no modification time.
+    this.terms = new Kind("term", Set.of("create", "edit", "delete"), "taxonomy", "taxonomy",
+        "taxonomies", Map.copyOf(taxonomies), null);
   }
 
   @Override
   public Change read(JsonNode body) {
     String kind = WebhookSource.required(body, "kind", "");
     String event = WebhookSource.required(body, "event", "");
-    String change = event.equals("delete") ? "delete" : "change";
-    switch (kind) {
-      case "post" -> {
-        if (!event.equals("save") && !event.equals("transition") && !event.equals("delete")) {
-          throw WebhookRejected.unprocessable("unknown post event '" + event + "'");
-        }
-        JsonNode post = WebhookSource.object(body, "post");
-        String type = WebhookSource.required(post, "type", "post.");
-        String id = WebhookSource.required(post, "id", "post.");
-        Mapping m = postTypes.get(type);
-        if (m == null) {
-          throw WebhookRejected.unprocessable("unknown post type '" + type
-              + "': add it under fanout.gateway.wordpress.post-types");
-        }
-        Mapping.Resolved r = m.apply(body);
-        return new Change("wordpress", type, id, WebhookSource.optional(post, "modified_gmt"),
-            change, r.paths(), r.tags());
-      }
-      case "term" -> {
-        if (!event.equals("create") && !event.equals("edit") && !event.equals("delete")) {
-          throw WebhookRejected.unprocessable("unknown term event '" + event + "'");
-        }
-        JsonNode term = WebhookSource.object(body, "term");
-        String taxonomy = WebhookSource.required(term, "taxonomy", "term.");
-        String id = WebhookSource.required(term, "id", "term.");
-        Mapping m = taxonomies.get(taxonomy);
-        if (m == null) {
-          throw WebhookRejected.unprocessable("unknown taxonomy '" + taxonomy
-              + "': add it under fanout.gateway.wordpress.taxonomies");
-        }
-        Mapping.Resolved r = m.apply(body);
-        // Terms carry no modification time: each announcement is its own invalidation.
-        return new Change("wordpress", taxonomy, id, null, change, r.paths(), r.tags());
-      }
+    Kind k = switch (kind) {
+      case "post" -> posts;
+      case "term" -> terms;
       default -> throw WebhookRejected.unprocessable("unknown kind '" + kind + "' (post or term)");
+    };
+    if (!k.events().contains(event)) {
+      throw WebhookRejected.unprocessable("unknown " + k.field() + " event '" + event + "'");
     }
+    JsonNode item = WebhookSource.object(body, k.field());
+    String type = WebhookSource.required(item, k.typeField(), k.field() + ".");
+    String id = WebhookSource.required(item, "id", k.field() + ".");
+    Mapping m = k.mappings().get(type);
+    if (m == null) {
+      throw WebhookRejected.unprocessable("unknown " + k.typeName() + " '" + type
+          + "': add it under fanout.gateway.wordpress." + k.property());
+    }
+    Mapping.Resolved r = m.apply(body);
+    String modified = k.modifiedField() == null ? null : WebhookSource.optional(item, k.modifiedField());
+    return new Change("wordpress", type, id, modified, event.equals("delete") ? "delete" : "change",
+        r.paths(), r.tags());
   }
 }

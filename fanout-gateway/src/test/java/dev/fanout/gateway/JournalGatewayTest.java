@@ -12,6 +12,7 @@ import dev.fanout.spi.Journal;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -43,7 +44,8 @@ import org.springframework.test.context.DynamicPropertySource;
 })
 class JournalGatewayTest {
   private static final TestPostgres pg = TestPostgres.start();
-  private static final Replicas replicas = Replicas.start(2);
+  @RegisterExtension
+  static final Replicas replicas = Replicas.start(2);
 
   @LocalServerPort
   int port;
@@ -54,14 +56,11 @@ class JournalGatewayTest {
   @DynamicPropertySource
   static void properties(DynamicPropertyRegistry registry) {
     registry.add("spring.datasource.url", () -> "jdbc:postgresql://127.0.0.1:" + pg.port() + "/postgres");
-    registry.add("fanout.stages[0].name", () -> "web");
-    registry.add("fanout.stages[0].notifier.signing-secret", () -> Replicas.SECRET);
-    registry.add("fanout.stages[0].discovery.endpoints", replicas::endpoints);
+    replicas.addStage(registry);
   }
 
   @AfterAll
   static void stop() {
-    replicas.close();
     pg.close();
   }
 

@@ -10,12 +10,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
 
 /**
  * Real replicas for the tests: fanout's own {@link InvalidationReceiver} served on 127.0.0.2,
  * 127.0.0.3, ..., each recording the invalidations it applied, as a Next.js or Java pod would.
+ * Registered as a test class's extension ({@code @RegisterExtension static final Replicas}), they
+ * are closed after its tests.
  */
-final class Replicas implements AutoCloseable {
+final class Replicas implements AutoCloseable, AfterAllCallback {
   /** The signing secret between the gateway and its replicas. */
   static final String SECRET = "whsec_cmVwbGljYS1zZWNyZXQtb2YtdGhpcnR5LXR3by1ieXQ=";
 
@@ -36,6 +41,16 @@ final class Replicas implements AutoCloseable {
       r.applied.add(seen);
     }
     return r;
+  }
+
+  /**
+   * Adds the gateway's one fan-out stage, {@code web}, on these replicas. A list binds from one
+   * property source only: the whole stage is here.
+   */
+  void addStage(DynamicPropertyRegistry registry) {
+    registry.add("fanout.stages[0].name", () -> "web");
+    registry.add("fanout.stages[0].notifier.signing-secret", () -> SECRET);
+    registry.add("fanout.stages[0].discovery.endpoints", this::endpoints);
   }
 
   /** Returns {@code host:port} of every replica, for {@code discovery.endpoints}. */
@@ -66,6 +81,11 @@ final class Replicas implements AutoCloseable {
   /** Returns every path any replica applied. */
   List<String> allPaths() {
     return applied.stream().flatMap(List::stream).flatMap(inv -> inv.paths().stream()).toList();
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    close();
   }
 
   @Override

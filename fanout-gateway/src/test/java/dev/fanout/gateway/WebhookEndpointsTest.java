@@ -13,8 +13,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -49,22 +49,15 @@ import org.springframework.test.context.DynamicPropertySource;
   "fanout.gateway.hooks.plain.paths[0]={+url}",
 })
 class WebhookEndpointsTest {
-  private static final Replicas replicas = Replicas.start(2);
+  @RegisterExtension
+  static final Replicas replicas = Replicas.start(2);
 
   @LocalServerPort
   int port;
 
   @DynamicPropertySource
   static void stages(DynamicPropertyRegistry registry) {
-    // A list binds from one property source only: the whole stage is here.
-    registry.add("fanout.stages[0].name", () -> "web");
-    registry.add("fanout.stages[0].notifier.signing-secret", () -> Replicas.SECRET);
-    registry.add("fanout.stages[0].discovery.endpoints", replicas::endpoints);
-  }
-
-  @AfterAll
-  static void stop() {
-    replicas.close();
+    replicas.addStage(registry);
   }
 
   private Http http() {

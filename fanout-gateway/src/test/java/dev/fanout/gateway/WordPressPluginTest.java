@@ -18,10 +18,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -45,7 +45,8 @@ class WordPressPluginTest {
   private static final String OTHER_SECRET = "whsec_YW5vdGhlci1wbHVnaW4tc2VjcmV0LW9mLTMyLWJ5dGVzIQ==";
   private static final Path PLUGIN_TEST = Path.of("..", "examples", "wordpress", "test", "editor.php");
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Replicas replicas = Replicas.start(3);
+  @RegisterExtension
+  static final Replicas replicas = Replicas.start(3);
 
   @LocalServerPort
   int port;
@@ -57,14 +58,7 @@ class WordPressPluginTest {
 
   @DynamicPropertySource
   static void stages(DynamicPropertyRegistry registry) {
-    registry.add("fanout.stages[0].name", () -> "web");
-    registry.add("fanout.stages[0].notifier.signing-secret", () -> Replicas.SECRET);
-    registry.add("fanout.stages[0].discovery.endpoints", replicas::endpoints);
-  }
-
-  @AfterAll
-  static void stop() {
-    replicas.close();
+    replicas.addStage(registry);
   }
 
   @BeforeEach

@@ -5,6 +5,7 @@ import dev.fanout.InvalidationStatus;
 import dev.fanout.InvalidationStatus.State;
 import dev.fanout.JournalException;
 import dev.fanout.RetryPolicy;
+import dev.fanout.catchup.CatchUpRecord;
 import dev.fanout.internal.Checks;
 import dev.fanout.internal.Retry;
 import dev.fanout.spi.Appended;
@@ -765,6 +766,30 @@ public final class JdbcJournal implements Journal {
     }, false);
   }
 
+  /**
+   * Inserts the record into the catch-up table ({@code <table>_catchup}, created with the schema)
+   * and keeps its newest {@value CatchUpRecords#KEPT} rows.
+   */
+  @Override
+  public void recordCatchUp(CatchUpRecord record) {
+    Objects.requireNonNull(record, "record");
+    CatchUpRecords records = new CatchUpRecords(table);
+    inTransaction("recording a catch-up in " + records.table(), (c, d) -> {
+      records.insert(c, record);
+      return null;
+    }, false);
+  }
+
+  @Override
+  public List<CatchUpRecord> recentCatchUps(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be >= 1: " + limit);
+    }
+    CatchUpRecords records = new CatchUpRecords(table);
+    return inTransaction("reading catch-ups from " + records.table(),
+        (c, d) -> records.recent(c, limit), false);
+  }
+
   @Override
   public Backlog backlog() {
     return inTransaction("journal backlog", (c, d) -> {
@@ -792,6 +817,17 @@ public final class JdbcJournal implements Journal {
   public void close() {
     committer.close();
     changes.close();
+  }
+
+  /**
+   * Returns the data source the journal runs on, so that an integration can tell whether a
+   * caller's transaction is on the same database ({@link #append(Connection, Invalidation)}).
+   *
+   * @return the data source given to the builder
+   * @since 0.2
+   */
+  public DataSource dataSource() {
+    return dataSource;
   }
 
   @Override
@@ -832,7 +868,10 @@ public final class JdbcJournal implements Journal {
       String t = s.trim();
       if (!t.isEmpty()) {
         // Index and constraint names start with the table name; the table itself may be qualified.
-        t = t.replaceAll("\\bfanout_journal_(\\w+)", tableName + "_$1")
+        // The catch-up table is a table: qualified like the journal's.
+        t = t.replaceAll("\\bfanout_journal_catchup\\b", "fanout_journal@catchup")
+            .replaceAll("\\bfanout_journal_(\\w+)", tableName + "_$1")
+            .replaceAll("\\bfanout_journal@catchup\\b", table + "_catchup")
             .replaceAll("\\bfanout_journal\\b", table);
         out.add(t);
       }

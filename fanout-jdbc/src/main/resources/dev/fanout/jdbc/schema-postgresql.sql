@@ -43,3 +43,22 @@ CREATE INDEX IF NOT EXISTS fanout_journal_pending_entity_ix ON fanout_journal (e
 
 -- Catch-up history windows and expiry read by acceptance time.
 CREATE INDEX IF NOT EXISTS fanout_journal_accepted_ix ON fanout_journal (accepted_at);
+
+-- Catch-up outcomes (Journal.recordCatchUp): one row per replica caught up, or that could not be.
+-- The journal keeps the newest 10,000 rows (it deletes older ones as it inserts); nothing in a row
+-- is secret: the replica is named by its stage and host:port only.
+CREATE TABLE IF NOT EXISTS fanout_journal_catchup (
+  seq        BIGSERIAL     PRIMARY KEY,   -- record order; the newest rows are kept
+  stage      VARCHAR(64)   NOT NULL,      -- the fan-out stage
+  target     VARCHAR(300)  NOT NULL,      -- the replica's host:port
+  reason     VARCHAR(16)   NOT NULL,      -- JOINED, NOT_READY, MISSED, RETURNED
+  outcome    VARCHAR(16)   NOT NULL,      -- CAUGHT_UP, FAILED
+  ended_at   TIMESTAMPTZ   NOT NULL,
+  since      TIMESTAMPTZ,                 -- start of the history sent; NULL if it got no history
+  paths      INTEGER       NOT NULL,      -- paths sent
+  tags       INTEGER       NOT NULL,      -- tags sent
+  entries    INTEGER       NOT NULL,      -- invalidations they unite
+  attempts   INTEGER       NOT NULL,
+  elapsed_ms BIGINT        NOT NULL,      -- from the replica's appearance to the outcome
+  error      VARCHAR(500)                 -- why it failed; NULL when caught up
+);

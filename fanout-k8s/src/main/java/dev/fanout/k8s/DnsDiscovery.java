@@ -8,6 +8,7 @@ import dev.fanout.RetryPolicy;
 import dev.fanout.internal.Futures;
 import dev.fanout.internal.Retry;
 import dev.fanout.internal.Schedulers;
+import dev.fanout.internal.Tasks;
 import dev.fanout.spi.Discovery;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -262,7 +263,8 @@ public final class DnsDiscovery implements Discovery {
         }
         Duration ttl = error == null && lastTtl != null ? lastTtl : maxTtl;
         Duration delay = ttl.compareTo(MIN_REQUERY) < 0 ? MIN_REQUERY : ttl;
-        next.set(scheduler.schedule(query[0], delay.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+        // Null when the scheduler was shut down: the watch then ends, as its owner is closing.
+        next.set(Tasks.schedule(scheduler, delay, query[0]));
       });
     };
     query[0].run();

@@ -8,9 +8,11 @@ import dev.fanout.Endpoint;
 import dev.fanout.Gate;
 import dev.fanout.RetryPolicy;
 import dev.fanout.Stage;
+import dev.fanout.catchup.CatchUpPolicy;
 import dev.fanout.http.HttpNotifier;
 import dev.fanout.spi.Discovery;
 import dev.fanout.spi.Purger;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -132,7 +134,38 @@ final class StageFactory {
     if (s.recheck() != null) {
       stage = stage.recheck(s.recheck());
     }
+    if (s.catchUp() != null) {
+      stage = stage.catchUp(catchUp(p + ".catch-up", s.catchUp()));
+    }
     return stage;
+  }
+
+  /** The policy of {@code catch-up.*}: the window's defaults, each knob set checked by name. */
+  static CatchUpPolicy catchUp(String p, StageProperties.CatchUp c) {
+    Duration window = required(p + ".window", c.window(),
+        "A positive duration, e.g. 24h: how far back the history sent to a replica reaches.");
+    CatchUpPolicy policy = get(p + ".window", "A positive duration, e.g. 24h.", () -> CatchUpPolicy.of(window));
+    if (c.settle() != null) {
+      CatchUpPolicy base = policy;
+      policy = get(p + ".settle", "Zero or a positive duration, e.g. 1s.", () -> base.withSettle(c.settle()));
+    }
+    if (c.maxConcurrent() != null) {
+      CatchUpPolicy base = policy;
+      policy = get(p + ".max-concurrent", "1 to 1024.", () -> base.withConcurrency(c.maxConcurrent()));
+    }
+    if (c.retry() != null) {
+      policy = policy.withRetry(retry(p + ".retry", c.retry(), CatchUpPolicy.DEFAULT_RETRY));
+    }
+    if (c.poll() != null) {
+      CatchUpPolicy base = policy;
+      policy = get(p + ".poll", "A positive duration, e.g. 5s.", () -> base.withPoll(c.poll()));
+    }
+    if (c.clockSkew() != null) {
+      CatchUpPolicy base = policy;
+      policy = get(p + ".clock-skew", "Zero or a positive duration, e.g. 2s.",
+          () -> base.withClockSkew(c.clockSkew()));
+    }
+    return policy;
   }
 
   private Stage purge(String p, String name, StageProperties s, List<AutoCloseable> resources) {
@@ -183,6 +216,7 @@ final class StageFactory {
     m.put("retry", s.retry());
     m.put("states", s.states());
     m.put("recheck", s.recheck());
+    m.put("catch-up", s.catchUp());
     return m;
   }
 
@@ -307,8 +341,8 @@ final class StageFactory {
   /** The policy the properties give, each unset value taken from {@code d}. */
   static RetryPolicy retry(String p, StageProperties.Retry r, RetryPolicy d) {
     int attempts = r.maxAttempts() != null ? r.maxAttempts() : d.maxAttempts();
-    java.time.Duration base = r.baseDelay() != null ? r.baseDelay() : d.baseDelay();
-    java.time.Duration max = r.maxDelay() != null ? r.maxDelay() : d.maxDelay();
+    Duration base = r.baseDelay() != null ? r.baseDelay() : d.baseDelay();
+    Duration max = r.maxDelay() != null ? r.maxDelay() : d.maxDelay();
     return get(p, "max-attempts >= 1, base-delay > 0, max-delay >= base-delay.",
         () -> new RetryPolicy(attempts, base, max));
   }

@@ -28,6 +28,8 @@ import java.util.Set;
  * @param cloudflare A Cloudflare purger (needs fanout-cloudflare).
  * @param purgerBeans Names of {@link dev.fanout.spi.Purger} beans of the application to run in this
  *     purge stage.
+ * @param catchUp Catch-up of a fan-out stage's replicas that join or come back: 'catch-up.window'
+ *     (or just 'catch-up: 24h') and optional knobs; off when unset.
  * @since 0.1
  */
 public record StageProperties(
@@ -44,7 +46,42 @@ public record StageProperties(
     CloudFront cloudfront,
     Fastly fastly,
     Cloudflare cloudflare,
-    List<String> purgerBeans) {
+    List<String> purgerBeans,
+    CatchUp catchUp) {
+
+  /**
+   * Catch-up of a fan-out stage ({@code Stage.fanout(...).catchUp(policy)}): each replica that joins
+   * the stage's discovery, or comes back after being unreachable or not ready, is sent every path
+   * and tag invalidated in the window. Unset knobs take {@code CatchUpPolicy.of(window)}'s
+   * defaults. {@code catch-up: 24h} is short for {@code catch-up.window: 24h}.
+   *
+   * @param window How far back the history sent to a replica reaches, e.g. '24h' (required).
+   * @param settle How long a replica must be stable before its catch-up starts; appearances within it coalesce (default 1s).
+   * @param maxConcurrent The most catch-ups of this stage in flight at once, 1 to 1024 (default 4).
+   * @param retry How a failed catch-up is retried before it is reported (default 8 attempts, backoff from 500ms capped at 5s).
+   * @param poll How often membership is asked again when the discovery cannot report changes (default 5s).
+   * @param clockSkew How much earlier than a replica's 'fresh since' the history starts (default 2s).
+   * @since 0.2
+   */
+  public record CatchUp(
+      Duration window,
+      Duration settle,
+      Integer maxConcurrent,
+      Retry retry,
+      Duration poll,
+      Duration clockSkew) {
+
+    /**
+     * Returns the catch-up of a window with every knob at its default: what {@code catch-up: 24h}
+     * binds to.
+     *
+     * @param window the window
+     * @return the catch-up
+     */
+    public static CatchUp of(Duration window) {
+      return new CatchUp(window, null, null, null, null, null);
+    }
+  }
 
   /**
    * How a fan-out stage finds its replicas: exactly one of the three.

@@ -3,13 +3,16 @@ package dev.fanout.spring;
 import dev.fanout.Invalidation;
 import dev.fanout.InvalidationReport;
 import dev.fanout.Invalidator;
+import dev.fanout.spi.Appended;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.util.ClassUtils;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
@@ -33,6 +36,13 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  *   <li>When the transaction rolls back, nothing is sent and the future completes exceptionally
  *       with a {@link CancellationException}. When its outcome is unknown (a heuristic completion),
  *       the invalidation is sent anyway: an extra invalidation is harmless, a missed one is not.
+ *   <li>With the invalidator's {@code JdbcJournal} (fanout-jdbc) on the transaction's own {@code
+ *       DataSource}, {@link #submit} instead appends the invalidation to the journal through the
+ *       transaction's connection (the transactional outbox): committed with the caller's change,
+ *       or rolled back with it, so that a process that dies right after the commit loses nothing.
+ *       After the commit the journal's sender (in this process or another) delivers it, and the
+ *       future follows the entry: it completes with the report of the delivery that finished it,
+ *       delivered or failed for good (see {@link Invalidator#submit} with a journal).
  *   <li>Outside a transaction it passes the call on at once.
  *   <li>If the invalidator refuses the invalidation after the commit (closed by a shutdown, or its
  *       capacity full), the future completes exceptionally with that exception and an error naming
@@ -42,24 +52,34 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * <p>Why a separate bean rather than a transparent one: {@code Invalidator} is a final class, and a
  * call that behaves differently inside a transaction is clearer when its name says so.
  *
- * <p>Thread-safe. Nothing is written to a database: after-commit delivery lives in the JVM, so a
- * process that dies between the commit and the flush loses it (the durable journal of fanout-jdbc
- * is the answer to that).
+ * <p>Thread-safe. Without the outbox, after-commit delivery lives in the JVM (or, with a journal on
+ * another database, is appended after the commit), so a process that dies between the commit and
+ * the append loses it.
  *
  * @since 0.1
  */
 public final class TransactionalInvalidator {
   private static final Logger LOG = LoggerFactory.getLogger(TransactionalInvalidator.class);
+  /** The outbox needs fanout-jdbc and spring-jdbc, both optional. */
+  private static final boolean OUTBOX_POSSIBLE =
+      ClassUtils.isPresent("dev.fanout.jdbc.JdbcJournal", TransactionalInvalidator.class.getClassLoader())
+          && ClassUtils.isPresent("org.springframework.jdbc.datasource.DataSourceUtils",
+              TransactionalInvalidator.class.getClassLoader());
 
   private final Invalidator invalidator;
+  /** The outbox of the invalidator's JdbcJournal, or null. */
+  private final JournalOutbox outbox;
 
   /**
-   * Creates the bean.
+   * Creates the bean. With fanout-jdbc and spring-jdbc on the class path and an invalidator that
+   * sends from a {@code JdbcJournal}, submissions in a transaction on the journal's {@code
+   * DataSource} go through the transactional outbox.
    *
    * @param invalidator the invalidator that sends
    */
   public TransactionalInvalidator(Invalidator invalidator) {
     this.invalidator = Objects.requireNonNull(invalidator, "invalidator");
+    this.outbox = OUTBOX_POSSIBLE ? JournalOutbox.of(invalidator).orElse(null) : null;
   }
 
   /**
@@ -71,6 +91,11 @@ public final class TransactionalInvalidator {
    *     CancellationException} if the transaction rolled back
    */
   public CompletableFuture<InvalidationReport> submit(Invalidation invalidation) {
+    Optional<Appended> appended = outbox == null || !inTransaction() ? Optional.empty()
+        : outbox.appendInTransaction(Objects.requireNonNull(invalidation, "invalidation"));
+    if (appended.isPresent()) {
+      return afterCommit(invalidation, submitted -> outbox.follow(submitted, appended.get()));
+    }
     return afterCommit(invalidation, invalidator::submit);
   }
 
@@ -98,8 +123,7 @@ public final class TransactionalInvalidator {
   private CompletableFuture<InvalidationReport> afterCommit(Invalidation invalidation,
       Function<Invalidation, CompletableFuture<InvalidationReport>> send) {
     Objects.requireNonNull(invalidation, "invalidation");
-    if (!TransactionSynchronizationManager.isSynchronizationActive()
-        || !TransactionSynchronizationManager.isActualTransactionActive()) {
+    if (!inTransaction()) {
       return send.apply(invalidation);
     }
     CompletableFuture<InvalidationReport> result = new CompletableFuture<>();
@@ -126,5 +150,10 @@ public final class TransactionalInvalidator {
       }
     });
     return result;
+  }
+
+  private static boolean inTransaction() {
+    return TransactionSynchronizationManager.isSynchronizationActive()
+        && TransactionSynchronizationManager.isActualTransactionActive();
   }
 }

@@ -73,6 +73,18 @@ class FailureAnalysisTest {
         bad("coalescer capacity zero", "fanout.coalescer.capacity", "positive", NAME, ENDPOINTS, SIGNED,
             "fanout.coalescer.capacity=0"),
         bad("recent reports zero", "fanout.recent-reports", "1 to 10000", "fanout.recent-reports=0"),
+        bad("catch-up without a window", STAGE + ".catch-up.window", "e.g. 24h", NAME, ENDPOINTS, SIGNED,
+            STAGE + ".catch-up.settle=1s"),
+        bad("catch-up window zero", STAGE + ".catch-up.window", "A positive duration", NAME, ENDPOINTS, SIGNED,
+            STAGE + ".catch-up=0s"),
+        bad("catch-up concurrency zero", STAGE + ".catch-up.max-concurrent", "1 to 1024", NAME, ENDPOINTS,
+            SIGNED, STAGE + ".catch-up.window=1h", STAGE + ".catch-up.max-concurrent=0"),
+        bad("catch-up settle negative", STAGE + ".catch-up.settle", "Zero or a positive duration", NAME,
+            ENDPOINTS, SIGNED, STAGE + ".catch-up.window=1h", STAGE + ".catch-up.settle=-1s"),
+        bad("catch-up retry delays reversed", STAGE + ".catch-up.retry", "max-delay >= base-delay", NAME,
+            ENDPOINTS, SIGNED, STAGE + ".catch-up.window=1h", STAGE + ".catch-up.retry.base-delay=9s"),
+        bad("catch-up on a purge stage", STAGE + ".catch-up", "a stage with a discovery", NAME,
+            STAGE + ".purger-beans=x", STAGE + ".catch-up=1h"),
         bad("journal without a DataSource", "fanout.journal.enabled", "spring.datasource",
             "fanout.journal.enabled=true"));
   }

@@ -8,6 +8,7 @@ import dev.fanout.Invalidation;
 import dev.fanout.Invalidator;
 import dev.fanout.RetryPolicy;
 import dev.fanout.Stage;
+import dev.fanout.catchup.CatchUpPolicy;
 import dev.fanout.micrometer.FanoutObservability;
 import dev.fanout.spi.Journal;
 import dev.fanout.spi.PurgeResult;
@@ -90,6 +91,37 @@ class FanoutAutoConfigurationTest {
               .containsExactly(context.getBean("testPurger", Purger.class));
           assertThat(context).hasSingleBean(TransactionalInvalidator.class);
           assertThat(context).hasSingleBean(FanoutShutdown.class);
+        });
+  }
+
+  @Test
+  void catchUpIsSetByPropertyWithItsKnobsOrByItsWindowAlone() {
+    runner.withPropertyValues(WEB_STAGE)
+        .withPropertyValues(
+            "fanout.stages[0].catch-up.window=24h",
+            "fanout.stages[0].catch-up.settle=2s",
+            "fanout.stages[0].catch-up.max-concurrent=8",
+            "fanout.stages[0].catch-up.retry.max-attempts=3",
+            "fanout.stages[0].catch-up.poll=10s",
+            "fanout.stages[0].catch-up.clock-skew=0s",
+            "fanout.stages[1].name=varnish",
+            "fanout.stages[1].discovery.endpoints=127.0.0.10:6081",
+            "fanout.stages[1].notifier.preset=varnish-purge",
+            "fanout.stages[1].catch-up=6h",
+            "fanout.stages[2].name=edge",
+            "fanout.stages[2].discovery.endpoints=127.0.0.11:6081",
+            "fanout.stages[2].notifier.preset=varnish-purge")
+        .run(context -> {
+          assertThat(context).hasNotFailed();
+          List<Stage> stages = context.getBean(Invalidator.class).stages();
+          assertThat(((Stage.Fanout) stages.get(0)).catchUpPolicy()).contains(
+              CatchUpPolicy.of(Duration.ofHours(24)).withSettle(Duration.ofSeconds(2)).withConcurrency(8)
+                  .withRetry(new RetryPolicy(3, CatchUpPolicy.DEFAULT_RETRY.baseDelay(),
+                      CatchUpPolicy.DEFAULT_RETRY.maxDelay()))
+                  .withPoll(Duration.ofSeconds(10)).withClockSkew(Duration.ZERO));
+          assertThat(((Stage.Fanout) stages.get(1)).catchUpPolicy())
+              .as("catch-up: 6h is catch-up.window: 6h").contains(CatchUpPolicy.of(Duration.ofHours(6)));
+          assertThat(((Stage.Fanout) stages.get(2)).catchUpPolicy()).as("off unless set").isEmpty();
         });
   }
 

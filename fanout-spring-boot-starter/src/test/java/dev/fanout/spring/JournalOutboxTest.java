@@ -1,51 +1,149 @@
 package dev.fanout.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.fanout.Invalidation;
+import dev.fanout.InvalidationReport;
 import dev.fanout.InvalidationStatus;
-import dev.fanout.jdbc.JdbcJournal;
-import javax.sql.DataSource;
+import dev.fanout.Invalidator;
+import dev.fanout.jdbc.TestPostgres;
+import dev.fanout.spi.Appended;
+import dev.fanout.receiver.InvalidationReceiver;
+import dev.fanout.receiver.ReceiverServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
 import org.springframework.boot.autoconfigure.jdbc.DataSourceTransactionManagerAutoConfiguration;
 import org.springframework.boot.autoconfigure.transaction.TransactionAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.support.TransactionTemplate;
 
-/** The outbox appends through the transaction's connection: committed with it, or not at all. */
+/**
+ * {@code submit()} in a Spring transaction on the journal's own PostgreSQL is appended in that
+ * transaction (the outbox): committed, the journal's sender delivers it to a real receiver and the
+ * future follows the entry; rolled back, there is no row and nothing is sent.
+ */
 class JournalOutboxTest {
-  private final ApplicationContextRunner runner = new ApplicationContextRunner()
-      .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
-          DataSourceTransactionManagerAutoConfiguration.class, TransactionAutoConfiguration.class))
-      .withConfiguration(Fixtures.starter())
-      .withPropertyValues("spring.datasource.url=jdbc:h2:mem:outbox;DB_CLOSE_DELAY=-1",
-          "fanout.journal.enabled=true", "fanout.journal.create-schema=true");
+  private static final AtomicInteger TABLES = new AtomicInteger();
+  private final List<Invalidation> received = new CopyOnWriteArrayList<>();
+  private InvalidationReceiver receiver;
+  private ReceiverServer server;
+  private ApplicationContextRunner runner;
+  private String table;
+
+  @BeforeEach
+  void start() throws Exception {
+    receiver = InvalidationReceiver.builder().secret(Fixtures.SECRET).handler(received::add).build();
+    server = ReceiverServer.builder(receiver)
+        .address(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0)).start();
+    TestPostgres pg = TestPostgres.shared();
+    table = "outbox_" + TABLES.incrementAndGet();
+    runner = new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+            DataSourceTransactionManagerAutoConfiguration.class, TransactionAutoConfiguration.class))
+        .withConfiguration(Fixtures.starter())
+        .withPropertyValues(
+            "spring.datasource.url=jdbc:postgresql://127.0.0.1:" + pg.port() + "/postgres",
+            "spring.datasource.username=postgres",
+            "fanout.journal.enabled=true", "fanout.journal.create-schema=true",
+            "fanout.journal.table=" + table,
+            "fanout.stages[0].name=web",
+            "fanout.stages[0].discovery.endpoints=127.0.0.2:" + server.address().getPort(),
+            "fanout.stages[0].notifier.signing-secret=" + Fixtures.SECRET);
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+    receiver.close();
+  }
 
   @Test
-  void committedWithTheTransactionOrRolledBackWithIt() {
+  void committedWithTheChangeThenDeliveredAndFollowedToItsOutcome() {
     runner.run(context -> {
-      JdbcJournal journal = context.getBean(JdbcJournal.class);
-      JournalOutbox outbox = new JournalOutbox(journal, context.getBean(DataSource.class));
-      TransactionTemplate tx = context.getBean(TransactionTemplate.class);
-      Invalidation kept = Invalidation.builder().path("/kept").build();
-      Invalidation dropped = Invalidation.builder().path("/dropped").build();
+      assertThat(context).hasNotFailed();
+      TransactionalInvalidator tx = context.getBean(TransactionalInvalidator.class);
+      Invalidator invalidator = context.getBean(Invalidator.class);
+      JdbcTemplate jdbc = new JdbcTemplate(context.getBean(javax.sql.DataSource.class));
+      jdbc.execute("CREATE TABLE " + table + "_post (id INT PRIMARY KEY, title TEXT)");
+      Invalidation inv = Invalidation.builder().path("/posts/1").tag("posts:1").build();
 
-      tx.executeWithoutResult(s -> {
-        assertThat(outbox.appendInTransaction(kept)).isPresent();
-        assertThat(journal.status(kept.id())).as("not visible before the commit").isEmpty();
+      CompletableFuture<InvalidationReport> report = context.getBean(TransactionTemplate.class).execute(s -> {
+        jdbc.update("INSERT INTO " + table + "_post VALUES (1, 'hello')");
+        CompletableFuture<InvalidationReport> f = tx.submit(inv);
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM " + table + " WHERE id = ?", Long.class, inv.id()))
+            .as("appended on the transaction's own connection").isEqualTo(1);
+        assertThat(invalidator.status(inv.id())).as("other connections do not see it yet").isEmpty();
+        return f;
       });
-      tx.executeWithoutResult(s -> {
-        assertThat(outbox.appendInTransaction(dropped)).isPresent();
+
+      InvalidationReport r = report.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(r.isComplete()).isTrue();
+      assertThat(r.invalidation().paths()).contains("/posts/1");
+      assertThat(received).singleElement().satisfies(i -> {
+        assertThat(i.id()).isEqualTo(inv.id());
+        assertThat(i.paths()).containsExactly("/posts/1");
+        assertThat(i.tags()).containsExactly("posts:1");
+      });
+      assertThat(invalidator.status(inv.id())).map(InvalidationStatus::state)
+          .hasValue(InvalidationStatus.State.DELIVERED);
+    });
+  }
+
+  @Test
+  void anEntryTheSenderFinishedBeforeItWasFollowedCompletesFromItsStatus() {
+    runner.run(context -> {
+      Invalidator invalidator = context.getBean(Invalidator.class);
+      JournalOutbox outbox = JournalOutbox.of(invalidator).orElseThrow();
+      Invalidation inv = Invalidation.builder().path("/posts/4").build();
+      Appended appended = context.getBean(TransactionTemplate.class)
+          .execute(s -> outbox.appendInTransaction(inv).orElseThrow());
+      await().atMost(Duration.ofSeconds(10)).until(() -> invalidator.status(inv.id())
+          .filter(InvalidationStatus::isFinished).isPresent());
+
+      InvalidationReport r = outbox.follow(inv, appended).get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(r.isComplete()).isTrue();
+      assertThat(r.stages()).singleElement().satisfies(stage ->
+          assertThat(stage.detail()).startsWith("DELIVERED before the commit's callback followed it"));
+    });
+  }
+
+  @Test
+  void rolledBackWithTheChangeNoRowAndNothingSent() {
+    runner.run(context -> {
+      TransactionalInvalidator tx = context.getBean(TransactionalInvalidator.class);
+      JdbcTemplate jdbc = new JdbcTemplate(context.getBean(javax.sql.DataSource.class));
+      Invalidation inv = Invalidation.builder().path("/posts/2").build();
+      AtomicReference<CompletableFuture<InvalidationReport>> holder = new AtomicReference<>();
+
+      context.getBean(TransactionTemplate.class).executeWithoutResult(s -> {
+        holder.set(tx.submit(inv));
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM " + table, Long.class)).isEqualTo(1);
         s.setRollbackOnly();
       });
 
-      assertThat(journal.status(kept.id())).map(InvalidationStatus::state)
-          .hasValue(InvalidationStatus.State.PENDING);
-      assertThat(journal.status(dropped.id())).isEmpty();
-      assertThat(outbox.appendInTransaction(Invalidation.builder().path("/none").build()))
-          .as("no transaction, nothing appended").isEmpty();
+      assertThatThrownBy(() -> holder.get().join()).isInstanceOf(CancellationException.class)
+          .hasMessageContaining("rolled back");
+      assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM " + table, Long.class)).isZero();
+      // A later submission is delivered: had the rolled-back one been sent, it would be there too.
+      Invalidation later = Invalidation.builder().path("/posts/3").build();
+      assertThat(tx.submit(later).join().isComplete()).isTrue();
+      await().atMost(Duration.ofSeconds(10)).until(() -> !received.isEmpty());
+      assertThat(received).extracting(Invalidation::id).containsExactly(later.id());
     });
   }
 }

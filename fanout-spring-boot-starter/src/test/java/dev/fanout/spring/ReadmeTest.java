@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 class ReadmeTest {
   private static final Set<Class<?>> NESTED = Set.of(StageProperties.Discovery.class, StageProperties.Dns.class,
       StageProperties.Kubernetes.class, StageProperties.Notifier.class, StageProperties.Retry.class,
-      StageProperties.CloudFront.class, StageProperties.Fastly.class, StageProperties.Cloudflare.class);
+      StageProperties.CloudFront.class, StageProperties.Fastly.class, StageProperties.Cloudflare.class,
+      StageProperties.CatchUp.class);
 
   @Test
   void everyGeneratedPropertyIsDocumented() throws Exception {
@@ -41,7 +42,7 @@ class ReadmeTest {
     String readme = Files.readString(Path.of("README.md"));
     List<String> paths = new ArrayList<>();
     collect(StageProperties.class, "", paths);
-    assertThat(paths).contains("discovery.dns.name", "fastly.api-token", "gate");
+    assertThat(paths).contains("discovery.dns.name", "fastly.api-token", "gate", "catch-up.window");
     for (String p : paths) {
       assertThat(readme).as(p).contains("| `" + p + "` |");
     }
