@@ -14,11 +14,9 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
-import org.springframework.boot.context.properties.ConfigurationPropertiesBinding;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
-import org.springframework.core.convert.converter.Converter;
 
 /**
  * Builds the application's {@link Invalidator} from the {@code fanout.*} properties ({@link
@@ -62,18 +60,6 @@ public class FanoutAutoConfiguration {
   public RecentReports fanoutRecentReports(FanoutProperties properties) {
     return get("fanout.recent-reports", "1 to 10000.",
         () -> new RecentReports(properties.recentReports(), Clock.systemUTC()));
-  }
-
-  /**
-   * Binds {@code fanout.stages[i].catch-up: 24h}, short for {@code catch-up.window: 24h}. Static:
-   * the binder needs it before this configuration exists.
-   *
-   * @return the converter
-   */
-  @Bean
-  @ConfigurationPropertiesBinding
-  static Converter<String, StageProperties.CatchUp> fanoutCatchUpShorthand() {
-    return new CatchUpShorthand();
   }
 
   @Bean(destroyMethod = "close")

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.springframework.boot.convert.DurationStyle;
 
 /**
  * One entry of {@code fanout.stages}: a fan-out stage (a {@code discovery} and a {@code notifier})
@@ -73,13 +74,15 @@ public record StageProperties(
 
     /**
      * Returns the catch-up of a window with every knob at its default: what {@code catch-up: 24h}
-     * binds to.
+     * binds to (Spring's conversion finds this method for a text value).
      *
-     * @param window the window
+     * @param window the window, e.g. {@code 24h} or {@code PT24H}
      * @return the catch-up
+     * @throws IllegalArgumentException if the text is not a duration; the binding then fails naming
+     *     the property
      */
-    public static CatchUp of(Duration window) {
-      return new CatchUp(window, null, null, null, null, null);
+    public static CatchUp valueOf(String window) {
+      return new CatchUp(DurationStyle.detectAndParse(window.trim()), null, null, null, null, null);
     }
   }
 

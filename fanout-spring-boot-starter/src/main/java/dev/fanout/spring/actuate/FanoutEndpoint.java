@@ -6,6 +6,7 @@ import dev.fanout.Invalidator;
 import dev.fanout.JournalException;
 import dev.fanout.Stage;
 import dev.fanout.StageReport;
+import dev.fanout.catchup.CatchUpRecord;
 import dev.fanout.spi.Journal;
 import dev.fanout.spring.RecentReports;
 import java.util.List;
@@ -17,8 +18,8 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
 
 /**
  * The {@code fanout} Actuator endpoint ({@code /actuator/fanout} once exposed with {@code
- * management.endpoints.web.exposure.include=fanout}): the stages and the most recent reports,
- * newest first; {@code /actuator/fanout/{id}} gives one invalidation: its report, every target
+ * management.endpoints.web.exposure.include=fanout}): the stages, the most recent reports, newest
+ * first, and with a journal its most recent catch-up outcomes; {@code /actuator/fanout/{id}} gives one invalidation: its report, every target
  * and purge included, while it is among the recent ones, otherwise its journal status when there is
  * a journal (404 when neither knows it).
  *
@@ -29,6 +30,9 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
  */
 @Endpoint(id = "fanout")
 public final class FanoutEndpoint {
+  /** How many of the journal's catch-up outcomes the overview shows. */
+  public static final int CATCH_UPS_SHOWN = 20;
+
   private final Invalidator invalidator;
   private final RecentReports reports;
   private final Journal journal;
@@ -57,7 +61,20 @@ public final class FanoutEndpoint {
         : invalidator.stages().stream().map(StageView::of).toList();
     List<ReportView> recent = reports.list().stream()
         .map(r -> ReportView.of(r.report(), r.finishedAt().toString(), false)).toList();
-    return new Overview(stages, reports.capacity(), recent);
+    return new Overview(stages, reports.capacity(), recent, catchUps());
+  }
+
+  /** The journal's newest catch-up outcomes; none without a journal, or while it cannot be read. */
+  private List<CatchUpRecord> catchUps() {
+    if (journal == null) {
+      return List.of();
+    }
+    try {
+      return journal.recentCatchUps(CATCH_UPS_SHOWN);
+    } catch (JournalException e) {
+      // The health indicator reports a journal that cannot be read; the overview still answers.
+      return List.of();
+    }
   }
 
   /**
@@ -91,9 +108,12 @@ public final class FanoutEndpoint {
    * @param stages the invalidator's stages, in order (empty when this application only receives)
    * @param kept how many recent reports are kept at most
    * @param recent the recent reports, newest first
+   * @param catchUps the journal's most recent catch-up outcomes, newest first (at most {@value
+   *     FanoutEndpoint#CATCH_UPS_SHOWN}; empty without a journal)
    * @since 0.1
    */
-  public record Overview(List<StageView> stages, int kept, List<ReportView> recent) {}
+  public record Overview(List<StageView> stages, int kept, List<ReportView> recent,
+      List<CatchUpRecord> catchUps) {}
 
   /**
    * A stage as configured.

@@ -6,9 +6,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fanout.Invalidation;
 import dev.fanout.InvalidationStatus;
 import dev.fanout.Invalidator;
+import dev.fanout.catchup.CatchUpRecord;
+import dev.fanout.catchup.CatchUpReport;
 import dev.fanout.spi.Journal;
 import dev.fanout.spring.Fixtures;
 import dev.fanout.testing.LoopbackPod;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -135,6 +139,22 @@ class ActuatorTest {
           assertThat(answer).isInstanceOf(InvalidationStatus.class);
           assertThat(((InvalidationStatus) answer).id()).isEqualTo(inv.id());
           assertThat(((InvalidationStatus) answer).acceptedAt()).isNotNull();
+        });
+  }
+
+  @Test
+  void theOverviewListsTheJournalsRecentCatchUps() {
+    runner.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class))
+        .withPropertyValues("spring.datasource.url=jdbc:h2:mem:catchups;DB_CLOSE_DELAY=-1",
+            "fanout.journal.enabled=true", "fanout.journal.create-schema=true")
+        .run(context -> {
+          FanoutEndpoint endpoint = context.getBean(FanoutEndpoint.class);
+          assertThat(endpoint.overview().catchUps()).isEmpty();
+          CatchUpRecord record = new CatchUpRecord("web", "10.0.0.7:3000", CatchUpReport.Reason.JOINED,
+              CatchUpReport.Outcome.CAUGHT_UP, Instant.parse("2026-12-04T10:00:00Z"),
+              Instant.parse("2026-12-03T10:00:00Z"), 12, 3, 7, 1, Duration.ofMillis(45), null);
+          context.getBean(Journal.class).recordCatchUp(record);
+          assertThat(endpoint.overview().catchUps()).containsExactly(record);
         });
   }
 
