@@ -133,10 +133,14 @@ final class Engine {
   }
 
   private static long maxDescriptors() {
-    java.lang.management.OperatingSystemMXBean os =
-        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-    if (os instanceof com.sun.management.UnixOperatingSystemMXBean) {
-      return ((com.sun.management.UnixOperatingSystemMXBean) os).getMaxFileDescriptorCount();
+    try {
+      java.lang.management.OperatingSystemMXBean os =
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+      if (os instanceof com.sun.management.UnixOperatingSystemMXBean) {
+        return ((com.sun.management.UnixOperatingSystemMXBean) os).getMaxFileDescriptorCount();
+      }
+    } catch (RuntimeException | LinkageError e) {
+      // A runtime without the jdk.management module (or a security manager that says no): no cap.
     }
     return 0;
   }

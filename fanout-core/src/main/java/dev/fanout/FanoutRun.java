@@ -65,7 +65,11 @@ final class FanoutRun {
   }
 
   CompletableFuture<StageReport> run() {
-    discover(false).whenComplete((endpoints, error) -> {
+    CompletableFuture<List<Endpoint>> found = discover(false);
+    // A discovery that answered at once (a static list, a cached answer) leaves this thread, the
+    // stage's own engine task, to start the attempts; one that answers later hands them to a task.
+    boolean here = found.isDone();
+    found.whenComplete((endpoints, error) -> {
       if (error != null) {
         Failure f = Failure.of(error);
         finish("discovery failed: " + f.message());
@@ -80,7 +84,11 @@ final class FanoutRun {
         finish(null);
         return;
       }
-      deliverAll(fresh);
+      if (here) {
+        startAll(fresh);
+      } else {
+        deliverAll(fresh);
+      }
     });
     return done;
   }
@@ -152,16 +160,19 @@ final class FanoutRun {
    * the invalidation's deadline rather than the attempt timeout get timers of their own.
    */
   private void deliverAll(List<Target> fresh) {
-    engine.execute(() -> {
-      Timeouts.Batch batch = Timeouts.batch(stage.attemptTimeout(), engine.scheduler);
-      try {
-        for (Target t : fresh) {
-          limiter.acquireHere(() -> attempt(t, batch));
-        }
-      } finally {
-        batch.close();
+    engine.execute(() -> startAll(fresh));
+  }
+
+  /** Starts every target's first attempt on this thread; see {@link #deliverAll}. */
+  private void startAll(List<Target> fresh) {
+    Timeouts.Batch batch = Timeouts.batch(stage.attemptTimeout(), engine.scheduler);
+    try {
+      for (Target t : fresh) {
+        limiter.acquireHere(() -> attempt(t, batch));
       }
-    });
+    } finally {
+      batch.close();
+    }
   }
 
   /** Runs with a limiter permit held; every path releases it exactly once. */

@@ -6,6 +6,8 @@ import dev.fanout.internal.Retry;
 import dev.fanout.internal.Schedulers;
 import dev.fanout.internal.Timeouts;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
@@ -17,6 +19,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
@@ -85,6 +88,55 @@ public class KernelBench {
         Timeouts.within(call, Duration.ofSeconds(5), timer, TimeoutException::new);
     call.complete("ok");
     return bounded;
+  }
+
+  /** Calls per wave in the two benchmarks below: a fan-out's first attempts are all in flight at once. */
+  private static final int WAVE = 1000;
+
+  /**
+   * A wave of calls, each bounded by a timer of its own (armed while all are in flight, then
+   * cancelled as each completes): per call.
+   *
+   * @return the last bounded future
+   */
+  @Benchmark
+  @OperationsPerInvocation(WAVE)
+  public CompletableFuture<String> waveOfTimers() {
+    List<CompletableFuture<String>> calls = new ArrayList<>(WAVE);
+    CompletableFuture<String> last = null;
+    for (int i = 0; i < WAVE; i++) {
+      CompletableFuture<String> call = new CompletableFuture<>();
+      calls.add(call);
+      last = Timeouts.within(call, Duration.ofSeconds(5), timer, TimeoutException::new);
+    }
+    for (CompletableFuture<String> c : calls) {
+      c.complete("ok");
+    }
+    return last;
+  }
+
+  /**
+   * The same wave in one {@link Timeouts.Batch}: one timer armed for all of them, cancelled when
+   * the last completes; per call.
+   *
+   * @return the last bounded future
+   */
+  @Benchmark
+  @OperationsPerInvocation(WAVE)
+  public CompletableFuture<String> waveInOneBatch() {
+    List<CompletableFuture<String>> calls = new ArrayList<>(WAVE);
+    CompletableFuture<String> last = null;
+    Timeouts.Batch batch = Timeouts.batch(Duration.ofSeconds(5), timer);
+    for (int i = 0; i < WAVE; i++) {
+      CompletableFuture<String> call = new CompletableFuture<>();
+      calls.add(call);
+      last = batch.add(call, TimeoutException::new);
+    }
+    batch.close();
+    for (CompletableFuture<String> c : calls) {
+      c.complete("ok");
+    }
+    return last;
   }
 
   /**

@@ -285,36 +285,13 @@ final class NioTransport implements AutoCloseable {
   private void loop() {
     while (!closed) {
       try {
-        selector.select(100);
+        // Ready keys are handed to ready() as the selector finds them: no selected-key set to fill,
+        // iterate and empty once per round.
+        selector.select(this::ready, 100);
         wakeupPending.set(false);
         Runnable task;
         while ((task = tasks.poll()) != null) {
           task.run();
-        }
-        Iterator<SelectionKey> it = selector.selectedKeys().iterator();
-        while (it.hasNext()) {
-          SelectionKey key = it.next();
-          it.remove();
-          Conn conn = (Conn) key.attachment();
-          try {
-            if (!key.isValid()) {
-              continue;
-            }
-            if (key.isConnectable()) {
-              connecting.remove(conn);
-              conn.channel.finishConnect();
-              // Reading from the start: an answer may come before the whole request was written.
-              key.interestOps(READ_WRITE);
-            }
-            if (key.isValid() && key.isWritable()) {
-              write(conn);
-            }
-            if (key.isValid() && key.isReadable()) {
-              read(conn);
-            }
-          } catch (IOException | RuntimeException e) {
-            fail(conn, e);
-          }
         }
         expireConnects();
       } catch (IOException | RuntimeException e) {
@@ -341,6 +318,30 @@ final class NioTransport implements AutoCloseable {
       selector.close();
     } catch (IOException ignored) {
       // closing anyway
+    }
+  }
+
+  /** Serves one ready connection: finishes its connect, writes, reads. */
+  private void ready(SelectionKey key) {
+    Conn conn = (Conn) key.attachment();
+    try {
+      if (!key.isValid()) {
+        return;
+      }
+      if (key.isConnectable()) {
+        connecting.remove(conn);
+        conn.channel.finishConnect();
+        // Reading from the start: an answer may come before the whole request was written.
+        key.interestOps(READ_WRITE);
+      }
+      if (key.isValid() && key.isWritable()) {
+        write(conn);
+      }
+      if (key.isValid() && key.isReadable()) {
+        read(conn);
+      }
+    } catch (IOException | RuntimeException e) {
+      fail(conn, e);
     }
   }
 
