@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.fanout.testing.JsonExchanges;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -110,20 +111,7 @@ final class FakeFastly implements AutoCloseable {
   // ---- scripted answers ----
 
   static Answer status(int status, String body, String... headerPairs) {
-    return (ex, s) -> {
-      for (int i = 0; i < headerPairs.length; i += 2) {
-        ex.getResponseHeaders().add(headerPairs[i], headerPairs[i + 1]);
-      }
-      byte[] b = body.getBytes(StandardCharsets.UTF_8);
-      ex.getResponseHeaders().set("Content-Type", "application/json");
-      ex.sendResponseHeaders(status, b.length == 0 ? -1 : b.length);
-      if (b.length > 0) {
-        try (OutputStream out = ex.getResponseBody()) {
-          out.write(b);
-        }
-      }
-      ex.close();
-    };
+    return (ex, s) -> JsonExchanges.send(ex, status, body, headerPairs);
   }
 
   /** Answers as Fastly does. */
