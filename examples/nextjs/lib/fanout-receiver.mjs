@@ -7,6 +7,7 @@
 // replay (200 duplicate), and only then the revalidation (200 once done, 500 if it threw). A large
 // invalidation arrives as several chunks, each a request of its own with its own webhook-id.
 
+import { randomBytes } from 'node:crypto';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 
 /**
@@ -43,6 +44,9 @@ export const NEXT_MAX_TAG_LENGTH = WIRE.maxTagLength;
 const WEBHOOK_ID = /^[\x21-\x2d\x2f-\x7e]{1,256}$/;
 const TIMESTAMP = /^[0-9]{1,15}$/;
 const INVALIDATION_ID = /^[A-Za-z0-9_:-]{1,128}$/;
+const NONCE = /^[A-Za-z0-9_-]{16,128}$/;
+/** Outstanding catch-up nonces kept: more than the catch-ups that run at once for one replica. */
+const NONCES_KEPT = 64;
 
 // Forbidden characters, by code point, from explicit tables (not the runtime's Unicode version),
 // exactly as in WireContract: whitespace outside the controls, and format characters (Cf).
@@ -243,8 +247,8 @@ export function parseInvalidation(text, { maxPaths = DEFAULTS.maxPaths, maxTags 
 
 /**
  * Parses a catch-up signal (fanout's dev.fanout.catchup.CatchUpWire): {"id":..,"catchUp":"start"}
- * or "done". Returns null when the body is not one (an invalidation); throws a Rejection(400) for a
- * malformed one.
+ * or "done" (which carries back the "nonce" of its start's answer). Returns null when the body is
+ * not one (an invalidation); throws a Rejection(400) for a malformed one.
  */
 export function parseSignal(text) {
   if (!text.includes('"catchUp"')) return null;
@@ -261,7 +265,10 @@ export function parseSignal(text) {
   if (body.catchUp !== 'start' && body.catchUp !== 'done') {
     throw new Rejection(400, 'bad body: \'catchUp\' must be "start" or "done"');
   }
-  return { id: body.id, signal: body.catchUp };
+  if ('nonce' in body && (typeof body.nonce !== 'string' || !NONCE.test(body.nonce))) {
+    throw new Rejection(400, "bad body: 'nonce' must be 16 to 128 characters of [A-Za-z0-9_-]");
+  }
+  return { id: body.id, signal: body.catchUp, nonce: body.nonce ?? null };
 }
 
 /** The moment this process started, in milliseconds since the epoch. */
@@ -385,6 +392,10 @@ export function createReceiver({
   const freshSinceIso = new Date(freshSinceMs).toISOString();
   const holdUntil = holdReadinessMs === undefined ? null : now() + holdReadinessMs;
   let caughtUp = false;
+  // Nonces answered to starts and not yet used by a done, oldest first. Only a done carrying one
+  // counts: the signature's tolerance is minutes and a restarted replica's replay cache is empty, so
+  // a signed done recorded before a restart could otherwise release a replica never caught up.
+  const issued = new Set();
   const webhooks = secrets.map((s) => new Webhook(checkSecret(s)));
   const replay = new ReplayCache(replayCacheSize, 2 * toleranceSeconds * 1000, now);
   const inFlight = new Map();
@@ -484,12 +495,21 @@ export function createReceiver({
   }
 
   /** A catch-up signal: never revalidates; answers since when this replica is fresh. */
-  function answerSignal({ id, signal }) {
-    if (signal === 'done' && !caughtUp) {
+  function answerSignal({ id, signal, nonce }) {
+    if (signal === 'start') {
+      const fresh = randomBytes(16).toString('base64url');
+      issued.add(fresh);
+      if (issued.size > NONCES_KEPT) issued.delete(issued.values().next().value);
+      log(`fanout: catch-up start ${id}`);
+      return json(200, { id, result: 'catch-up', freshSince: freshSinceIso, nonce: fresh });
+    }
+    if (nonce === null || !issued.delete(nonce)) {
+      log(`fanout: catch-up done ${id} does not carry a nonce this receiver issued; not counted as caught up`);
+    } else if (!caughtUp) {
       caughtUp = true;
       log(`fanout: caught up (${id}); fresh since ${freshSinceIso}`);
     } else {
-      log(`fanout: catch-up ${signal} ${id}`);
+      log(`fanout: catch-up done ${id}`);
     }
     return json(200, { id, result: 'catch-up', freshSince: freshSinceIso });
   }

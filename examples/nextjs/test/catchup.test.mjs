@@ -23,10 +23,10 @@ function fixture(options = {}) {
   return { receiver, calls, advance: (ms) => { clock += ms; } };
 }
 
-async function signal(receiver, id, which, secret = SECRET) {
+async function signal(receiver, id, which, secret = SECRET, nonce = undefined) {
   const restore = mock.method(Date, 'now', () => NOW * 1000);
   try {
-    const body = JSON.stringify({ id, catchUp: which });
+    const body = JSON.stringify({ id, catchUp: which, ...(nonce === undefined ? {} : { nonce }) });
     const response = await receiver.handle(signedRequest({ secret, id, timestamp: NOW, body }));
     return { status: response.status, json: await response.json() };
   } finally {
@@ -37,7 +37,10 @@ async function signal(receiver, id, which, secret = SECRET) {
 test('a start signal is answered with freshSince and revalidates nothing', async () => {
   const { receiver, calls } = fixture({ freshSince: BUILT });
   const answer = await signal(receiver, 'catchup_1:start', 'start');
-  assert.deepEqual(answer, { status: 200, json: { id: 'catchup_1:start', result: 'catch-up', freshSince: BUILT } });
+  assert.match(answer.json.nonce, /^[A-Za-z0-9_-]{22}$/);
+  const { nonce, ...rest } = answer.json;
+  assert.deepEqual({ status: answer.status, json: rest },
+    { status: 200, json: { id: 'catchup_1:start', result: 'catch-up', freshSince: BUILT } });
   assert.deepEqual(calls, []);
   assert.equal(receiver.isCaughtUp(), false);
 });
@@ -61,12 +64,35 @@ test('a signal signed with another secret or malformed is refused', async () => 
 test('readiness is held until the first catch-up arrives', async () => {
   const { receiver } = fixture({ holdReadinessMs: 60_000 });
   assert.equal(receiver.readiness().status, 503);
-  await signal(receiver, 'catchup_4:start', 'start');
+  const { nonce } = (await signal(receiver, 'catchup_4:start', 'start')).json;
   assert.equal(receiver.readiness().status, 503, 'not before the end of the catch-up');
-  await signal(receiver, 'catchup_4:done', 'done');
+  await signal(receiver, 'catchup_4:done', 'done', SECRET, nonce);
   const ready = receiver.readiness();
   assert.equal(ready.status, 200);
   assert.deepEqual(await ready.json(), { ready: true, caughtUp: true });
+});
+
+test('a done replayed from an earlier life of the replica releases nothing', async () => {
+  // The earlier life: a catch-up whose signed done was recorded.
+  const before = fixture({ holdReadinessMs: 60_000 }).receiver;
+  const old = (await signal(before, 'catchup_6:start', 'start')).json.nonce;
+  await signal(before, 'catchup_6:done', 'done', SECRET, old);
+  assert.equal(before.readiness().status, 200);
+
+  // Restarted with an empty replay cache: the replay, a done without a nonce and one with a nonce
+  // never issued are answered, and count for nothing.
+  const after = fixture({ holdReadinessMs: 60_000 }).receiver;
+  assert.equal((await signal(after, 'catchup_6:done', 'done', SECRET, old)).status, 200);
+  await signal(after, 'catchup_7:start', 'start');
+  await signal(after, 'catchup_7:done', 'done');
+  await signal(after, 'catchup_8:done', 'done', SECRET, 'AAAAAAAAAAAAAAAAAAAAAA');
+  assert.equal(after.isCaughtUp(), false);
+  assert.equal(after.readiness().status, 503);
+
+  const fresh = (await signal(after, 'catchup_9:start', 'start')).json.nonce;
+  await signal(after, 'catchup_9:done', 'done', SECRET, fresh);
+  assert.equal(after.readiness().status, 200);
+  assert.throws(() => parseSignal('{"id":"x","catchUp":"done","nonce":"short"}'), /'nonce' must be/);
 });
 
 test('readiness is released when the hold runs out without a catch-up', () => {

@@ -5,12 +5,12 @@ import dev.fanout.Endpoint;
 import dev.fanout.ErrorKind;
 import dev.fanout.Stage;
 import dev.fanout.internal.Futures;
+import dev.fanout.spi.CatchUpAnswer;
 import dev.fanout.spi.CatchUpSignal;
 import dev.fanout.spi.Notifier;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -25,6 +25,8 @@ final class CatchUpAttempt {
     volatile Instant since;
     volatile Instant freshSince;
     volatile History history;
+    /** The start's nonce, which the done carries back (a receiver holding readiness checks it). */
+    volatile String nonce;
   }
 
   private final Stage.Fanout stage;
@@ -45,10 +47,11 @@ final class CatchUpAttempt {
     Notifier notifier = stage.notifier();
     Duration timeout = stage.attemptTimeout();
     Instant windowStart = ctx.clock().instant().minus(policy.window());
-    return signal(notifier, id + ":start", CatchUpSignal.START, timeout)
-        .thenApplyAsync(fresh -> {
-          progress.freshSince = fresh.orElse(null);
-          Instant since = fresh.map(f -> f.minus(policy.clockSkew()))
+    return signal(notifier, id + ":start", CatchUpSignal.START, null, timeout)
+        .thenApplyAsync(answer -> {
+          progress.freshSince = answer.freshSince();
+          progress.nonce = answer.nonce();
+          Instant since = answer.freshSinceIfKnown().map(f -> f.minus(policy.clockSkew()))
               .filter(f -> f.isAfter(windowStart)).orElse(windowStart);
           progress.since = since;
           History history = ctx.history().since(since);
@@ -64,7 +67,7 @@ final class CatchUpAttempt {
           Duration bound = timeout.multipliedBy(Math.max(1, (requests + 3) / 4));
           return ctx.within(notifier.deliver(endpoint, history.toInvalidation(id)), bound, "history delivery");
         })
-        .thenCompose(ack -> signal(notifier, id + ":done", CatchUpSignal.DONE, timeout))
+        .thenCompose(ack -> signal(notifier, id + ":done", CatchUpSignal.DONE, progress.nonce, timeout))
         .thenApply(done -> progress);
   }
 
@@ -72,24 +75,24 @@ final class CatchUpAttempt {
    * Sends a signal; a receiver that refuses it for good (an older receiver answers 400) just does
    * not narrow the window or hold its readiness, so only a retryable failure fails the attempt.
    */
-  private CompletableFuture<Optional<Instant>> signal(
-      Notifier notifier, String id, CatchUpSignal signal, Duration timeout) {
-    CompletableFuture<Optional<Instant>> call;
+  private CompletableFuture<CatchUpAnswer> signal(
+      Notifier notifier, String id, CatchUpSignal signal, String nonce, Duration timeout) {
+    CompletableFuture<CatchUpAnswer> call;
     try {
-      call = ctx.within(notifier.catchUp(endpoint, id, signal), timeout, "catch-up " + signal.wireName());
+      call = ctx.within(notifier.catchUp(endpoint, id, signal, nonce), timeout, "catch-up " + signal.wireName());
     } catch (RuntimeException e) {
       call = CompletableFuture.failedFuture(e);
     }
-    return call.handle((fresh, error) -> {
+    return call.handle((answer, error) -> {
       if (error == null) {
-        return fresh == null ? Optional.<Instant>empty() : fresh;
+        return answer == null ? CatchUpAnswer.NONE : answer;
       }
       if (isRetryable(error)) {
         throw error instanceof CompletionException c ? c : new CompletionException(error);
       }
       CatchUpService.LOG.debug("catch-up {} {}: signal {} refused ({}); going on without it",
           stage.name(), endpoint.authority(), signal.wireName(), describe(error));
-      return Optional.<Instant>empty();
+      return CatchUpAnswer.NONE;
     });
   }
 

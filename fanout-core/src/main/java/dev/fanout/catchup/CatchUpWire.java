@@ -6,11 +6,14 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fanout.spi.CatchUpAnswer;
 import dev.fanout.spi.CatchUpSignal;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.Base64;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -20,11 +23,16 @@ import java.util.regex.Pattern;
  *
  * <ul>
  *   <li>Request: the signed JSON POST of any delivery, to the same path, with the body {@code
- *       {"id":"<id>","catchUp":"start"}} or {@code "done"}; {@code webhook-id} is the id.
+ *       {"id":"<id>","catchUp":"start"}} or {@code {"id":"<id>","catchUp":"done","nonce":"<n>"}};
+ *       {@code webhook-id} is the id. A {@code done} carries the nonce of its {@code start}'s answer
+ *       (none when that answer had none).
  *   <li>Answer: {@code 200 {"id":"<id>","result":"catch-up","freshSince":"<ISO-8601 instant>"}}:
  *       since when the replica's cache is fresh (a Java receiver: its process start by default; a
- *       Next.js replica: its build time). Nothing is invalidated; on {@code done} a receiver that
- *       holds its readiness until caught up becomes ready.
+ *       Next.js replica: its build time). A receiver adds {@code "nonce":"<n>"}, fresh and random,
+ *       to its answer to a {@code start}. Nothing is invalidated; a receiver that holds its
+ *       readiness until caught up becomes ready on a {@code done} carrying a nonce it issued in
+ *       this process's life, so a signed {@code done} replayed from an earlier life of the replica
+ *       releases nothing.
  *   <li>A receiver that does not know the signals refuses them with 400 (no paths and no tags):
  *       the sender then sends the whole window and does not wait for readiness.
  * </ul>
@@ -42,7 +50,12 @@ public final class CatchUpWire {
   public static final String RESULT = "catch-up";
 
   private static final byte[] MARKER = ("\"" + FIELD + "\"").getBytes(StandardCharsets.US_ASCII);
+  /** The answer's and the done's field that binds a done to its start. */
+  public static final String NONCE = "nonce";
+
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9_:\\-]{1,128}");
+  private static final Pattern NONCE_VALUE = Pattern.compile("[A-Za-z0-9_\\-]{16,128}");
+  private static final SecureRandom NONCES = new SecureRandom();
   private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
       .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(8).build())
       .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -55,8 +68,19 @@ public final class CatchUpWire {
    *
    * @param id the signal's id
    * @param signal which signal
+   * @param nonce the nonce a {@code done} carries, or null
    */
-  public record Signal(String id, CatchUpSignal signal) {}
+  public record Signal(String id, CatchUpSignal signal, String nonce) {
+    /**
+     * A signal without a nonce.
+     *
+     * @param id the signal's id
+     * @param signal which signal
+     */
+    public Signal(String id, CatchUpSignal signal) {
+      this(id, signal, null);
+    }
+  }
 
   /**
    * Encodes a signal's body.
@@ -67,13 +91,43 @@ public final class CatchUpWire {
    * @throws IllegalArgumentException if the id is invalid
    */
   public static byte[] body(String id, CatchUpSignal signal) {
+    return body(id, signal, null);
+  }
+
+  /**
+   * Encodes a signal's body with the nonce of its start's answer.
+   *
+   * @param id the id, {@code [A-Za-z0-9_:-]}, 1 to 128 characters
+   * @param signal the signal
+   * @param nonce the nonce ({@code [A-Za-z0-9_-]}, 16 to 128 characters), or null for none
+   * @return the JSON body
+   * @throws IllegalArgumentException if the id or the nonce is invalid
+   */
+  public static byte[] body(String id, CatchUpSignal signal, String nonce) {
     if (id == null || !ID.matcher(id).matches()) {
       throw new IllegalArgumentException("catch-up signal id must be 1 to 128 characters of [A-Za-z0-9_:-]");
+    }
+    if (nonce != null && !NONCE_VALUE.matcher(nonce).matches()) {
+      throw new IllegalArgumentException("catch-up nonce must be 16 to 128 characters of [A-Za-z0-9_-]");
     }
     ObjectNode root = JSON.createObjectNode();
     root.put("id", id);
     root.put(FIELD, signal.wireName());
+    if (nonce != null) {
+      root.put(NONCE, nonce);
+    }
     return root.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Returns a fresh random nonce for a start's answer: 128 bits, URL-safe Base64 without padding.
+   *
+   * @return the nonce
+   */
+  public static String newNonce() {
+    byte[] bytes = new byte[16];
+    NONCES.nextBytes(bytes);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
   /**
@@ -100,10 +154,17 @@ public final class CatchUpWire {
     if (!root.path("id").isTextual() || !ID.matcher(id).matches()) {
       throw new IllegalArgumentException("'id' must be 1 to 128 characters of [A-Za-z0-9_:-]");
     }
+    String nonce = null;
+    if (root.has(NONCE)) {
+      nonce = root.path(NONCE).asText("");
+      if (!root.path(NONCE).isTextual() || !NONCE_VALUE.matcher(nonce).matches()) {
+        throw new IllegalArgumentException("'" + NONCE + "' must be 16 to 128 characters of [A-Za-z0-9_-]");
+      }
+    }
     String name = root.path(FIELD).asText("");
     for (CatchUpSignal s : CatchUpSignal.values()) {
       if (root.path(FIELD).isTextual() && s.wireName().equals(name)) {
-        return Optional.of(new Signal(id, s));
+        return Optional.of(new Signal(id, s, nonce));
       }
     }
     throw new IllegalArgumentException("'" + FIELD + "' must be \"start\" or \"done\"");
@@ -117,11 +178,51 @@ public final class CatchUpWire {
    * @return the JSON answer
    */
   public static String answer(String id, Instant freshSince) {
+    return answer(id, freshSince, null);
+  }
+
+  /**
+   * Encodes a receiver's answer to a signal, with the nonce a start's answer carries.
+   *
+   * @param id the signal's id
+   * @param freshSince since when the receiver is fresh
+   * @param nonce the nonce the matching done must carry, or null
+   * @return the JSON answer
+   */
+  public static String answer(String id, Instant freshSince, String nonce) {
     ObjectNode root = JSON.createObjectNode();
     root.put("id", id);
     root.put("result", RESULT);
     root.put(FRESH_SINCE, freshSince.toString());
+    if (nonce != null) {
+      root.put(NONCE, nonce);
+    }
     return root.toString();
+  }
+
+  /**
+   * Reads a receiver's answer: its {@code freshSince} and its {@code nonce}, each when present and
+   * well formed.
+   *
+   * @param answer the answer body, or null
+   * @return the answer ({@link CatchUpAnswer#NONE} when it says neither, or is not JSON)
+   */
+  public static CatchUpAnswer readAnswer(String answer) {
+    if (answer == null || answer.isEmpty()) {
+      return CatchUpAnswer.NONE;
+    }
+    JsonNode root;
+    try {
+      root = JSON.readTree(answer);
+    } catch (IOException e) {
+      return CatchUpAnswer.NONE;
+    }
+    if (root == null) {
+      return CatchUpAnswer.NONE;
+    }
+    JsonNode n = root.path(NONCE);
+    String nonce = n.isTextual() && NONCE_VALUE.matcher(n.asText()).matches() ? n.asText() : null;
+    return new CatchUpAnswer(freshSince(root).orElse(null), nonce);
   }
 
   /**
@@ -135,9 +236,17 @@ public final class CatchUpWire {
       return Optional.empty();
     }
     try {
-      JsonNode node = JSON.readTree(answer).path(FRESH_SINCE);
-      return node.isTextual() ? Optional.of(Instant.parse(node.asText())) : Optional.empty();
-    } catch (IOException | DateTimeParseException e) {
+      return freshSince(JSON.readTree(answer));
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static Optional<Instant> freshSince(JsonNode root) {
+    JsonNode node = root == null ? null : root.path(FRESH_SINCE);
+    try {
+      return node != null && node.isTextual() ? Optional.of(Instant.parse(node.asText())) : Optional.empty();
+    } catch (DateTimeParseException e) {
       return Optional.empty();
     }
   }

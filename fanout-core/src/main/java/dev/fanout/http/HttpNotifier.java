@@ -190,19 +190,19 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
    * presets send nothing (a Varnish tier cannot say since when it is fresh).
    */
   @Override
-  public CompletionStage<java.util.Optional<java.time.Instant>> catchUp(
-      Endpoint endpoint, String id, dev.fanout.spi.CatchUpSignal signal) {
+  public CompletionStage<dev.fanout.spi.CatchUpAnswer> catchUp(
+      Endpoint endpoint, String id, dev.fanout.spi.CatchUpSignal signal, String nonce) {
     WireRequest request;
     try {
-      request = requests.signal(endpoint, id, signal);
+      request = requests.signal(endpoint, id, signal, nonce);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(
           new DeliveryException(ErrorKind.INTERNAL, 0, null, "cannot build request: " + e.getMessage(), null));
     }
     if (request == null) {
-      return CompletableFuture.completedFuture(java.util.Optional.empty());
+      return CompletableFuture.completedFuture(dev.fanout.spi.CatchUpAnswer.NONE);
     }
-    return send(request).thenApply(ack -> dev.fanout.catchup.CatchUpWire.freshSince(ack.detail()));
+    return send(request).thenApply(ack -> dev.fanout.catchup.CatchUpWire.readAnswer(ack.detail()));
   }
 
   /** Sends one request and reads its answer; cancelling the result abandons the request. */

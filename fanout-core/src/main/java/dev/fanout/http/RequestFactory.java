@@ -91,11 +91,11 @@ final class RequestFactory {
    * Addresses a catch-up signal ({@link dev.fanout.catchup.CatchUpWire}) to one endpoint, on the
    * JSON shape's path; null for the other shapes, whose receivers cannot answer it.
    */
-  WireRequest signal(Endpoint endpoint, String id, dev.fanout.spi.CatchUpSignal signal) {
+  WireRequest signal(Endpoint endpoint, String id, dev.fanout.spi.CatchUpSignal signal, String nonce) {
     if (!(settings.shape() instanceof JsonShape json)) {
       return null;
     }
-    byte[] body = dev.fanout.catchup.CatchUpWire.body(id, signal);
+    byte[] body = dev.fanout.catchup.CatchUpWire.body(id, signal, nonce);
     return requests(endpoint, new Plan(null, List.of(new Part(null, json.describeTarget(), body, id)), false))
         .get(0);
   }

@@ -5,14 +5,26 @@ import dev.fanout.spi.CatchUpSignal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 
 /**
  * A receiver's side of catch-up: since when its cache is fresh (answered to every signal), and
  * whether it holds its readiness until the first catch-up arrived.
+ *
+ * <p>Each start is answered with a fresh nonce, and only a done that carries one of the nonces
+ * issued in this process's life counts as caught up. The signature's timestamp tolerance is
+ * minutes and a restarted replica's replay cache starts empty, so without the nonce a signed done
+ * captured before a restart could be replayed to release the readiness of a replica that was never
+ * caught up.
  */
 final class CatchUpState {
+  /** How many outstanding nonces are kept: more than the catch-ups that run at once for one replica. */
+  static final int NONCES_KEPT = 64;
+
   /** When this class was loaded: the fallback for the process start. */
   private static final Instant LOADED = Instant.now();
 
@@ -20,6 +32,8 @@ final class CatchUpState {
   private final Instant holdUntil;
   private final Clock clock;
   private final AtomicBoolean caughtUp = new AtomicBoolean();
+  /** The nonces answered to starts and not yet used by a done, oldest first. */
+  private final Set<String> issued = new LinkedHashSet<>();
 
   CatchUpState(Instant freshSince, Duration holdReadiness, Clock clock) {
     this.freshSince = freshSince != null ? freshSince : processStart();
@@ -37,12 +51,42 @@ final class CatchUpState {
   }
 
   InvalidationReceiver.Response answer(CatchUpWire.Signal signal, Logger log) {
-    if (signal.signal() == CatchUpSignal.DONE && caughtUp.compareAndSet(false, true)) {
+    if (signal.signal() == CatchUpSignal.START) {
+      String nonce = issue();
+      log.debug("catch-up start {}", signal.id());
+      return new InvalidationReceiver.Response(200, CatchUpWire.answer(signal.id(), freshSince, nonce));
+    }
+    if (!redeem(signal.nonce())) {
+      log.warn("catch-up done {} does not carry a nonce this receiver issued (replayed, or from a sender that"
+          + " sends none); it does not count as caught up", signal.id());
+    } else if (caughtUp.compareAndSet(false, true)) {
       log.info("caught up ({}); fresh since {}", signal.id(), freshSince);
     } else {
-      log.debug("catch-up {} {}", signal.signal().wireName(), signal.id());
+      log.debug("catch-up done {}", signal.id());
     }
     return new InvalidationReceiver.Response(200, CatchUpWire.answer(signal.id(), freshSince));
+  }
+
+  private String issue() {
+    String nonce = CatchUpWire.newNonce();
+    synchronized (issued) {
+      issued.add(nonce);
+      if (issued.size() > NONCES_KEPT) {
+        Iterator<String> oldest = issued.iterator();
+        oldest.next();
+        oldest.remove();
+      }
+    }
+    return nonce;
+  }
+
+  private boolean redeem(String nonce) {
+    if (nonce == null) {
+      return false;
+    }
+    synchronized (issued) {
+      return issued.remove(nonce);
+    }
   }
 
   boolean isCaughtUp() {

@@ -2,8 +2,6 @@ package dev.fanout.spi;
 
 import dev.fanout.Endpoint;
 import dev.fanout.Invalidation;
-import java.time.Instant;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -45,7 +43,8 @@ public interface Notifier {
    * replica that joined or came back is sent the history it missed, {@link CatchUpSignal#DONE}
    * after. The answer says since when the replica's cache is fresh (its process start, or the
    * build time of the content it serves), which narrows the history sent to it; a replica that
-   * holds its readiness until caught up becomes ready on {@code DONE}. Same contract as {@link
+   * holds its readiness until caught up becomes ready on a {@code DONE} that carries the nonce its
+   * {@code START} answer gave ({@link CatchUpAnswer}). Same contract as {@link
    * #deliver} (one attempt, non-blocking, fails by completing exceptionally); a receiver that does
    * not know the signal refuses it with a 4xx, which the catch-up treats as "no narrowing".
    *
@@ -55,10 +54,13 @@ public interface Notifier {
    * @param endpoint the replica
    * @param id the signal's id, unique per signal, {@code [A-Za-z0-9_:-]}, at most 128 characters
    * @param signal which signal
-   * @return a stage with the replica's fresh-since moment, if it said one
+   * @param nonce for {@code DONE}, the nonce of the {@code START} answer, or null when it had none;
+   *     null for {@code START}
+   * @return a stage with the replica's answer ({@link CatchUpAnswer#NONE} when it said nothing)
    * @since 0.2
    */
-  default CompletionStage<Optional<Instant>> catchUp(Endpoint endpoint, String id, CatchUpSignal signal) {
-    return CompletableFuture.completedFuture(Optional.empty());
+  default CompletionStage<CatchUpAnswer> catchUp(
+      Endpoint endpoint, String id, CatchUpSignal signal, String nonce) {
+    return CompletableFuture.completedFuture(CatchUpAnswer.NONE);
   }
 }

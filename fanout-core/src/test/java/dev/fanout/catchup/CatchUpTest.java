@@ -128,6 +128,23 @@ class CatchUpTest {
   }
 
   @Test
+  void theDoneCarriesBackTheNonceOfItsOwnStart() {
+    tier.set(A);
+    invalidator(policy);
+    tier.set(A, B);
+    scheduler.advance(SETTLE);
+    tier.set(A);
+    scheduler.advance(SETTLE);
+    tier.set(A, B);
+    scheduler.advance(SETTLE);
+
+    List<String> starts = tier.calls(B, "start").stream().map(FakeTier.Call::nonce).toList();
+    List<String> dones = tier.calls(B, "done").stream().map(FakeTier.Call::nonce).toList();
+    assertThat(starts).hasSize(2).doesNotHaveDuplicates().doesNotContainNull();
+    assertThat(dones).as("each done answers its own start").isEqualTo(starts);
+  }
+
+  @Test
   void aReplicaThatTurnsNotReadyIsCaughtUpOnceAndNotAgainWhenReady() {
     tier.set(A, B);
     Invalidator i = invalidator(policy);

@@ -5,6 +5,7 @@ import dev.fanout.Endpoint;
 import dev.fanout.ErrorKind;
 import dev.fanout.Invalidation;
 import dev.fanout.spi.Ack;
+import dev.fanout.spi.CatchUpAnswer;
 import dev.fanout.spi.CatchUpSignal;
 import dev.fanout.spi.Discovery;
 import dev.fanout.spi.Notifier;
@@ -26,8 +27,12 @@ import java.util.function.Consumer;
  * that are down, answers each replica's fresh-since moment, and can hold catch-ups open.
  */
 final class FakeTier implements Discovery, Notifier {
-  /** One call the notifier got. */
-  record Call(String authority, String kind, Invalidation invalidation) {}
+  /** One call the notifier got; {@code nonce} is what a signal carried, or a start's answer gave. */
+  record Call(String authority, String kind, Invalidation invalidation, String nonce) {
+    Call(String authority, String kind, Invalidation invalidation) {
+      this(authority, kind, invalidation, null);
+    }
+  }
 
   final List<Call> calls = Collections.synchronizedList(new ArrayList<>());
   final Set<String> down = ConcurrentHashMap.newKeySet();
@@ -73,15 +78,18 @@ final class FakeTier implements Discovery, Notifier {
   }
 
   @Override
-  public CompletionStage<Optional<Instant>> catchUp(Endpoint endpoint, String id, CatchUpSignal signal) {
-    calls.add(new Call(endpoint.authority(), signal.wireName(), null));
+  public CompletionStage<CatchUpAnswer> catchUp(
+      Endpoint endpoint, String id, CatchUpSignal signal, String nonce) {
+    // A start's answer gives a nonce made from the signal's id; the call records it.
+    String issued = signal == CatchUpSignal.START ? "nonce-" + id.replace(':', '-') : null;
+    calls.add(new Call(endpoint.authority(), signal.wireName(), null, issued != null ? issued : nonce));
     if (down.contains(endpoint.authority())) {
       return CompletableFuture.failedFuture(new DeliveryException(ErrorKind.CONNECT, "connection refused"));
     }
     if (!speaksCatchUp) {
       return CompletableFuture.failedFuture(DeliveryException.ofStatus(400, null, "bad body"));
     }
-    Optional<Instant> answer = Optional.ofNullable(freshSince.get(endpoint.authority()));
+    CatchUpAnswer answer = new CatchUpAnswer(freshSince.get(endpoint.authority()), issued);
     if (hold && signal == CatchUpSignal.START) {
       CompletableFuture<Optional<Instant>> f = new CompletableFuture<>();
       held.add(f);

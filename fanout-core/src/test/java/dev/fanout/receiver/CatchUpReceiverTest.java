@@ -30,8 +30,19 @@ class CatchUpReceiverTest {
   }
 
   private InvalidationReceiver.Response signal(InvalidationReceiver r, String id, CatchUpSignal s) {
+    return signal(r, id, s, null);
+  }
+
+  private InvalidationReceiver.Response signal(InvalidationReceiver r, String id, CatchUpSignal s, String nonce) {
     return Fixtures.handle(r, Fixtures.signed(SECRET, id, clock.instant().getEpochSecond(),
-        CatchUpWire.body(id, s)));
+        CatchUpWire.body(id, s, nonce)));
+  }
+
+  /** A start, then a done that carries the start's nonce back, as the sender does. */
+  private void catchUp(InvalidationReceiver r, String id) {
+    String nonce = CatchUpWire.readAnswer(signal(r, id + ":start", CatchUpSignal.START).body()).nonce();
+    assertThat(nonce).isNotNull();
+    assertThat(signal(r, id + ":done", CatchUpSignal.DONE, nonce).status()).isEqualTo(200);
   }
 
   @Test
@@ -72,13 +83,65 @@ class CatchUpReceiverTest {
   void readinessIsHeldUntilTheFirstCatchUpArrives() {
     InvalidationReceiver r = receiver().holdReadinessUntilCaughtUp(Duration.ofMinutes(2)).build();
     assertThat(r.readiness().status()).isEqualTo(503);
-    signal(r, "catchup_4:start", CatchUpSignal.START);
+    String nonce = CatchUpWire.readAnswer(signal(r, "catchup_4:start", CatchUpSignal.START).body()).nonce();
     assertThat(r.readiness().status()).as("not before the end of the catch-up").isEqualTo(503);
 
-    signal(r, "catchup_4:done", CatchUpSignal.DONE);
+    signal(r, "catchup_4:done", CatchUpSignal.DONE, nonce);
     assertThat(r.isCaughtUp()).isTrue();
     assertThat(r.readiness().status()).isEqualTo(200);
     assertThat(r.readiness().body()).contains("\"caughtUp\":true");
+  }
+
+  @Test
+  void aDoneReplayedFromAnEarlierLifeOfTheReplicaReleasesNothing() {
+    // The replica's earlier life: a catch-up whose signed done an attacker recorded.
+    InvalidationReceiver before = receiver().holdReadinessUntilCaughtUp(Duration.ofMinutes(2)).build();
+    String oldNonce = CatchUpWire.readAnswer(signal(before, "catchup_6:start", CatchUpSignal.START).body()).nonce();
+    Fixtures.Req recorded = Fixtures.signed(SECRET, "catchup_6:done", clock.instant().getEpochSecond(),
+        CatchUpWire.body("catchup_6:done", CatchUpSignal.DONE, oldNonce));
+    assertThat(Fixtures.handle(before, recorded).status()).isEqualTo(200);
+    assertThat(before.readiness().status()).isEqualTo(200);
+
+    // Restarted (empty replay cache), within the signature's tolerance: the replay is answered but
+    // counts for nothing, and neither does a done without a nonce or with one never issued.
+    clock.advance(Duration.ofSeconds(30));
+    InvalidationReceiver after = receiver().holdReadinessUntilCaughtUp(Duration.ofMinutes(2)).build();
+    assertThat(Fixtures.handle(after, recorded).status()).isEqualTo(200);
+    signal(after, "catchup_7:start", CatchUpSignal.START);
+    signal(after, "catchup_7:done", CatchUpSignal.DONE);
+    signal(after, "catchup_8:done", CatchUpSignal.DONE, CatchUpWire.newNonce());
+    assertThat(after.isCaughtUp()).isFalse();
+    assertThat(after.readiness().status()).isEqualTo(503);
+
+    catchUp(after, "catchup_9");
+    assertThat(after.readiness().status()).isEqualTo(200);
+  }
+
+  @Test
+  void aNonceReleasesOnceAndOnlyTheNewestNoncesAreKept() {
+    InvalidationReceiver r = receiver().build();
+    String first = CatchUpWire.readAnswer(signal(r, "catchup_a0:start", CatchUpSignal.START).body()).nonce();
+    for (int i = 1; i <= CatchUpState.NONCES_KEPT; i++) {
+      signal(r, "catchup_a" + i + ":start", CatchUpSignal.START);
+    }
+    signal(r, "catchup_a0:done", CatchUpSignal.DONE, first);
+    assertThat(r.isCaughtUp()).as("the oldest nonce was dropped").isFalse();
+
+    String kept = CatchUpWire.readAnswer(signal(r, "catchup_b:start", CatchUpSignal.START).body()).nonce();
+    assertThat(kept).isNotEqualTo(first).matches("[A-Za-z0-9_-]{22}");
+    signal(r, "catchup_b:done", CatchUpSignal.DONE, kept);
+    assertThat(r.isCaughtUp()).isTrue();
+  }
+
+  @Test
+  void aMalformedNonceIsRefused() {
+    InvalidationReceiver r = receiver().build();
+    assertThat(Fixtures.handle(r, Fixtures.signedJson("x",
+        "{\"id\":\"x\",\"catchUp\":\"done\",\"nonce\":\"short\"}", clock)).status()).isEqualTo(400);
+    assertThat(Fixtures.handle(r, Fixtures.signedJson("y",
+        "{\"id\":\"y\",\"catchUp\":\"done\",\"nonce\":12345678901234567890}", clock)).status()).isEqualTo(400);
+    assertThatThrownBy(() -> CatchUpWire.body("z", CatchUpSignal.DONE, "no spaces allowed here"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nonce");
   }
 
   @Test
@@ -111,8 +174,11 @@ class CatchUpReceiverTest {
       assertThat(client.send(HttpRequest.newBuilder(ready).POST(HttpRequest.BodyPublishers.noBody()).build(),
           HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(405);
 
+      Fixtures.Req start = Fixtures.signed(SECRET, "catchup_5:start", Instant.now().getEpochSecond(),
+          CatchUpWire.body("catchup_5:start", CatchUpSignal.START));
+      String nonce = CatchUpWire.readAnswer(r.handle(start.method(), start.headers(), start.body()).body()).nonce();
       Fixtures.Req done = Fixtures.signed(SECRET, "catchup_5:done", Instant.now().getEpochSecond(),
-          CatchUpWire.body("catchup_5:done", CatchUpSignal.DONE));
+          CatchUpWire.body("catchup_5:done", CatchUpSignal.DONE, nonce));
       r.handle(done.method(), done.headers(), done.body());
       assertThat(client.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.ofString())
           .statusCode()).isEqualTo(200);
