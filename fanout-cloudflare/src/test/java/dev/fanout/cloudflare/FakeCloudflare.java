@@ -5,12 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.fanout.testing.JsonExchanges;
+import dev.fanout.testing.LoopbackHttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -26,8 +24,6 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
@@ -93,8 +89,7 @@ final class FakeCloudflare implements AutoCloseable {
     int write(HttpExchange exchange, FakeCloudflare server, JsonNode body) throws IOException;
   }
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final LoopbackHttpServer server;
   private final Clock clock;
   private final PurgeLimits limits;
   private final List<Recorded> requests = new CopyOnWriteArrayList<>();
@@ -112,15 +107,7 @@ final class FakeCloudflare implements AutoCloseable {
         clock.instant());
     this.urlBucket = new Bucket(limits.urlsPerSecond(), Duration.ofSeconds(1).toNanos(),
         limits.urlsPerSecond(), clock.instant());
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    executor = Executors.newFixedThreadPool(8, r -> {
-      Thread t = new Thread(r, "fake-cloudflare");
-      t.setDaemon(true);
-      return t;
-    });
-    server.setExecutor(executor);
-    server.createContext("/", this::handle);
-    server.start();
+    server = LoopbackHttpServer.start("fake-cloudflare", 8, this::handle);
   }
 
   static FakeCloudflare start(Clock clock, Plan plan) throws IOException {
@@ -132,7 +119,7 @@ final class FakeCloudflare implements AutoCloseable {
   }
 
   URI baseUri() {
-    return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    return server.baseUri();
   }
 
   /** Whether 429 answers carry {@code Retry-After} (default true). */
@@ -378,8 +365,7 @@ final class FakeCloudflare implements AutoCloseable {
   @Override
   public void close() {
     release.countDown();
-    server.stop(0);
-    executor.shutdownNow();
+    server.close();
   }
 
   /**

@@ -3,12 +3,10 @@ package dev.fanout.fastly;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.fanout.testing.JsonExchanges;
+import dev.fanout.testing.LoopbackHttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -19,8 +17,6 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -70,8 +66,7 @@ final class FakeFastly implements AutoCloseable {
     void write(HttpExchange exchange, FakeFastly server) throws IOException;
   }
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final LoopbackHttpServer server;
   private final List<Recorded> requests = new CopyOnWriteArrayList<>();
   private final Queue<Answer> script = new ConcurrentLinkedQueue<>();
   private final CountDownLatch release = new CountDownLatch(1);
@@ -80,15 +75,7 @@ final class FakeFastly implements AutoCloseable {
   private final AtomicInteger maxInFlight = new AtomicInteger();
 
   private FakeFastly() throws IOException {
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    executor = Executors.newFixedThreadPool(16, r -> {
-      Thread t = new Thread(r, "fake-fastly");
-      t.setDaemon(true);
-      return t;
-    });
-    server.setExecutor(executor);
-    server.createContext("/", this::handle);
-    server.start();
+    server = LoopbackHttpServer.start("fake-fastly", 16, this::handle);
   }
 
   static FakeFastly start() throws IOException {
@@ -96,7 +83,7 @@ final class FakeFastly implements AutoCloseable {
   }
 
   URI baseUri() {
-    return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    return server.baseUri();
   }
 
   List<Recorded> requests() {
@@ -209,8 +196,7 @@ final class FakeFastly implements AutoCloseable {
   @Override
   public void close() {
     release.countDown();
-    server.stop(0);
-    executor.shutdownNow();
+    server.close();
   }
 
   /** Returns the keys of all recorded batch requests, in order. */
