@@ -1,5 +1,6 @@
 package dev.fanout.cloudflare;
 
+import dev.fanout.internal.Refusals;
 import dev.fanout.internal.UrlPaths;
 import dev.fanout.Invalidation;
 import java.util.ArrayList;
@@ -30,7 +31,6 @@ final class PurgePlanner {
   static final int MAX_TAG_LENGTH = 1024;
   /** Most path separators in a prefix (purge-by-prefix page: "limited to 31"). */
   static final int MAX_PREFIX_SEPARATORS = 31;
-  private static final int MAX_PROBLEMS_SHOWN = 5;
 
   /**
    * A host whose URLs the invalidation's paths name.
@@ -81,15 +81,8 @@ final class PurgePlanner {
       }
     }
     if (!problems.isEmpty()) {
-      StringBuilder sb = new StringBuilder("Cloudflare zone '").append(zoneId)
-          .append("': invalidation ").append(inv.id()).append(" not sent, ")
-          .append(problems.size()).append(problems.size() == 1 ? " problem: " : " problems: ");
-      int shown = Math.min(MAX_PROBLEMS_SHOWN, problems.size());
-      sb.append(String.join("; ", problems.subList(0, shown)));
-      if (problems.size() > MAX_PROBLEMS_SHOWN) {
-        sb.append("; and ").append(problems.size() - MAX_PROBLEMS_SHOWN).append(" more");
-      }
-      throw new IllegalArgumentException(sb.toString());
+      throw new IllegalArgumentException(
+          Refusals.message("Cloudflare zone '" + zoneId + "'", inv.id(), problems));
     }
 
     // item sent -> the invalidation's paths or tags it stands for, in first-seen order

@@ -8,9 +8,7 @@ import com.sun.net.httpserver.HttpExchange;
 import dev.fanout.testing.JsonExchanges;
 import dev.fanout.testing.LoopbackHttpServer;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,7 +22,6 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
@@ -176,16 +173,7 @@ final class FakeCloudflare implements AutoCloseable {
   /** Sends the headers and part of the body, then stalls until the server closes. */
   static Answer stallBody() {
     return (ex, s, json) -> {
-      ex.sendResponseHeaders(200, 0);
-      OutputStream out = ex.getResponseBody();
-      out.write("{\"success\":".getBytes(StandardCharsets.UTF_8));
-      out.flush();
-      try {
-        s.release.await(60, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      ex.close();
+      JsonExchanges.stallBody(ex, "{\"success\":", s.release);
       return 200;
     };
   }

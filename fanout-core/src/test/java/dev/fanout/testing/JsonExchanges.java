@@ -4,6 +4,8 @@ import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /** How the API stand-ins of the tests answer a request with JSON. */
 public final class JsonExchanges {
@@ -35,5 +37,28 @@ public final class JsonExchanges {
     }
     ex.close();
     return status;
+  }
+
+  /**
+   * Sends a 200 with the headers and the start of a body, then stalls until {@code release} (the
+   * stand-in's close) or 60 s, so that only the client's attempt timeout can end the exchange.
+   *
+   * @param ex the exchange
+   * @param start the start of the body
+   * @param release counted down when the stand-in closes
+   * @throws IOException if the client went away
+   */
+  public static void stallBody(HttpExchange ex, String start, CountDownLatch release)
+      throws IOException {
+    ex.sendResponseHeaders(200, 0);
+    OutputStream out = ex.getResponseBody();
+    out.write(start.getBytes(StandardCharsets.UTF_8));
+    out.flush();
+    try {
+      release.await(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    ex.close();
   }
 }

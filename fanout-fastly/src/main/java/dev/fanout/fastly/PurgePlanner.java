@@ -1,5 +1,6 @@
 package dev.fanout.fastly;
 
+import dev.fanout.internal.Refusals;
 import dev.fanout.internal.UrlPaths;
 import dev.fanout.Invalidation;
 import java.net.URI;
@@ -11,7 +12,6 @@ import java.util.List;
  * path: nothing is sent for an invalidation that holds anything Fastly would ignore or misread.
  */
 final class PurgePlanner {
-  private static final int MAX_PROBLEMS_SHOWN = 5;
 
   private final FastlyPurger purger;
 
@@ -46,15 +46,8 @@ final class PurgePlanner {
       }
     }
     if (!problems.isEmpty()) {
-      StringBuilder sb = new StringBuilder("Fastly service '").append(purger.serviceId)
-          .append("': invalidation ").append(inv.id()).append(" not sent, ")
-          .append(problems.size()).append(problems.size() == 1 ? " problem: " : " problems: ");
-      int shown = Math.min(MAX_PROBLEMS_SHOWN, problems.size());
-      sb.append(String.join("; ", problems.subList(0, shown)));
-      if (problems.size() > MAX_PROBLEMS_SHOWN) {
-        sb.append("; and ").append(problems.size() - MAX_PROBLEMS_SHOWN).append(" more");
-      }
-      throw new IllegalArgumentException(sb.toString());
+      throw new IllegalArgumentException(
+          Refusals.message("Fastly service '" + purger.serviceId + "'", inv.id(), problems));
     }
 
     String base = purger.baseUri.toString();

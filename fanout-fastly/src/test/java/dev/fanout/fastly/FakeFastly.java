@@ -17,7 +17,6 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -108,18 +107,7 @@ final class FakeFastly implements AutoCloseable {
 
   /** Sends the headers and part of the body, then stalls until the server closes. */
   static Answer stallBody() {
-    return (ex, s) -> {
-      ex.sendResponseHeaders(200, 0);
-      OutputStream out = ex.getResponseBody();
-      out.write("{\"status\"".getBytes(StandardCharsets.UTF_8));
-      out.flush();
-      try {
-        s.release.await(60, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      ex.close();
-    };
+    return (ex, s) -> JsonExchanges.stallBody(ex, "{\"status\"", s.release);
   }
 
   /** Promises 100 bytes, sends 10 and closes the connection: the client sees an I/O error. */
