@@ -23,7 +23,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,20 +37,12 @@ class ObservationTreeTest {
   private final TestObservationRegistry registry = TestObservationRegistry.create();
   private final Recorder recorder = new Recorder();
   private final FanoutObservability observability;
-  private final Replicas replicas = new Replicas();
-  private Invalidator invalidator;
+  @AutoClose private final Replicas replicas = new Replicas();
+  @AutoClose private Invalidator invalidator;
 
   ObservationTreeTest() {
     registry.observationConfig().observationHandler(recorder);
     observability = FanoutObservability.builder().observationRegistry(registry).build();
-  }
-
-  @AfterEach
-  void stop() {
-    if (invalidator != null) {
-      invalidator.close();
-    }
-    replicas.close();
   }
 
   private Stage.Fanout web() throws Exception {
