@@ -3,7 +3,8 @@ package dev.fanout.internal;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The one way a purger turns an invalidation's path into the path of a URL it names to a CDN API.
+ * The one way an invalidation's path becomes the path of a URL: a request target of {@code
+ * HttpNotifier}, or a URL a purger names to a CDN API.
  * Part of the kernel; not part of the public API.
  */
 public final class UrlPaths {
