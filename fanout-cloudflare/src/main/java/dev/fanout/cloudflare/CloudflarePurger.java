@@ -1,3 +1,4 @@
+// Over 500 lines for one job: the purger's public face (purge, the plan limits, the Builder and their documentation, about half the file); planning is in PurgePlanner, each purge in PurgeRun.
 package dev.fanout.cloudflare;
 
 import static dev.fanout.internal.Checks.positive;

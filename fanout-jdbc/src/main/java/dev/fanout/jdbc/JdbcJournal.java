@@ -1,3 +1,4 @@
+// Over 500 lines for one job: the Journal contract over JDBC, each operation one transaction with its SQL for both dialects; group commit is in GroupCommitter, LISTEN in PgListen, rows in Codec, catch-up records in CatchUpRecords.
 package dev.fanout.jdbc;
 
 import dev.fanout.Invalidation;
