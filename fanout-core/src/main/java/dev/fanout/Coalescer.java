@@ -1,3 +1,4 @@
+// Over 500 lines for one job: the state behind submit() (one pending batch, its quiet-period and max-wait timers, one flush at a time, every future completed once), whose transitions must be read together.
 package dev.fanout;
 
 import dev.fanout.internal.Futures;

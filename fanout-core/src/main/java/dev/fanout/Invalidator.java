@@ -1,3 +1,4 @@
+// Over 500 lines for one job: the library's entry point and its Builder, about half of it documentation; the work is in Engine, Execution, FanoutRun, Coalescer and SenderLoop.
 package dev.fanout;
 
 import static dev.fanout.internal.Checks.positive;

@@ -1,3 +1,4 @@
+// Over 500 lines for one job: the journal's sender thread (claim, merge, deliver, record, redeliver) as one loop whose steps share its lease and wake-up state; the per-target bookkeeping is in JournalProgress.
 package dev.fanout;
 
 import dev.fanout.InvalidationStatus.State;

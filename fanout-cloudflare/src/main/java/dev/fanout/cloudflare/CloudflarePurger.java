@@ -1,3 +1,4 @@
+// Over 500 lines for one job: the purger's public face (purge, the plan limits, the Builder and their documentation, about half the file); planning is in PurgePlanner, each purge in PurgeRun.
 package dev.fanout.cloudflare;
 
 import static dev.fanout.internal.Checks.positive;
@@ -6,7 +7,8 @@ import dev.fanout.ErrorKind;
 import dev.fanout.Invalidation;
 import dev.fanout.PurgeException;
 import dev.fanout.RetryPolicy;
-import dev.fanout.internal.HttpClients;
+import dev.fanout.internal.ApiToken;
+import dev.fanout.internal.PurgerSettings;
 import dev.fanout.internal.Retry;
 import dev.fanout.internal.Schedulers;
 import dev.fanout.spi.PurgeResult;
@@ -119,9 +121,6 @@ public final class CloudflarePurger implements Purger {
 
   /** Cloudflare zone and account ids: 32 hexadecimal digits. */
   private static final Pattern ID = Pattern.compile("[0-9a-fA-F]{32}");
-
-  private static final Pattern HOST =
-      Pattern.compile("[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?");
 
   final String zoneId;
   final String accountId;
@@ -315,7 +314,12 @@ public final class CloudflarePurger implements Purger {
      *     {@code Bearer }
      */
     public Builder apiToken(String apiToken) {
-      this.token = ApiToken.of(Objects.requireNonNull(apiToken, "apiToken"));
+      Objects.requireNonNull(apiToken, "apiToken");
+      if (apiToken.strip().regionMatches(true, 0, "Bearer ", 0, 7)) {
+        throw new IllegalArgumentException(
+            "apiToken must be the token itself, without the 'Bearer ' prefix");
+      }
+      this.token = ApiToken.of(apiToken);
       return this;
     }
 
@@ -333,26 +337,14 @@ public final class CloudflarePurger implements Purger {
      *     given in their {@code xn--} form) or the URL has a path, query or user info
      */
     public Builder host(String host) {
-      Objects.requireNonNull(host, "host");
-      String h = host;
-      String scheme = "https";
-      String lower = h.toLowerCase(Locale.ROOT);
-      if (lower.startsWith("https://") || lower.startsWith("http://")) {
-        scheme = lower.substring(0, lower.indexOf(':'));
-        h = h.substring(h.indexOf("://") + 3);
-        if (h.endsWith("/")) {
-          h = h.substring(0, h.length() - 1);
-        }
-      }
-      if (!HOST.matcher(h).matches()) {
+      PurgerSettings.Origin origin = PurgerSettings.origin(host);
+      if (origin == null) {
         throw new IllegalArgumentException(
             "host must be a host name with an optional port, or a URL without path: '"
                 + Envelope.printable(host) + "'");
       }
-      String authority = h.toLowerCase(Locale.ROOT);
-      int colon = authority.indexOf(':');
-      PurgePlanner.Host parsed = new PurgePlanner.Host(scheme, authority,
-          colon < 0 ? authority : authority.substring(0, colon));
+      PurgePlanner.Host parsed =
+          new PurgePlanner.Host(origin.scheme(), origin.authority(), origin.hostName());
       if (!hosts.contains(parsed)) {
         hosts.add(parsed);
       }
@@ -426,26 +418,7 @@ public final class CloudflarePurger implements Purger {
      *     query, fragment or user info, or is plain http to a host that is not a loopback address
      */
     public Builder baseUri(URI baseUri) {
-      Objects.requireNonNull(baseUri, "baseUri");
-      String scheme =
-          baseUri.getScheme() == null ? "" : baseUri.getScheme().toLowerCase(Locale.ROOT);
-      if (!scheme.equals("https") && !scheme.equals("http")) {
-        throw new IllegalArgumentException("baseUri must be an http(s) URI: " + baseUri);
-      }
-      if (baseUri.getHost() == null || baseUri.getRawQuery() != null
-          || baseUri.getRawFragment() != null || baseUri.getRawUserInfo() != null) {
-        throw new IllegalArgumentException(
-            "baseUri must have a host and no query, fragment or user info: " + baseUri);
-      }
-      if (scheme.equals("http") && !HttpClients.isLoopbackLiteral(baseUri.getHost())) {
-        throw new IllegalArgumentException(
-            "baseUri must use https unless it is a loopback address: " + baseUri);
-      }
-      String s = baseUri.toString();
-      while (s.endsWith("/")) {
-        s = s.substring(0, s.length() - 1);
-      }
-      this.baseUri = URI.create(s);
+      this.baseUri = PurgerSettings.baseUri(baseUri);
       return this;
     }
 
@@ -611,16 +584,12 @@ public final class CloudflarePurger implements Purger {
             "host is required to purge paths: set host(...), or purgePaths(false) to purge tags"
                 + " only");
       }
-      if (httpClient != null && connectTimeout != null) {
-        throw new IllegalStateException(
-            "connectTimeout applies only to the client the purger builds; set it on the given"
-                + " httpClient instead");
-      }
+      PurgerSettings.checkClient(httpClient, connectTimeout);
       PurgeLimits l = limits != null ? limits : plan.limits();
       // Checked before a client (and its threads) exists.
       AccountLimiter.forAccount(accountId, l, clock != null ? clock : Clock.systemUTC());
-      HttpClient c = httpClient != null ? httpClient : HttpClients.newClient("fanout-cloudflare-http",
-          connectTimeout != null ? connectTimeout : DEFAULT_CONNECT_TIMEOUT);
+      HttpClient c = PurgerSettings.client(httpClient, connectTimeout, DEFAULT_CONNECT_TIMEOUT,
+          "fanout-cloudflare-http");
       return new CloudflarePurger(this, c, l);
     }
   }

@@ -1,7 +1,8 @@
 package dev.fanout.cloudflare;
 
+import dev.fanout.internal.Refusals;
+import dev.fanout.internal.UrlPaths;
 import dev.fanout.Invalidation;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -30,7 +31,6 @@ final class PurgePlanner {
   static final int MAX_TAG_LENGTH = 1024;
   /** Most path separators in a prefix (purge-by-prefix page: "limited to 31"). */
   static final int MAX_PREFIX_SEPARATORS = 31;
-  private static final int MAX_PROBLEMS_SHOWN = 5;
 
   /**
    * A host whose URLs the invalidation's paths name.
@@ -81,15 +81,8 @@ final class PurgePlanner {
       }
     }
     if (!problems.isEmpty()) {
-      StringBuilder sb = new StringBuilder("Cloudflare zone '").append(zoneId)
-          .append("': invalidation ").append(inv.id()).append(" not sent, ")
-          .append(problems.size()).append(problems.size() == 1 ? " problem: " : " problems: ");
-      int shown = Math.min(MAX_PROBLEMS_SHOWN, problems.size());
-      sb.append(String.join("; ", problems.subList(0, shown)));
-      if (problems.size() > MAX_PROBLEMS_SHOWN) {
-        sb.append("; and ").append(problems.size() - MAX_PROBLEMS_SHOWN).append(" more");
-      }
-      throw new IllegalArgumentException(sb.toString());
+      throw new IllegalArgumentException(
+          Refusals.message("Cloudflare zone '" + zoneId + "'", inv.id(), problems));
     }
 
     // item sent -> the invalidation's paths or tags it stands for, in first-seen order
@@ -112,7 +105,7 @@ final class PurgePlanner {
             prefixes.computeIfAbsent(h.authority() + p, k -> new LinkedHashSet<>()).add(path);
           }
         } else {
-          String encoded = encodePath(path);
+          String encoded = UrlPaths.encode(path);
           for (Host h : hosts) {
             files.computeIfAbsent(h + encoded, k -> new LinkedHashSet<>()).add(path);
           }
@@ -191,38 +184,6 @@ final class PurgePlanner {
     while (p.endsWith("/")) {
       p = p.substring(0, p.length() - 1);
     }
-    return encodePath(p);
-  }
-
-  /**
-   * Percent-encodes (as UTF-8) every character of a path that may not appear in a URI path or
-   * query, so that {@code /café} purges the URL a browser requests, {@code /caf%C3%A9} (Cloudflare
-   * asks for UTF-8 encoded URLs). Existing {@code %XX} escapes and the query string are kept.
-   */
-  static String encodePath(String path) {
-    StringBuilder sb = new StringBuilder(path.length() + 16);
-    byte[] utf8 = path.getBytes(StandardCharsets.UTF_8);
-    for (int i = 0; i < utf8.length; i++) {
-      int b = utf8[i] & 0xff;
-      if (b == '%' && i + 2 < utf8.length && isHex(utf8[i + 1]) && isHex(utf8[i + 2])) {
-        sb.append('%');
-      } else if (b < 0x80 && isAllowed((char) b)) {
-        sb.append((char) b);
-      } else {
-        sb.append('%').append(Character.toUpperCase(Character.forDigit(b >> 4, 16)))
-            .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
-      }
-    }
-    return sb.toString();
-  }
-
-  private static boolean isHex(byte b) {
-    return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F');
-  }
-
-  /** RFC 3986 pchar plus '/' and '?': unreserved, sub-delims, ':' and '@'. */
-  private static boolean isAllowed(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-        || "-._~!$&'()*+,;=:@/?".indexOf(c) >= 0;
+    return UrlPaths.encode(p);
   }
 }

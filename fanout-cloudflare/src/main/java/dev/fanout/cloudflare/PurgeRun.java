@@ -1,15 +1,12 @@
 package dev.fanout.cloudflare;
 
 import dev.fanout.ErrorKind;
-import dev.fanout.internal.CappedBody;
-import dev.fanout.internal.Futures;
+import dev.fanout.internal.HttpPurgeRequests;
 import dev.fanout.internal.PurgeRequests;
 import dev.fanout.internal.RetryAfter;
-import dev.fanout.internal.Timeouts;
 import dev.fanout.spi.PurgeResult;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -19,9 +16,10 @@ import org.slf4j.LoggerFactory;
 /**
  * One {@link CloudflarePurger#purge} call: takes each request through the account's rate limit,
  * then sends it and reads Cloudflare's answer. Concurrency, retries, stopping, cancellation and the
- * folding of the outcomes into one {@link PurgeResult} are {@link PurgeRequests}'.
+ * folding of the outcomes into one {@link PurgeResult} are {@link PurgeRequests}'; the bounded
+ * exchange is {@link HttpPurgeRequests}'.
  */
-final class PurgeRun extends PurgeRequests {
+final class PurgeRun extends HttpPurgeRequests {
   private static final Logger log = LoggerFactory.getLogger(CloudflarePurger.class);
   /** Cloudflare's "Could not route to ..., perhaps your object identifier is invalid?". */
   static final int UNKNOWN_ZONE = 7003;
@@ -34,7 +32,8 @@ final class PurgeRun extends PurgeRequests {
 
   PurgeRun(CloudflarePurger purger, String invalidationId, List<PurgeOp> ops) {
     super(purger.name(), ops, purger.concurrency, purger.scheduler, purger.retry, purger.clock,
-        purger.deadline);
+        purger.deadline, new Exchange(purger.client, purger.attemptTimeout,
+            CloudflarePurger.MAX_RESPONSE_BYTES));
     this.purger = purger;
     this.invalidationId = invalidationId;
     this.ops = ops;
@@ -71,52 +70,37 @@ final class PurgeRun extends PurgeRequests {
     }, i);
   }
 
-  private void send(int i, int n) {
+  @Override
+  protected HttpRequest request(int i, int n) {
     PurgeOp op = ops.get(i);
-    CompletableFuture<HttpResponse<byte[]>> sent;
+    // Counted until settled(), so that tests can wait for no request to be in flight.
     purger.inFlight.incrementAndGet();
-    try {
-      HttpRequest request = HttpRequest.newBuilder(purger.purgeUri)
-          .POST(HttpRequest.BodyPublishers.ofByteArray(op.body()))
-          .header("Authorization", purger.token.authorization())
-          .header("Content-Type", "application/json")
-          .header("Accept", "application/json")
-          .header("User-Agent", "fanout-cloudflare")
-          // Covers connect-to-headers only (Java 17); Timeouts bounds the whole exchange.
-          .timeout(purger.attemptTimeout)
-          .build();
-      log.debug("Cloudflare zone {}: {} attempt {}: POST {}", purger.zoneId, op.label(), n,
-          purger.purgeUri.getRawPath());
-      CompletableFuture<HttpResponse<byte[]>> http = track(
-          purger.client.sendAsync(request, CappedBody.handler(CloudflarePurger.MAX_RESPONSE_BYTES)));
-      sent = Timeouts.within(http, purger.attemptTimeout, purger.scheduler,
-          () -> new HttpTimeoutException(
-              "no complete response within " + purger.attemptTimeout.toMillis() + " ms"));
-    } catch (RuntimeException e) {
-      purger.inFlight.decrementAndGet();
-      // sendAsync rejects some requests synchronously; that is a bug here, never worth a retry.
-      fail(i, ErrorKind.INTERNAL, "request could not be sent: " + describe(e), e);
-      return;
-    }
-    sent.whenComplete((response, error) -> {
-      try {
-        if (error != null) {
-          Throwable cause = Futures.unwrap(error);
-          log.debug("Cloudflare zone {}: {} attempt {}: {}", purger.zoneId, op.label(), n,
-              describe(cause));
-          onError(i, n, cause);
-        } else {
-          onResponse(i, n, response);
-        }
-      } catch (RuntimeException e) {
-        fail(i, ErrorKind.INTERNAL, "unexpected failure: " + describe(e), e);
-      } finally {
-        purger.inFlight.decrementAndGet();
-      }
-    });
+    HttpRequest request = HttpRequest.newBuilder(purger.purgeUri)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(op.body()))
+        .header("Authorization", "Bearer " + purger.token.reveal())
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json")
+        .header("User-Agent", "fanout-cloudflare")
+        // Covers connect-to-headers only (Java 17); the exchange bounds the whole of it.
+        .timeout(purger.attemptTimeout)
+        .build();
+    log.debug("Cloudflare zone {}: {} attempt {}: POST {}", purger.zoneId, op.label(), n,
+        purger.purgeUri.getRawPath());
+    return request;
   }
 
-  private void onResponse(int i, int n, HttpResponse<byte[]> response) {
+  @Override
+  protected void debug(int i, int n, String what) {
+    log.debug("Cloudflare zone {}: {} attempt {}: {}", purger.zoneId, ops.get(i).label(), n, what);
+  }
+
+  @Override
+  protected void settled() {
+    purger.inFlight.decrementAndGet();
+  }
+
+  @Override
+  protected void onResponse(int i, int n, HttpResponse<byte[]> response) {
     PurgeOp op = ops.get(i);
     int status = response.statusCode();
     Envelope envelope = Envelope.parse(response.body());

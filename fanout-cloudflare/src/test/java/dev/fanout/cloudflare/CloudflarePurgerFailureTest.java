@@ -18,7 +18,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -31,14 +31,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class CloudflarePurgerFailureTest {
   private static final RetryPolicy POLICY = RetryPolicy.defaults();
   private static final String SLOW_DOWN = "Please wait and consider throttling your request speed";
-  private Harness h;
-
-  @AfterEach
-  void tearDown() {
-    if (h != null) {
-      h.close();
-    }
-  }
+  /** Each test builds its own, for the plan it needs. */
+  @AutoClose private Harness h;
 
   private static Invalidation tags(int n) {
     return Invalidation.builder()

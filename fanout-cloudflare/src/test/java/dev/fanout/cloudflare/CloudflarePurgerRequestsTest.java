@@ -12,7 +12,7 @@ import dev.fanout.spi.PurgeResult;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,14 +21,8 @@ import org.junit.jupiter.api.Test;
  */
 class CloudflarePurgerRequestsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private Harness h;
-
-  @AfterEach
-  void tearDown() {
-    if (h != null) {
-      h.close();
-    }
-  }
+  /** Each test builds its own, for the plan it needs. */
+  @AutoClose private Harness h;
 
   private static List<String> tags(int n) {
     return IntStream.range(0, n).mapToObj(i -> "post:" + i).toList();

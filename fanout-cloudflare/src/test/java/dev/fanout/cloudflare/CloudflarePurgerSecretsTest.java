@@ -13,24 +13,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /** Tests for {@link CloudflarePurger}: the API token never leaves the Authorization header. */
 class CloudflarePurgerSecretsTest {
   private static final String TOKEN = FakeCloudflare.TOKEN;
-  private Harness h;
-
-  @BeforeEach
-  void setUp() {
-    h = new Harness(Plan.PRO);
-  }
-
-  @AfterEach
-  void tearDown() {
-    h.close();
-  }
+  @AutoClose private final Harness h = new Harness(Plan.PRO);
 
   @Test
   void toStringMasksTheToken() {

@@ -5,13 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import dev.fanout.testing.JsonExchanges;
+import dev.fanout.testing.LoopbackHttpServer;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,9 +22,6 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
@@ -92,8 +86,7 @@ final class FakeCloudflare implements AutoCloseable {
     int write(HttpExchange exchange, FakeCloudflare server, JsonNode body) throws IOException;
   }
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final LoopbackHttpServer server;
   private final Clock clock;
   private final PurgeLimits limits;
   private final List<Recorded> requests = new CopyOnWriteArrayList<>();
@@ -111,15 +104,7 @@ final class FakeCloudflare implements AutoCloseable {
         clock.instant());
     this.urlBucket = new Bucket(limits.urlsPerSecond(), Duration.ofSeconds(1).toNanos(),
         limits.urlsPerSecond(), clock.instant());
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    executor = Executors.newFixedThreadPool(8, r -> {
-      Thread t = new Thread(r, "fake-cloudflare");
-      t.setDaemon(true);
-      return t;
-    });
-    server.setExecutor(executor);
-    server.createContext("/", this::handle);
-    server.start();
+    server = LoopbackHttpServer.start("fake-cloudflare", 8, this::handle);
   }
 
   static FakeCloudflare start(Clock clock, Plan plan) throws IOException {
@@ -131,7 +116,7 @@ final class FakeCloudflare implements AutoCloseable {
   }
 
   URI baseUri() {
-    return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    return server.baseUri();
   }
 
   /** Whether 429 answers carry {@code Retry-After} (default true). */
@@ -188,16 +173,7 @@ final class FakeCloudflare implements AutoCloseable {
   /** Sends the headers and part of the body, then stalls until the server closes. */
   static Answer stallBody() {
     return (ex, s, json) -> {
-      ex.sendResponseHeaders(200, 0);
-      OutputStream out = ex.getResponseBody();
-      out.write("{\"success\":".getBytes(StandardCharsets.UTF_8));
-      out.flush();
-      try {
-        s.release.await(60, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      ex.close();
+      JsonExchanges.stallBody(ex, "{\"success\":", s.release);
       return 200;
     };
   }
@@ -371,26 +347,13 @@ final class FakeCloudflare implements AutoCloseable {
 
   private static int send(HttpExchange ex, int status, String body, String... headerPairs)
       throws IOException {
-    for (int i = 0; i < headerPairs.length; i += 2) {
-      ex.getResponseHeaders().add(headerPairs[i], headerPairs[i + 1]);
-    }
-    byte[] b = body.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", "application/json");
-    ex.sendResponseHeaders(status, b.length == 0 ? -1 : b.length);
-    if (b.length > 0) {
-      try (OutputStream out = ex.getResponseBody()) {
-        out.write(b);
-      }
-    }
-    ex.close();
-    return status;
+    return JsonExchanges.send(ex, status, body, headerPairs);
   }
 
   @Override
   public void close() {
     release.countDown();
-    server.stop(0);
-    executor.shutdownNow();
+    server.close();
   }
 
   /**

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.IntFunction;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,14 +34,8 @@ class FreePlanCoalescingTest {
   private static final Duration PURGE_DEADLINE = Duration.ofSeconds(90);
   private static final Duration MINUTE = Duration.ofMinutes(1);
 
-  private Harness h;
-
-  @AfterEach
-  void tearDown() {
-    if (h != null) {
-      h.close();
-    }
-  }
+  /** Each test builds its own, for the plan it needs. */
+  @AutoClose private Harness h;
 
   /** Webhook i is about post i % 150: a bulk edit where some posts change twice. */
   private static Invalidation webhook(int i) {

@@ -2,11 +2,7 @@ package dev.fanout.cloudflare;
 
 import static org.awaitility.Awaitility.await;
 
-import dev.fanout.PurgeException;
-import dev.fanout.RetryPolicy;
-import dev.fanout.spi.PurgeResult;
-import dev.fanout.testing.ManualClock;
-import dev.fanout.testing.ManualScheduler;
+import dev.fanout.testing.PurgerHarness;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -14,8 +10,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -24,12 +18,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * scheduler, so nothing sleeps. Each harness has an account id of its own, so the JVM-wide rate
  * limit of one test never leaks into another.
  */
-final class Harness implements AutoCloseable {
-  static final long SEED = 42;
-  static final Duration AWAIT = Duration.ofSeconds(20);
-
-  final ManualClock clock = new ManualClock();
-  final ManualScheduler scheduler = new ManualScheduler(clock);
+final class Harness extends PurgerHarness {
   final FakeCloudflare server;
   final Plan plan;
   final String accountId = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong())
@@ -56,16 +45,6 @@ final class Harness implements AutoCloseable {
         .clock(clock)
         .scheduler(scheduler)
         .random(new SplittableRandom(SEED));
-  }
-
-  /** The n-th backoff the purger will draw, for a purger with one request in flight. */
-  static Duration backoff(RetryPolicy policy, int... failedAttempts) {
-    SplittableRandom r = new SplittableRandom(SEED);
-    Duration d = Duration.ZERO;
-    for (int n : failedAttempts) {
-      d = policy.backoff(n, r);
-    }
-    return d;
   }
 
   /** Waits until no request of the purger is in flight or being handled. */
@@ -98,34 +77,8 @@ final class Harness implements AutoCloseable {
     throw new AssertionError("purges did not end");
   }
 
-  /** Waits until the next pending scheduled task is due in exactly {@code delay}. */
-  void awaitNextDelay(Duration delay) {
-    await().atMost(AWAIT).until(() -> delay.equals(scheduler.nextDelay()));
-  }
-
   void awaitRequests(int n) {
     await().atMost(AWAIT).until(() -> server.requests().size() >= n);
-  }
-
-  static PurgeResult join(CompletionStage<PurgeResult> stage) {
-    CompletableFuture<PurgeResult> f = stage.toCompletableFuture();
-    await().atMost(AWAIT).until(f::isDone);
-    return f.join();
-  }
-
-  /** Waits for the stage to fail and returns its PurgeException. */
-  static PurgeException failure(CompletionStage<PurgeResult> stage) {
-    CompletableFuture<PurgeResult> f = stage.toCompletableFuture();
-    await().atMost(AWAIT).until(f::isDone);
-    try {
-      PurgeResult r = f.join();
-      throw new AssertionError("expected a failure, got " + r);
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof PurgeException p) {
-        return p;
-      }
-      throw new AssertionError("expected a PurgeException", e.getCause());
-    }
   }
 
   @Override

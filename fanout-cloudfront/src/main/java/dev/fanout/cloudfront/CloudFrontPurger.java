@@ -1,3 +1,4 @@
+// Over 500 lines for one job: the purger's public face (purge, the limits, the Builder and their documentation, over a third of the file); planning is in Planner, each purge in PurgeRun.
 package dev.fanout.cloudfront;
 
 import static dev.fanout.internal.Checks.positive;

@@ -1,3 +1,4 @@
+// Over 500 lines for one job: one purge of one plan as explicit states (wait for room, send, wait on the limit, poll, done) over one lock; the states are only correct read together.
 package dev.fanout.cloudfront;
 
 import dev.fanout.ErrorKind;

@@ -1,13 +1,11 @@
 package dev.fanout.cloudfront;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import dev.fanout.testing.LoopbackHttpServer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -21,8 +19,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -112,8 +108,7 @@ final class FakeCloudFront implements AutoCloseable {
   private static final Pattern GET =
       Pattern.compile("/2020-05-31/distribution/([^/]+)/invalidation/([^/]+)");
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final LoopbackHttpServer server;
   private final Clock clock;
   private final Set<String> distributions;
   private final List<Call> calls = new CopyOnWriteArrayList<>();
@@ -132,21 +127,11 @@ final class FakeCloudFront implements AutoCloseable {
   FakeCloudFront(Clock clock, String... distributions) throws IOException {
     this.clock = clock;
     this.distributions = Set.of(distributions);
-    this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    this.executor =
-        Executors.newCachedThreadPool(
-            r -> {
-              Thread t = new Thread(r, "fake-cloudfront");
-              t.setDaemon(true);
-              return t;
-            });
-    server.setExecutor(executor);
-    server.createContext("/", this::handle);
-    server.start();
+    this.server = LoopbackHttpServer.startUnbounded("fake-cloudfront", this::handle);
   }
 
   URI endpoint() {
-    return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    return server.baseUri();
   }
 
   synchronized void answerNextPosts(Answer... answers) {
@@ -209,8 +194,7 @@ final class FakeCloudFront implements AutoCloseable {
   @Override
   public void close() {
     stalls.countDown();
-    server.stop(0);
-    executor.shutdownNow();
+    server.close();
   }
 
   private void handle(HttpExchange ex) throws IOException {

@@ -11,6 +11,7 @@ import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.BackoffStrategy;
 import software.amazon.awssdk.services.cloudfront.CloudFrontAsyncClient;
+import software.amazon.awssdk.services.cloudfront.CloudFrontAsyncClientBuilder;
 
 /**
  * Real SDK clients pointed at a loopback fake: static credentials and an explicit region (so the
@@ -46,20 +47,28 @@ final class TestClients {
         .build();
   }
 
-  /** A client with the SDK's defaults: no apiCallTimeout, no apiCallAttemptTimeout. */
-  static CloudFrontAsyncClient clientWithoutTimeouts(URI endpoint) {
+  /**
+   * A builder aimed at the loopback fake: static credentials, the region, and a Netty client on
+   * the shared event loop.
+   */
+  private static CloudFrontAsyncClientBuilder loopback(URI endpoint, Region region) {
     if (!endpoint.getHost().startsWith("127.")) {
       throw new IllegalArgumentException("tests only talk to loopback: " + endpoint);
     }
     return CloudFrontAsyncClient.builder()
         .endpointOverride(endpoint)
-        .region(Region.US_EAST_1)
+        .region(region)
         .credentialsProvider(
             StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
         .httpClientBuilder(
             NettyNioAsyncHttpClient.builder()
                 .eventLoopGroup(EVENT_LOOP)
-                .connectionTimeout(Duration.ofSeconds(2)))
+                .connectionTimeout(Duration.ofSeconds(2)));
+  }
+
+  /** A client with the SDK's defaults: no apiCallTimeout, no apiCallAttemptTimeout. */
+  static CloudFrontAsyncClient clientWithoutTimeouts(URI endpoint) {
+    return loopback(endpoint, Region.US_EAST_1)
         .overrideConfiguration(
             o -> o.retryStrategy(
                 AwsRetryStrategy.standardRetryStrategy().toBuilder()
@@ -75,18 +84,7 @@ final class TestClients {
   }
 
   static CloudFrontAsyncClient client(URI endpoint, Region region, Duration attemptTimeout) {
-    if (!endpoint.getHost().startsWith("127.")) {
-      throw new IllegalArgumentException("tests only talk to loopback: " + endpoint);
-    }
-    return CloudFrontAsyncClient.builder()
-        .endpointOverride(endpoint)
-        .region(region)
-        .credentialsProvider(
-            StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
-        .httpClientBuilder(
-            NettyNioAsyncHttpClient.builder()
-                .eventLoopGroup(EVENT_LOOP)
-                .connectionTimeout(Duration.ofSeconds(2)))
+    return loopback(endpoint, region)
         .overrideConfiguration(
             o ->
                 o.apiCallAttemptTimeout(attemptTimeout)

@@ -3,6 +3,7 @@ package dev.fanout.http;
 import dev.fanout.DeliveryException;
 import dev.fanout.Endpoint;
 import dev.fanout.internal.Futures;
+import dev.fanout.internal.Limiter;
 import dev.fanout.spi.Ack;
 import java.time.Clock;
 import java.time.Duration;
@@ -96,33 +97,30 @@ final class MultiPartDelivery {
       boolean chunked, IntConsumer onAck) {
     CompletableFuture<Ack> result = new CompletableFuture<>();
     Set<CompletableFuture<Ack>> inFlight = ConcurrentHashMap.newKeySet();
-    AtomicInteger next = new AtomicInteger();
     AtomicInteger done = new AtomicInteger();
-    Runnable[] pump = new Runnable[1];
-    pump[0] = () -> {
-      int k = next.getAndIncrement();
-      if (k >= positions.size() || result.isDone()) {
-        return;
-      }
-      int position = positions.get(k);
-      CompletableFuture<Ack> f = send.apply(requests.get(position));
-      inFlight.add(f);
-      f.whenComplete((ack, error) -> {
-        inFlight.remove(f);
-        if (error != null) {
-          result.completeExceptionally(chunked ? inChunk(error, position, requests.size()) : error);
+    // The next request starts on the thread that saw the previous one answered.
+    Limiter window = new Limiter(PER_TARGET_WINDOW, Runnable::run);
+    for (int position : positions) {
+      window.acquireHere(() -> {
+        if (result.isDone()) {
+          window.release();
           return;
         }
-        onAck.accept(position);
-        if (done.incrementAndGet() == positions.size()) {
-          result.complete(ack);
-        } else {
-          pump[0].run();
-        }
+        CompletableFuture<Ack> f = send.apply(requests.get(position));
+        inFlight.add(f);
+        f.whenComplete((ack, error) -> {
+          inFlight.remove(f);
+          if (error != null) {
+            result.completeExceptionally(chunked ? inChunk(error, position, requests.size()) : error);
+          } else {
+            onAck.accept(position);
+            if (done.incrementAndGet() == positions.size()) {
+              result.complete(ack);
+            }
+          }
+          window.release();
+        });
       });
-    };
-    for (int k = 0; k < Math.min(PER_TARGET_WINDOW, positions.size()); k++) {
-      pump[0].run();
     }
     // Cancelling or failing the attempt abandons every request of it still in flight.
     result.whenComplete((v, e) -> {

@@ -158,7 +158,7 @@ final class RequestFactory {
         hs.add(Map.entry("webhook-timestamp", Long.toString(ts)));
         hs.add(Map.entry("webhook-signature", settings.signer().sign(part.webhookId(), ts, part.body())));
       }
-      parts[i] = WireRequest.Shared.of(settings.method(), settings.scheme(), Paths.encode(part.target()), hs,
+      parts[i] = WireRequest.Shared.of(settings.method(), settings.scheme(), dev.fanout.internal.UrlPaths.encode(part.target()), hs,
           part.body());
     }
     plan.prepared = new Prepared(ts, parts);

@@ -20,5 +20,11 @@
  *       an exception;
  *   <li>{@link dev.fanout.internal.Futures}: the cause behind a future's wrapping exceptions.
  * </ul>
+ *
+ * <p>Beside the kernel, what the purgers share: {@link dev.fanout.internal.PurgeRequests} and
+ * {@link dev.fanout.internal.HttpPurgeRequests} (a purge run's requests and one HTTP attempt), {@link
+ * dev.fanout.internal.PurgerSettings}, {@link dev.fanout.internal.ApiToken}, {@link
+ * dev.fanout.internal.UrlPaths} (also {@code HttpNotifier}'s request targets) and {@link
+ * dev.fanout.internal.Refusals}.
  */
 package dev.fanout.internal;

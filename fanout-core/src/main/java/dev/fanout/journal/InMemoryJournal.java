@@ -1,3 +1,4 @@
+// Over 500 lines for one job: the whole Journal contract (append, claim, progress, history, expiry, catch-up records) over one lock in memory; its parts share that lock and cannot be split without it.
 package dev.fanout.journal;
 
 import dev.fanout.Invalidation;

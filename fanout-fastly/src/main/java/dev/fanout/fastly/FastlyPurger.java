@@ -1,8 +1,10 @@
+// Over 500 lines for one job: the purger's public face (purge, the Builder and their documentation, about half the file); planning is in PurgePlanner, each purge in PurgeRun.
 package dev.fanout.fastly;
 
 import static dev.fanout.internal.Checks.positive;
 
-import dev.fanout.internal.HttpClients;
+import dev.fanout.internal.ApiToken;
+import dev.fanout.internal.PurgerSettings;
 import dev.fanout.internal.Retry;
 import dev.fanout.internal.Schedulers;
 import dev.fanout.ErrorKind;
@@ -18,7 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -130,9 +131,6 @@ public final class FastlyPurger implements Purger {
 
   /** Fastly service ids are alphanumeric; they go into URL paths and names unescaped. */
   private static final Pattern SERVICE_ID = Pattern.compile("[A-Za-z0-9]{1,64}");
-
-  private static final Pattern HOST =
-      Pattern.compile("[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?");
 
   final String serviceId;
   final ApiToken token;
@@ -298,23 +296,14 @@ public final class FastlyPurger implements Purger {
      *     given in their {@code xn--} form) or the URL has a path, query or user info
      */
     public Builder host(String host) {
-      Objects.requireNonNull(host, "host");
-      String h = host;
-      String lower = h.toLowerCase(Locale.ROOT);
-      if (lower.startsWith("https://") || lower.startsWith("http://")) {
-        h = h.substring(h.indexOf("://") + 3);
-        if (h.endsWith("/")) {
-          h = h.substring(0, h.length() - 1);
-        }
-      }
-      if (!HOST.matcher(h).matches()) {
+      PurgerSettings.Origin origin = PurgerSettings.origin(host);
+      if (origin == null) {
         throw new IllegalArgumentException(
             "host must be a host name with an optional port, or a URL without path: '"
                 + SurrogateKeys.printable(host) + "'");
       }
-      String normalised = h.toLowerCase(Locale.ROOT);
-      if (!hosts.contains(normalised)) {
-        hosts.add(normalised);
+      if (!hosts.contains(origin.authority())) {
+        hosts.add(origin.authority());
       }
       return this;
     }
@@ -387,26 +376,7 @@ public final class FastlyPurger implements Purger {
      *     query, fragment or user info, or is plain http to a host that is not a loopback address
      */
     public Builder baseUri(URI baseUri) {
-      Objects.requireNonNull(baseUri, "baseUri");
-      String scheme =
-          baseUri.getScheme() == null ? "" : baseUri.getScheme().toLowerCase(Locale.ROOT);
-      if (!scheme.equals("https") && !scheme.equals("http")) {
-        throw new IllegalArgumentException("baseUri must be an http(s) URI: " + baseUri);
-      }
-      if (baseUri.getHost() == null || baseUri.getRawQuery() != null
-          || baseUri.getRawFragment() != null || baseUri.getRawUserInfo() != null) {
-        throw new IllegalArgumentException(
-            "baseUri must have a host and no query, fragment or user info: " + baseUri);
-      }
-      if (scheme.equals("http") && !HttpClients.isLoopbackLiteral(baseUri.getHost())) {
-        throw new IllegalArgumentException(
-            "baseUri must use https unless it is a loopback address: " + baseUri);
-      }
-      String s = baseUri.toString();
-      while (s.endsWith("/")) {
-        s = s.substring(0, s.length() - 1);
-      }
-      this.baseUri = URI.create(s);
+      this.baseUri = PurgerSettings.baseUri(baseUri);
       return this;
     }
 
@@ -565,13 +535,9 @@ public final class FastlyPurger implements Purger {
             "host is required to purge paths: set host(...), or purgePaths(false) to purge tags"
                 + " only");
       }
-      if (httpClient != null && connectTimeout != null) {
-        throw new IllegalStateException(
-            "connectTimeout applies only to the client the purger builds; set it on the given"
-                + " httpClient instead");
-      }
-      HttpClient c = httpClient != null ? httpClient : HttpClients.newClient("fanout-fastly-http",
-          connectTimeout != null ? connectTimeout : DEFAULT_CONNECT_TIMEOUT);
+      PurgerSettings.checkClient(httpClient, connectTimeout);
+      HttpClient c = PurgerSettings.client(httpClient, connectTimeout, DEFAULT_CONNECT_TIMEOUT,
+          "fanout-fastly-http");
       return new FastlyPurger(this, c);
     }
   }

@@ -1,8 +1,9 @@
 package dev.fanout.fastly;
 
+import dev.fanout.internal.Refusals;
+import dev.fanout.internal.UrlPaths;
 import dev.fanout.Invalidation;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -11,7 +12,6 @@ import java.util.List;
  * path: nothing is sent for an invalidation that holds anything Fastly would ignore or misread.
  */
 final class PurgePlanner {
-  private static final int MAX_PROBLEMS_SHOWN = 5;
 
   private final FastlyPurger purger;
 
@@ -46,15 +46,8 @@ final class PurgePlanner {
       }
     }
     if (!problems.isEmpty()) {
-      StringBuilder sb = new StringBuilder("Fastly service '").append(purger.serviceId)
-          .append("': invalidation ").append(inv.id()).append(" not sent, ")
-          .append(problems.size()).append(problems.size() == 1 ? " problem: " : " problems: ");
-      int shown = Math.min(MAX_PROBLEMS_SHOWN, problems.size());
-      sb.append(String.join("; ", problems.subList(0, shown)));
-      if (problems.size() > MAX_PROBLEMS_SHOWN) {
-        sb.append("; and ").append(problems.size() - MAX_PROBLEMS_SHOWN).append(" more");
-      }
-      throw new IllegalArgumentException(sb.toString());
+      throw new IllegalArgumentException(
+          Refusals.message("Fastly service '" + purger.serviceId + "'", inv.id(), problems));
     }
 
     String base = purger.baseUri.toString();
@@ -77,7 +70,7 @@ final class PurgePlanner {
     }
     if (purger.purgePaths) {
       for (String path : inv.paths()) {
-        String encoded = encodePath(path);
+        String encoded = UrlPaths.encode(path);
         for (String host : purger.hosts) {
           ops.add(new PurgeOp(PurgeOp.Kind.URL, URI.create(base + "/purge/" + host + encoded), null,
               purger.softPurge, List.of(path), "URL " + host + encoded));
@@ -124,37 +117,5 @@ final class PurgePlanner {
       return "a fragment is never part of a cached URL";
     }
     return null;
-  }
-
-  /**
-   * Percent-encodes (as UTF-8) every character of a path that may not appear in a URI path or
-   * query, so that {@code /café} purges the URL a browser requests, {@code /caf%C3%A9}. Existing
-   * {@code %XX} escapes and the query string are kept as they are.
-   */
-  static String encodePath(String path) {
-    StringBuilder sb = new StringBuilder(path.length() + 16);
-    byte[] utf8 = path.getBytes(StandardCharsets.UTF_8);
-    for (int i = 0; i < utf8.length; i++) {
-      int b = utf8[i] & 0xff;
-      if (b == '%' && i + 2 < utf8.length && isHex(utf8[i + 1]) && isHex(utf8[i + 2])) {
-        sb.append('%');
-      } else if (b < 0x80 && isAllowed((char) b)) {
-        sb.append((char) b);
-      } else {
-        sb.append('%').append(Character.toUpperCase(Character.forDigit(b >> 4, 16)))
-            .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
-      }
-    }
-    return sb.toString();
-  }
-
-  private static boolean isHex(byte b) {
-    return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F');
-  }
-
-  /** RFC 3986 pchar plus '/' and '?': unreserved, sub-delims, ':' and '@'. */
-  private static boolean isAllowed(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-        || "-._~!$&'()*+,;=:@/?".indexOf(c) >= 0;
   }
 }

@@ -3,16 +3,13 @@ package dev.fanout.fastly;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fanout.ErrorKind;
-import dev.fanout.internal.CappedBody;
-import dev.fanout.internal.Futures;
+import dev.fanout.internal.HttpPurgeRequests;
 import dev.fanout.internal.PurgeRequests;
 import dev.fanout.internal.RetryAfter;
-import dev.fanout.internal.Timeouts;
 import dev.fanout.spi.PurgeResult;
 import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,9 +25,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One {@link FastlyPurger#purge} call: how one Fastly purge request is sent and its answer read.
  * Concurrency, retries, stopping, cancellation and the folding of the outcomes into one {@link
- * PurgeResult} are {@link PurgeRequests}'.
+ * PurgeResult} are {@link PurgeRequests}'; the bounded exchange is {@link HttpPurgeRequests}'.
  */
-final class PurgeRun extends PurgeRequests {
+final class PurgeRun extends HttpPurgeRequests {
   private static final Logger log = LoggerFactory.getLogger(FastlyPurger.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_DETAIL_CHARS = 200;
@@ -41,7 +38,8 @@ final class PurgeRun extends PurgeRequests {
 
   PurgeRun(FastlyPurger purger, String invalidationId, List<PurgeOp> ops) {
     super(purger.name(), ops, purger.concurrency, purger.scheduler, purger.retry, purger.clock,
-        purger.deadline);
+        purger.deadline, new Exchange(purger.client, purger.attemptTimeout,
+            FastlyPurger.MAX_RESPONSE_BYTES));
     this.purger = purger;
     this.invalidationId = invalidationId;
     this.ops = ops;
@@ -56,41 +54,18 @@ final class PurgeRun extends PurgeRequests {
 
   @Override
   protected void attempt(int i, int n) {
-    PurgeOp op = ops.get(i);
-    CompletableFuture<HttpResponse<byte[]>> sent;
-    try {
-      HttpRequest request = request(op);
-      log.debug("Fastly service {}: {} attempt {}: POST {}", purger.serviceId, op.label(), n,
-          op.uri().getRawPath());
-      sent = send(request);
-    } catch (RuntimeException e) {
-      // sendAsync rejects some requests synchronously; that is a bug here, never worth a retry.
-      fail(i, ErrorKind.INTERNAL, "request could not be sent: " + describe(e), e);
-      return;
-    }
-    sent.whenComplete((response, error) -> {
-      try {
-        if (error != null) {
-          Throwable cause = Futures.unwrap(error);
-          log.debug("Fastly service {}: {} attempt {}: {}", purger.serviceId, op.label(), n,
-              describe(cause));
-          onError(i, n, cause);
-        } else {
-          onResponse(i, n, response);
-        }
-      } catch (RuntimeException e) {
-        fail(i, ErrorKind.INTERNAL, "unexpected failure: " + describe(e), e);
-      }
-    });
+    send(i, n);
   }
 
-  private HttpRequest request(PurgeOp op) {
+  @Override
+  protected HttpRequest request(int i, int n) {
+    PurgeOp op = ops.get(i);
     HttpRequest.Builder b = HttpRequest.newBuilder(op.uri())
         .POST(HttpRequest.BodyPublishers.noBody())
         .header(FastlyPurger.FASTLY_KEY, purger.token.reveal())
         .header("Accept", "application/json")
         .header("User-Agent", "fanout-fastly")
-        // Covers connect-to-headers only (Java 17); send() bounds the whole exchange.
+        // Covers connect-to-headers only (Java 17); the exchange bounds the whole of it.
         .timeout(purger.attemptTimeout);
     if (op.surrogateKeys() != null) {
       b.header(SurrogateKeys.HEADER, op.surrogateKeys());
@@ -98,19 +73,20 @@ final class PurgeRun extends PurgeRequests {
     if (op.soft()) {
       b.header(FastlyPurger.SOFT_PURGE, "1");
     }
-    return b.build();
+    HttpRequest request = b.build();
+    log.debug("Fastly service {}: {} attempt {}: POST {}", purger.serviceId, op.label(), n,
+        op.uri().getRawPath());
+    return request;
   }
 
-  /** Sends with a bound on the whole exchange, body included, enforced on the scheduler. */
-  private CompletableFuture<HttpResponse<byte[]>> send(HttpRequest request) {
-    CompletableFuture<HttpResponse<byte[]>> http = track(
-        purger.client.sendAsync(request, CappedBody.handler(FastlyPurger.MAX_RESPONSE_BYTES)));
-    return Timeouts.within(http, purger.attemptTimeout, purger.scheduler,
-        () -> new HttpTimeoutException(
-            "no complete response within " + purger.attemptTimeout.toMillis() + " ms"));
+  @Override
+  protected void debug(int i, int n, String what) {
+    log.debug("Fastly service {}: {} attempt {}: {}", purger.serviceId, ops.get(i).label(), n,
+        what);
   }
 
-  private void onResponse(int i, int n, HttpResponse<byte[]> response) {
+  @Override
+  protected void onResponse(int i, int n, HttpResponse<byte[]> response) {
     PurgeOp op = ops.get(i);
     int status = response.statusCode();
     log.debug("Fastly service {}: {} attempt {}: HTTP {}", purger.serviceId, op.label(), n, status);

@@ -3,11 +3,10 @@ package dev.fanout.fastly;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import dev.fanout.testing.JsonExchanges;
+import dev.fanout.testing.LoopbackHttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -18,9 +17,6 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -69,8 +65,7 @@ final class FakeFastly implements AutoCloseable {
     void write(HttpExchange exchange, FakeFastly server) throws IOException;
   }
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final LoopbackHttpServer server;
   private final List<Recorded> requests = new CopyOnWriteArrayList<>();
   private final Queue<Answer> script = new ConcurrentLinkedQueue<>();
   private final CountDownLatch release = new CountDownLatch(1);
@@ -79,15 +74,7 @@ final class FakeFastly implements AutoCloseable {
   private final AtomicInteger maxInFlight = new AtomicInteger();
 
   private FakeFastly() throws IOException {
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    executor = Executors.newFixedThreadPool(16, r -> {
-      Thread t = new Thread(r, "fake-fastly");
-      t.setDaemon(true);
-      return t;
-    });
-    server.setExecutor(executor);
-    server.createContext("/", this::handle);
-    server.start();
+    server = LoopbackHttpServer.start("fake-fastly", 16, this::handle);
   }
 
   static FakeFastly start() throws IOException {
@@ -95,7 +82,7 @@ final class FakeFastly implements AutoCloseable {
   }
 
   URI baseUri() {
-    return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    return server.baseUri();
   }
 
   List<Recorded> requests() {
@@ -110,20 +97,7 @@ final class FakeFastly implements AutoCloseable {
   // ---- scripted answers ----
 
   static Answer status(int status, String body, String... headerPairs) {
-    return (ex, s) -> {
-      for (int i = 0; i < headerPairs.length; i += 2) {
-        ex.getResponseHeaders().add(headerPairs[i], headerPairs[i + 1]);
-      }
-      byte[] b = body.getBytes(StandardCharsets.UTF_8);
-      ex.getResponseHeaders().set("Content-Type", "application/json");
-      ex.sendResponseHeaders(status, b.length == 0 ? -1 : b.length);
-      if (b.length > 0) {
-        try (OutputStream out = ex.getResponseBody()) {
-          out.write(b);
-        }
-      }
-      ex.close();
-    };
+    return (ex, s) -> JsonExchanges.send(ex, status, body, headerPairs);
   }
 
   /** Answers as Fastly does. */
@@ -133,18 +107,7 @@ final class FakeFastly implements AutoCloseable {
 
   /** Sends the headers and part of the body, then stalls until the server closes. */
   static Answer stallBody() {
-    return (ex, s) -> {
-      ex.sendResponseHeaders(200, 0);
-      OutputStream out = ex.getResponseBody();
-      out.write("{\"status\"".getBytes(StandardCharsets.UTF_8));
-      out.flush();
-      try {
-        s.release.await(60, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      ex.close();
-    };
+    return (ex, s) -> JsonExchanges.stallBody(ex, "{\"status\"", s.release);
   }
 
   /** Promises 100 bytes, sends 10 and closes the connection: the client sees an I/O error. */
@@ -221,8 +184,7 @@ final class FakeFastly implements AutoCloseable {
   @Override
   public void close() {
     release.countDown();
-    server.stop(0);
-    executor.shutdownNow();
+    server.close();
   }
 
   /** Returns the keys of all recorded batch requests, in order. */

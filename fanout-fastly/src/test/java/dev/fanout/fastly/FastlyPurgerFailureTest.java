@@ -23,8 +23,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -35,17 +34,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class FastlyPurgerFailureTest {
   private static final RetryPolicy POLICY = RetryPolicy.defaults();
-  private Harness h;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    h = new Harness();
-  }
-
-  @AfterEach
-  void tearDown() {
-    h.close();
-  }
+  @AutoClose private final Harness h = new Harness();
 
   private long nowEpochSecond() {
     return h.clock.instant().getEpochSecond();

@@ -12,25 +12,14 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Tests for {@link FastlyPurger}: surrogate-key batch purges on the wire (fault matrix C6). */
 class FastlyPurgerKeysTest {
-  private Harness h;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    h = new Harness();
-  }
-
-  @AfterEach
-  void tearDown() {
-    h.close();
-  }
+  @AutoClose private final Harness h = new Harness();
 
   private static List<String> tags(int n) {
     return IntStream.range(0, n).mapToObj(i -> "product:" + i).collect(Collectors.toList());

@@ -11,23 +11,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /** Tests for {@link FastlyPurger}: the API token never leaves the {@code Fastly-Key} header. */
 class FastlyPurgerSecretsTest {
-  private Harness h;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    h = new Harness();
-  }
-
-  @AfterEach
-  void tearDown() {
-    h.close();
-  }
+  @AutoClose private final Harness h = new Harness();
 
   @Test
   void toStringMasksTheToken() {

@@ -9,8 +9,7 @@ import dev.fanout.PurgeException;
 import dev.fanout.spi.PurgeResult;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -18,17 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Tests for {@link FastlyPurger}: URL purges and purge-all on the wire. */
 class FastlyPurgerUrlTest {
-  private Harness h;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    h = new Harness();
-  }
-
-  @AfterEach
-  void tearDown() {
-    h.close();
-  }
+  @AutoClose private final Harness h = new Harness();
 
   @Test
   void aPathIsPostedToPurgeHostPathOnTheApi() {

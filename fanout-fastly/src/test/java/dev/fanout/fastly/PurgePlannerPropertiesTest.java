@@ -1,5 +1,6 @@
 package dev.fanout.fastly;
 
+import dev.fanout.internal.UrlPaths;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
@@ -75,7 +76,7 @@ class PurgePlannerPropertiesTest {
 
   @Property(tries = 500)
   void anEncodedPathIsAValidUriThatDecodesToThePath(@ForAll("paths") String path) {
-    String encoded = PurgePlanner.encodePath(path);
+    String encoded = UrlPaths.encode(path);
 
     URI uri = URI.create("https://api.fastly.com/purge/www.example.com" + encoded);
     assertThat(encoded).matches("[\\x21-\\x7e]*");

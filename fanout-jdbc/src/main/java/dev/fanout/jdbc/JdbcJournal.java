@@ -1,11 +1,14 @@
+// Over 500 lines for one job: the Journal contract over JDBC, each operation one transaction with its SQL for both dialects; group commit is in GroupCommitter, LISTEN in PgListen, rows in Codec, catch-up records in CatchUpRecords.
 package dev.fanout.jdbc;
 
 import dev.fanout.Invalidation;
 import dev.fanout.InvalidationStatus;
 import dev.fanout.InvalidationStatus.State;
 import dev.fanout.JournalException;
+import dev.fanout.RetryPolicy;
 import dev.fanout.catchup.CatchUpRecord;
 import dev.fanout.internal.Checks;
+import dev.fanout.internal.Retry;
 import dev.fanout.spi.Appended;
 import dev.fanout.spi.Backlog;
 import dev.fanout.spi.Journal;
@@ -37,6 +40,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
@@ -74,8 +78,9 @@ import javax.sql.DataSource;
  * <p><b>Failures.</b> Every call that fails throws a {@link JournalException} whose message names
  * the call and the SQLState and never contains credentials or a connection URL; {@link
  * JournalException#isRetryable()} is true when the database was unreachable, shut down, or chose
- * the transaction as a deadlock victim. Deadlocks and serialization failures are retried here up
- * to three times first. Every call is safe to retry (see {@link Journal}). The journal takes a
+ * the transaction as a deadlock victim. A transaction that meets a deadlock or serialization
+ * failure is attempted up to three times here first (twice for the calls that read what they
+ * changed), a few milliseconds apart with jitter. Every call is safe to retry (see {@link Journal}). The journal takes a
  * connection from the {@code DataSource} per call (and one more, held, for {@code LISTEN}): use a
  * pool with a connect timeout, so that an unreachable database fails a call at once.
  *
@@ -93,7 +98,14 @@ public final class JdbcJournal implements Journal {
       + " next_attempt_at, attempts, lease_owner, lease_until, progress, summary";
   private static final String DUE =
       "state = 'P' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)";
-  private static final int CONFLICT_RETRIES = 3;
+  /**
+   * Deadlocks and serialization failures: three attempts in all, the later ones after a short
+   * jittered wait, so that the transactions that collided do not collide again in lock-step.
+   */
+  private static final Retry CONFLICTS = new Retry(
+      new RetryPolicy(3, Duration.ofMillis(2), Duration.ofMillis(20)), Retry.defaultRandom());
+  /** The conflict retries' deadline: none to speak of, the attempts bound them. */
+  private static final Duration NO_DEADLINE = Duration.ofMinutes(1);
 
   private final DataSource dataSource;
   private final String table;
@@ -913,8 +925,13 @@ public final class JdbcJournal implements Journal {
           restoreAutoCommit(c, auto);
         }
       } catch (SQLException e) {
-        if (SqlErrors.isConflict(e) && (retryConflicts || attempt == 1) && attempt < CONFLICT_RETRIES) {
-          continue;
+        // A call that is not safe to repeat blindly gets one more attempt, the others the policy's.
+        if (SqlErrors.isConflict(e) && (retryConflicts || attempt == 1)) {
+          Retry.Decision next = CONFLICTS.next(attempt, null, NO_DEADLINE);
+          if (next.again()) {
+            LockSupport.parkNanos(next.delay().toNanos());
+            continue;
+          }
         }
         throw SqlErrors.wrap(what, table, e);
       }

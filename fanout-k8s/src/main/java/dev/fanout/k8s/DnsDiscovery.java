@@ -1,3 +1,4 @@
+// Over 500 lines for one job: the discovery's public face (discover, watch, the Builder and their documentation, about a third of the file); the resolver with its retries is in DnsClient.
 package dev.fanout.k8s;
 
 import static dev.fanout.internal.Checks.positive;

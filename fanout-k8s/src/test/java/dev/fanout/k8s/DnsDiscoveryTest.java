@@ -1,5 +1,6 @@
 package dev.fanout.k8s;
 
+import static dev.fanout.k8s.Outcomes.failure;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -66,16 +67,6 @@ class DnsDiscoveryTest {
     return f.get(10, TimeUnit.SECONDS);
   }
 
-  private static Throwable failure(CompletableFuture<?> f) {
-    try {
-      f.get(10, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      return e.getCause();
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-    throw new AssertionError("expected a failure, got " + f.join());
-  }
 
   private static List<String> authorities(List<Endpoint> endpoints) {
     return endpoints.stream().map(Endpoint::authority).toList();

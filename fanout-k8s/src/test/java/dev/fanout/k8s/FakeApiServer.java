@@ -3,11 +3,9 @@ package dev.fanout.k8s;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import dev.fanout.testing.LoopbackHttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -19,8 +17,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 
 /**
@@ -47,8 +43,7 @@ final class FakeApiServer implements AutoCloseable {
     void send(HttpExchange exchange) throws IOException;
   }
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final LoopbackHttpServer server;
   private final List<Request> requests = new CopyOnWriteArrayList<>();
   private final ConcurrentLinkedDeque<Reply> lists = new ConcurrentLinkedDeque<>();
   private final ConcurrentLinkedDeque<Reply> watches = new ConcurrentLinkedDeque<>();
@@ -56,19 +51,11 @@ final class FakeApiServer implements AutoCloseable {
   private volatile Set<String> tokens = Set.of();
 
   FakeApiServer() throws IOException {
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
-    executor = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "fake-api-server");
-      t.setDaemon(true);
-      return t;
-    });
-    server.setExecutor(executor);
-    server.createContext("/", this::handle);
-    server.start();
+    server = LoopbackHttpServer.startUnbounded("fake-api-server", this::handle);
   }
 
   URI uri() {
-    return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    return server.baseUri();
   }
 
   List<Request> requests() {
@@ -257,7 +244,6 @@ final class FakeApiServer implements AutoCloseable {
     for (WatchStream s : streams) {
       s.end();
     }
-    server.stop(0);
-    executor.shutdownNow();
+    server.close();
   }
 }

@@ -11,7 +11,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.fanout.DiscoveryException;
 import dev.fanout.Endpoint;
-import dev.fanout.testing.ManualClock;
 import dev.fanout.testing.ManualScheduler;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -20,15 +19,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,35 +36,15 @@ class KubernetesDiscoveryTest {
   @TempDir
   Path dir;
 
-  private FakeApiServer api;
-  private ManualClock clock;
-  private Path tokenFile;
-  private final List<KubernetesDiscovery> opened = new ArrayList<>();
+  @AutoClose private ApiServerFixture k8s;
 
   @BeforeEach
   void start() throws IOException {
-    api = new FakeApiServer();
-    clock = new ManualClock();
-    tokenFile = dir.resolve("token");
-    Files.writeString(tokenFile, "token-one\n");
-  }
-
-  @AfterEach
-  void stop() {
-    opened.forEach(KubernetesDiscovery::close);
-    api.close();
+    k8s = new ApiServerFixture(dir, "token-one\n");
   }
 
   private KubernetesDiscovery.Builder builder() {
-    return KubernetesDiscovery.builder().apiServer(api.uri()).tokenFile(tokenFile)
-        .service("web").namespace("shop").portName("http").clock(clock)
-        .scheduler(new ManualScheduler(clock)).random(new Random(3));
-  }
-
-  private KubernetesDiscovery build(KubernetesDiscovery.Builder b) {
-    KubernetesDiscovery d = b.build();
-    opened.add(d);
-    return d;
+    return k8s.builder().scheduler(new ManualScheduler(k8s.clock)).random(new Random(3));
   }
 
   private static List<Endpoint> get(KubernetesDiscovery d) throws Exception {
@@ -76,32 +52,25 @@ class KubernetesDiscoveryTest {
   }
 
   private static Throwable failure(KubernetesDiscovery d) {
-    CompletableFuture<List<Endpoint>> f = d.discover().toCompletableFuture();
-    try {
-      f.get(10, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      return e.getCause();
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-    throw new AssertionError("expected a failure, got " + f.join());
+    return Outcomes.failure(d.discover().toCompletableFuture());
   }
+
 
   @Test
   void listFollowsContinuePagesMergesSlicesAndDropsDuplicates() throws Exception {
-    api.onList(list("100", "page-2", slice("web-a", "90", ready("10.0.0.1", "web-1"),
+    k8s.api.onList(list("100", "page-2", slice("web-a", "90", ready("10.0.0.1", "web-1"),
             ready("10.0.0.2", "web-2"))))
         .onList(list("100", null, slice("web-b", "95", ready("10.0.0.2", "web-2"),
             ready("10.0.0.3", "web-3")),
             slice("web-v6", "96", "IPv6", port("http", 8080), ready("fd00::3", "web-3"))));
-    KubernetesDiscovery discovery = build(builder().pageSize(2));
+    KubernetesDiscovery discovery = k8s.build(builder().pageSize(2));
 
     List<Endpoint> endpoints = get(discovery);
 
     assertThat(endpoints).extracting(Endpoint::toString).containsExactlyInAnyOrder(
         "10.0.0.1:8080 (web-1)", "10.0.0.2:8080 (web-2)", "10.0.0.3:8080 (web-3)",
         "[fd00:0:0:0:0:0:0:3]:8080 (web-3)");
-    List<FakeApiServer.Request> requests = api.listRequests();
+    List<FakeApiServer.Request> requests = k8s.api.listRequests();
     assertThat(requests).hasSize(2);
     assertThat(requests).allSatisfy(r -> {
       assertThat(r.path()).isEqualTo(PATH);
@@ -122,10 +91,10 @@ class KubernetesDiscoveryTest {
         endpoint("10.0.0.2", "web-2", false, false, false),
         endpoint("10.0.0.3", "web-3", false, true, true),
         endpoint("10.0.0.4", "web-4", false, false, true));
-    api.onList(list("1", null, s)).onList(list("1", null, s));
+    k8s.api.onList(list("1", null, s)).onList(list("1", null, s));
 
-    List<Endpoint> byDefault = get(build(builder()));
-    List<Endpoint> readyOnly = get(build(builder().states(Set.of(Endpoint.State.READY))));
+    List<Endpoint> byDefault = get(k8s.build(builder()));
+    List<Endpoint> readyOnly = get(k8s.build(builder().states(Set.of(Endpoint.State.READY))));
 
     assertThat(byDefault).extracting(Endpoint::name).containsExactly("web-1", "web-2", "web-3");
     assertThat(readyOnly).extracting(Endpoint::name).containsExactly("web-1");
@@ -133,56 +102,56 @@ class KubernetesDiscoveryTest {
 
   @Test
   void expiredContinueTokenRestartsTheListFromAFreshSnapshot() throws Exception {
-    api.onList(list("100", "stale", slice("web-a", "1", ready("10.0.0.1", "web-1"))))
+    k8s.api.onList(list("100", "stale", slice("web-a", "1", ready("10.0.0.1", "web-1"))))
         .onList(status(410, "Expired", "The provided continue parameter is too old"))
         .onList(list("200", null, slice("web-b", "2", ready("10.0.0.2", "web-2"))));
 
-    List<Endpoint> endpoints = get(build(builder()));
+    List<Endpoint> endpoints = get(k8s.build(builder()));
 
     assertThat(endpoints).extracting(Endpoint::name).containsExactly("web-2");
-    assertThat(api.listRequests().get(2).query()).doesNotContainKey("continue");
+    assertThat(k8s.api.listRequests().get(2).query()).doesNotContainKey("continue");
   }
 
   @Test
   void rotatedTokenIsReReadAfter401AndTheRequestRetriedOnce() throws Exception {
-    api.acceptTokens("token-one");
-    api.onList(list("1", null, slice("web-a", "1", ready("10.0.0.1", "web-1"))));
-    api.onList(list("2", null, slice("web-a", "2", ready("10.0.0.1", "web-1"))));
-    api.onList(list("3", null, slice("web-a", "3", ready("10.0.0.1", "web-1"))));
-    KubernetesDiscovery discovery = build(builder());
+    k8s.api.acceptTokens("token-one");
+    k8s.api.onList(list("1", null, slice("web-a", "1", ready("10.0.0.1", "web-1"))));
+    k8s.api.onList(list("2", null, slice("web-a", "2", ready("10.0.0.1", "web-1"))));
+    k8s.api.onList(list("3", null, slice("web-a", "3", ready("10.0.0.1", "web-1"))));
+    KubernetesDiscovery discovery = k8s.build(builder());
     get(discovery);
 
-    Files.writeString(tokenFile, "token-two");
-    api.acceptTokens("token-two");
+    Files.writeString(k8s.tokenFile, "token-two");
+    k8s.api.acceptTokens("token-two");
     List<Endpoint> endpoints = get(discovery);
     // Without a 401, the file is read again once a minute.
-    Files.writeString(tokenFile, "token-three");
-    api.acceptTokens("token-three");
-    clock.advance(TokenSource.REREAD_AFTER);
+    Files.writeString(k8s.tokenFile, "token-three");
+    k8s.api.acceptTokens("token-three");
+    k8s.clock.advance(TokenSource.REREAD_AFTER);
     get(discovery);
 
     assertThat(endpoints).hasSize(1);
-    assertThat(api.requests()).extracting(FakeApiServer.Request::authorization).containsExactly(
+    assertThat(k8s.api.requests()).extracting(FakeApiServer.Request::authorization).containsExactly(
         "Bearer token-one", "Bearer token-one", "Bearer token-two", "Bearer token-three");
   }
 
   @Test
   void a401AfterReReadingTheTokenFailsWithoutRetryingAgain() {
-    api.acceptTokens("someone-else");
+    k8s.api.acceptTokens("someone-else");
 
-    Throwable error = failure(build(builder()));
+    Throwable error = failure(k8s.build(builder()));
 
     assertThat(error).isInstanceOf(DiscoveryException.class).hasMessageContaining("401")
-        .hasMessageContaining(tokenFile.toString());
-    assertThat(api.requests()).hasSize(2);
+        .hasMessageContaining(k8s.tokenFile.toString());
+    assertThat(k8s.api.requests()).hasSize(2);
   }
 
   @Test
   void forbiddenNamesTheMissingVerbAndResource() {
-    api.onList(status(403, "Forbidden", "endpointslices.discovery.k8s.io is forbidden: User"
+    k8s.api.onList(status(403, "Forbidden", "endpointslices.discovery.k8s.io is forbidden: User"
         + " \"system:serviceaccount:shop:web\" cannot list resource \"endpointslices\""));
 
-    Throwable error = failure(build(builder()));
+    Throwable error = failure(k8s.build(builder()));
 
     assertThat(error).isInstanceOf(DiscoveryException.class)
         .hasMessageContaining("403").hasMessageContaining("'list' verb")
@@ -192,9 +161,9 @@ class KubernetesDiscoveryTest {
 
   @Test
   void serverErrorsFailTheDiscoveryWithTheStatus() {
-    api.onList(status(503, "ServiceUnavailable", "etcd is unhappy"));
+    k8s.api.onList(status(503, "ServiceUnavailable", "etcd is unhappy"));
 
-    Throwable error = failure(build(builder()));
+    Throwable error = failure(k8s.build(builder()));
 
     assertThat(error).isInstanceOf(DiscoveryException.class).hasMessageContaining("503")
         .hasMessageContaining("etcd is unhappy");
@@ -207,7 +176,7 @@ class KubernetesDiscoveryTest {
       port = s.getLocalPort();
     }
     KubernetesDiscovery discovery =
-        build(builder().apiServer(URI.create("http://127.0.0.1:" + port)));
+        k8s.build(builder().apiServer(URI.create("http://127.0.0.1:" + port)));
 
     Throwable error = failure(discovery);
 
@@ -220,19 +189,19 @@ class KubernetesDiscoveryTest {
   @Test
   void theTokenNeverAppearsInUrlsMessagesToStringOrLogs() throws Exception {
     String secret = "eyJhbGciOiJSUzI1NiJ9.very-secret-token-value";
-    Files.writeString(tokenFile, secret);
-    api.acceptTokens("another");
-    api.onList(status(403, "Forbidden", "no"));
-    KubernetesDiscovery discovery = build(builder());
+    Files.writeString(k8s.tokenFile, secret);
+    k8s.api.acceptTokens("another");
+    k8s.api.onList(status(403, "Forbidden", "no"));
+    KubernetesDiscovery discovery = k8s.build(builder());
 
     Throwable unauthorized = failure(discovery);
-    api.acceptTokens(secret);
+    k8s.api.acceptTokens(secret);
     Throwable forbidden = failure(discovery);
 
     // The token did travel, in the header only.
-    assertThat(api.requests()).extracting(FakeApiServer.Request::authorization)
+    assertThat(k8s.api.requests()).extracting(FakeApiServer.Request::authorization)
         .contains("Bearer " + secret);
-    for (FakeApiServer.Request r : api.requests()) {
+    for (FakeApiServer.Request r : k8s.api.requests()) {
       assertThat(r.path() + "?" + r.rawQuery()).doesNotContain(secret).doesNotContain("very-secret");
     }
     for (Throwable t : List.of(unauthorized, forbidden)) {
@@ -245,7 +214,7 @@ class KubernetesDiscoveryTest {
     Path log = Path.of("target/fanout-k8s-test.log");
     assertThat(log).exists();
     assertThat(Files.readString(log, StandardCharsets.UTF_8)).doesNotContain("very-secret")
-        .contains("GET " + api.uri());
+        .contains("GET " + k8s.api.uri());
   }
 
   @Test
@@ -276,7 +245,7 @@ class KubernetesDiscoveryTest {
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("apiServer");
     assertThatThrownBy(() -> builder().port(80).build())
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("not both");
-    assertThatThrownBy(() -> KubernetesDiscovery.builder().apiServer(api.uri()).service("web")
+    assertThatThrownBy(() -> KubernetesDiscovery.builder().apiServer(k8s.api.uri()).service("web")
         .portName("http").build())
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("namespace");
     assertThatThrownBy(() -> builder().apiServer(URI.create("http://10.96.0.1")).build())
@@ -293,7 +262,7 @@ class KubernetesDiscoveryTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("states");
     assertThatThrownBy(() -> builder().caCertificate(dir.resolve("none.pem")).build())
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("CA file");
-    assertThat(build(builder()).toString())
-        .isEqualTo("KubernetesDiscovery[shop/web port 'http' at " + api.uri() + ", list]");
+    assertThat(k8s.build(builder()).toString())
+        .isEqualTo("KubernetesDiscovery[shop/web port 'http' at " + k8s.api.uri() + ", list]");
   }
 }

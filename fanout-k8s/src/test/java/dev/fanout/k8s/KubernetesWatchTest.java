@@ -11,7 +11,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fanout.DiscoveryException;
 import dev.fanout.Endpoint;
-import dev.fanout.testing.ManualClock;
 import dev.fanout.testing.ManualScheduler;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -19,14 +18,13 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionFactory;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,25 +40,13 @@ class KubernetesWatchTest {
   @TempDir
   Path dir;
 
-  private FakeApiServer api;
-  private ManualClock clock;
+  @AutoClose private ApiServerFixture k8s;
   private ManualScheduler scheduler;
-  private Path tokenFile;
-  private final List<KubernetesDiscovery> opened = new ArrayList<>();
 
   @BeforeEach
   void start() throws IOException {
-    api = new FakeApiServer();
-    clock = new ManualClock();
-    scheduler = new ManualScheduler(clock);
-    tokenFile = dir.resolve("token");
-    Files.writeString(tokenFile, "token-one");
-  }
-
-  @AfterEach
-  void stop() {
-    opened.forEach(KubernetesDiscovery::close);
-    api.close();
+    k8s = new ApiServerFixture(dir, "token-one");
+    scheduler = new ManualScheduler(k8s.clock);
   }
 
   private static ConditionFactory eventually() {
@@ -68,16 +54,9 @@ class KubernetesWatchTest {
   }
 
   private KubernetesDiscovery.Builder builder() {
-    return KubernetesDiscovery.builder().apiServer(api.uri()).tokenFile(tokenFile)
-        .service("web").namespace("shop").portName("http").watch(true).clock(clock)
+    return k8s.builder().watch(true)
         .scheduler(scheduler).random(new Random(11)).idleTimeout(IDLE)
         .retry(KubernetesDiscovery.DEFAULT_RETRY.withDelays(BACKOFF_BASE, Duration.ofSeconds(30)));
-  }
-
-  private KubernetesDiscovery build(KubernetesDiscovery.Builder b) {
-    KubernetesDiscovery d = b.build();
-    opened.add(d);
-    return d;
   }
 
   private static List<String> names(KubernetesDiscovery d) throws Exception {
@@ -102,9 +81,9 @@ class KubernetesWatchTest {
 
   @Test
   void watchFollowsAddedModifiedDeletedAndBookmarksWithoutFurtherCalls() throws Exception {
-    api.onList(list("10", null, a("9")));
-    FakeApiServer.WatchStream stream = api.nextWatch();
-    KubernetesDiscovery discovery = build(builder());
+    k8s.api.onList(list("10", null, a("9")));
+    FakeApiServer.WatchStream stream = k8s.api.nextWatch();
+    KubernetesDiscovery discovery = k8s.build(builder());
     eventually().until(stream::isOpen);
 
     assertThat(names(discovery)).containsExactly("web-1");
@@ -119,9 +98,9 @@ class KubernetesWatchTest {
     eventually().until(() -> "15".equals(discovery.resourceVersion()));
 
     assertThat(names(discovery)).containsExactly("web-1");
-    assertThat(api.listRequests()).hasSize(1);
-    assertThat(api.watchRequests()).hasSize(1);
-    FakeApiServer.Request watch = api.watchRequests().get(0);
+    assertThat(k8s.api.listRequests()).hasSize(1);
+    assertThat(k8s.api.watchRequests()).hasSize(1);
+    FakeApiServer.Request watch = k8s.api.watchRequests().get(0);
     assertThat(watch.query()).containsEntry("watch", "1").containsEntry("resourceVersion", "10")
         .containsEntry("allowWatchBookmarks", "true")
         .containsEntry("labelSelector", "kubernetes.io/service-name=web");
@@ -131,10 +110,10 @@ class KubernetesWatchTest {
 
   @Test
   void anErrorEvent410InsideA200StreamClearsTheViewAndRelists() throws Exception {
-    api.onList(list("10", null, a("9"), b("9"))).onList(list("20", null, b("19")));
-    FakeApiServer.WatchStream first = api.nextWatch();
-    FakeApiServer.WatchStream second = api.nextWatch();
-    KubernetesDiscovery discovery = build(builder());
+    k8s.api.onList(list("10", null, a("9"), b("9"))).onList(list("20", null, b("19")));
+    FakeApiServer.WatchStream first = k8s.api.nextWatch();
+    FakeApiServer.WatchStream second = k8s.api.nextWatch();
+    KubernetesDiscovery discovery = k8s.build(builder());
     eventually().until(first::isOpen);
 
     first.expired();
@@ -142,47 +121,47 @@ class KubernetesWatchTest {
     eventually().until(second::isOpen);
 
     assertThat(names(discovery)).containsExactly("web-2");
-    assertThat(api.listRequests()).hasSize(2);
-    assertThat(api.watchRequests().get(1).query()).containsEntry("resourceVersion", "20");
+    assertThat(k8s.api.listRequests()).hasSize(2);
+    assertThat(k8s.api.watchRequests().get(1).query()).containsEntry("resourceVersion", "20");
   }
 
   @Test
   void anHttp410OnTheWatchRelists() throws Exception {
-    api.onList(list("10", null, a("9"))).onList(list("30", null, b("29")));
-    api.onWatch(status(410, "Expired", "too old resource version: 10 (25)"));
-    FakeApiServer.WatchStream stream = api.nextWatch();
-    KubernetesDiscovery discovery = build(builder());
+    k8s.api.onList(list("10", null, a("9"))).onList(list("30", null, b("29")));
+    k8s.api.onWatch(status(410, "Expired", "too old resource version: 10 (25)"));
+    FakeApiServer.WatchStream stream = k8s.api.nextWatch();
+    KubernetesDiscovery discovery = k8s.build(builder());
 
-    eventually().until(() -> api.watchRequests().size() == 1);
+    eventually().until(() -> k8s.api.watchRequests().size() == 1);
     runRetry(BACKOFF_BASE);
     eventually().until(stream::isOpen);
 
     assertThat(names(discovery)).containsExactly("web-2");
-    assertThat(api.watchRequests().get(1).query()).containsEntry("resourceVersion", "30");
+    assertThat(k8s.api.watchRequests().get(1).query()).containsEntry("resourceVersion", "30");
   }
 
   @Test
   void aCleanEndReWatchesFromTheLastVersionWithoutRelisting() throws Exception {
-    api.onList(list("10", null, a("9")));
-    FakeApiServer.WatchStream first = api.nextWatch();
-    FakeApiServer.WatchStream second = api.nextWatch();
-    KubernetesDiscovery discovery = build(builder());
+    k8s.api.onList(list("10", null, a("9")));
+    FakeApiServer.WatchStream first = k8s.api.nextWatch();
+    FakeApiServer.WatchStream second = k8s.api.nextWatch();
+    KubernetesDiscovery discovery = k8s.build(builder());
     eventually().until(first::isOpen);
 
     first.event("ADDED", b("11")).end();
     eventually().until(second::isOpen);
 
-    assertThat(api.listRequests()).hasSize(1);
-    assertThat(api.watchRequests().get(1).query()).containsEntry("resourceVersion", "11");
+    assertThat(k8s.api.listRequests()).hasSize(1);
+    assertThat(k8s.api.watchRequests().get(1).query()).containsEntry("resourceVersion", "11");
     assertThat(names(discovery)).containsExactlyInAnyOrder("web-1", "web-2");
   }
 
   @Test
   void aStreamCutMidLineDropsTheFragmentBacksOffAndReWatches() throws Exception {
-    api.onList(list("10", null, a("9")));
-    FakeApiServer.WatchStream first = api.nextWatch();
-    FakeApiServer.WatchStream second = api.nextWatch();
-    KubernetesDiscovery discovery = build(builder());
+    k8s.api.onList(list("10", null, a("9")));
+    FakeApiServer.WatchStream first = k8s.api.nextWatch();
+    FakeApiServer.WatchStream second = k8s.api.nextWatch();
+    KubernetesDiscovery discovery = k8s.build(builder());
     eventually().until(first::isOpen);
 
     first.event("ADDED", b("11")).raw("{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"na").cut();
@@ -191,33 +170,33 @@ class KubernetesWatchTest {
     runRetry(BACKOFF_BASE);
     eventually().until(second::isOpen);
 
-    assertThat(api.watchRequests().get(1).query()).containsEntry("resourceVersion", "11");
+    assertThat(k8s.api.watchRequests().get(1).query()).containsEntry("resourceVersion", "11");
     assertThat(names(discovery)).containsExactlyInAnyOrder("web-1", "web-2");
-    assertThat(api.listRequests()).hasSize(1);
+    assertThat(k8s.api.listRequests()).hasSize(1);
   }
 
   @Test
   void theMembershipRecheckAnswersFromTheLiveViewAndListsWhileTheWatchIsFailing() throws Exception {
-    api.onList(list("10", null, a("9")));
-    FakeApiServer.WatchStream stream = api.nextWatch();
-    KubernetesDiscovery discovery = build(builder());
+    k8s.api.onList(list("10", null, a("9")));
+    FakeApiServer.WatchStream stream = k8s.api.nextWatch();
+    KubernetesDiscovery discovery = k8s.build(builder());
     eventually().until(stream::isOpen);
 
     // A healthy watch: the view is live, no API call
     assertThat(fresh(discovery)).containsExactly("web-1");
-    assertThat(api.listRequests()).hasSize(1);
+    assertThat(k8s.api.listRequests()).hasSize(1);
 
     // The watch breaks, the API server refuses the next one, the watch waits out its backoff;
     // meanwhile web-2 joins
-    api.onList(list("20", null, a("9"), b("19")));
-    api.onWatch(status(503, "ServiceUnavailable", "apiserver is restarting"));
+    k8s.api.onList(list("20", null, a("9"), b("19")));
+    k8s.api.onWatch(status(503, "ServiceUnavailable", "apiserver is restarting"));
     stream.cut();
     eventually().until(() -> discovery.lastError().isPresent());
 
     // discover() keeps serving the last good view; the re-check lists instead
     assertThat(names(discovery)).containsExactly("web-1");
     assertThat(fresh(discovery)).containsExactlyInAnyOrder("web-1", "web-2");
-    assertThat(api.listRequests()).hasSize(2);
+    assertThat(k8s.api.listRequests()).hasSize(2);
   }
 
   private static List<String> fresh(KubernetesDiscovery d) throws Exception {
@@ -227,51 +206,51 @@ class KubernetesWatchTest {
 
   @Test
   void aSilentStreamIsDroppedAtTheIdleDeadlineAndNotBefore() throws Exception {
-    api.onList(list("10", null, a("9")));
-    FakeApiServer.WatchStream first = api.nextWatch();
-    FakeApiServer.WatchStream second = api.nextWatch();
-    KubernetesDiscovery discovery = build(builder());
+    k8s.api.onList(list("10", null, a("9")));
+    FakeApiServer.WatchStream first = k8s.api.nextWatch();
+    FakeApiServer.WatchStream second = k8s.api.nextWatch();
+    KubernetesDiscovery discovery = k8s.build(builder());
     eventually().until(first::isOpen);
 
     scheduler.advance(IDLE.minusSeconds(1));
     first.bookmark("12");
     eventually().until(() -> "12".equals(discovery.resourceVersion()));
     scheduler.advance(Duration.ofSeconds(2));
-    assertThat(api.watchRequests()).hasSize(1);
+    assertThat(k8s.api.watchRequests()).hasSize(1);
     assertThat(discovery.viewAge()).contains(Duration.ofSeconds(2));
 
     scheduler.advance(IDLE);
     eventually().until(second::isOpen);
 
-    assertThat(api.watchRequests().get(1).query()).containsEntry("resourceVersion", "12");
-    assertThat(api.listRequests()).hasSize(1);
+    assertThat(k8s.api.watchRequests().get(1).query()).containsEntry("resourceVersion", "12");
+    assertThat(k8s.api.listRequests()).hasSize(1);
   }
 
   @Test
   void repeatedCleanClosesWithoutEventsAreTreatedAsExpired() throws Exception {
-    api.onList(list("10", null, a("9"))).onList(list("40", null, b("39")));
-    api.nextWatch().end();
-    api.nextWatch().end();
-    api.nextWatch().end();
-    FakeApiServer.WatchStream fourth = api.nextWatch();
-    KubernetesDiscovery discovery = build(builder());
+    k8s.api.onList(list("10", null, a("9"))).onList(list("40", null, b("39")));
+    k8s.api.nextWatch().end();
+    k8s.api.nextWatch().end();
+    k8s.api.nextWatch().end();
+    FakeApiServer.WatchStream fourth = k8s.api.nextWatch();
+    KubernetesDiscovery discovery = k8s.build(builder());
 
-    eventually().until(() -> api.watchRequests().size() == 3);
+    eventually().until(() -> k8s.api.watchRequests().size() == 3);
     runRetry(BACKOFF_BASE);
     eventually().until(fourth::isOpen);
 
-    assertThat(api.listRequests()).hasSize(2);
-    assertThat(api.watchRequests().get(3).query()).containsEntry("resourceVersion", "40");
+    assertThat(k8s.api.listRequests()).hasSize(2);
+    assertThat(k8s.api.watchRequests().get(3).query()).containsEntry("resourceVersion", "40");
     assertThat(names(discovery)).containsExactly("web-2");
   }
 
   @Test
   void throttlingAndServerErrorsBackOffWithJitterAndKeepTheLastGoodView() throws Exception {
-    api.onList(list("10", null, a("9")));
-    api.onWatch(status(503, "ServiceUnavailable", "try later"));
-    api.onWatch(status(429, "TooManyRequests", "slow down", "Retry-After", "7"));
-    FakeApiServer.WatchStream stream = api.nextWatch();
-    KubernetesDiscovery discovery = build(builder());
+    k8s.api.onList(list("10", null, a("9")));
+    k8s.api.onWatch(status(503, "ServiceUnavailable", "try later"));
+    k8s.api.onWatch(status(429, "TooManyRequests", "slow down", "Retry-After", "7"));
+    FakeApiServer.WatchStream stream = k8s.api.nextWatch();
+    KubernetesDiscovery discovery = k8s.build(builder());
 
     eventually().until(() -> discovery.lastError().isPresent());
     assertThat(discovery.lastError().get()).hasMessageContaining("503");
@@ -290,14 +269,14 @@ class KubernetesWatchTest {
     eventually().until(stream::isOpen);
     eventually().until(() -> discovery.lastError().isEmpty());
     assertThat(discovery.viewAge()).contains(Duration.ZERO);
-    assertThat(api.listRequests()).hasSize(1);
+    assertThat(k8s.api.listRequests()).hasSize(1);
   }
 
   @Test
   void forbiddenWatchNamesTheWatchVerbAndKeepsServingTheView() throws Exception {
-    api.onList(list("10", null, a("9")));
-    api.onWatch(status(403, "Forbidden", "cannot watch resource \"endpointslices\""));
-    KubernetesDiscovery discovery = build(builder());
+    k8s.api.onList(list("10", null, a("9")));
+    k8s.api.onWatch(status(403, "Forbidden", "cannot watch resource \"endpointslices\""));
+    KubernetesDiscovery discovery = k8s.build(builder());
 
     eventually().until(() -> discovery.lastError().isPresent());
 
@@ -308,20 +287,20 @@ class KubernetesWatchTest {
 
   @Test
   void aRotatedTokenIsReReadWhenTheWatchGets401() throws Exception {
-    api.acceptTokens("token-one");
-    api.onList(list("10", null, a("9")));
+    k8s.api.acceptTokens("token-one");
+    k8s.api.onList(list("10", null, a("9")));
     // The list is answered, then the token rotates before the watch.
-    api.onWatch(exchange -> {
-      Files.writeString(tokenFile, "token-two");
-      api.acceptTokens("token-two");
+    k8s.api.onWatch(exchange -> {
+      Files.writeString(k8s.tokenFile, "token-two");
+      k8s.api.acceptTokens("token-two");
       FakeApiServer.status(401, "Unauthorized", "Unauthorized").send(exchange);
     });
-    FakeApiServer.WatchStream stream = api.nextWatch();
-    build(builder());
+    FakeApiServer.WatchStream stream = k8s.api.nextWatch();
+    k8s.build(builder());
 
     eventually().until(stream::isOpen);
 
-    assertThat(api.watchRequests()).extracting(FakeApiServer.Request::authorization)
+    assertThat(k8s.api.watchRequests()).extracting(FakeApiServer.Request::authorization)
         .containsExactly("Bearer token-one", "Bearer token-two");
   }
 
@@ -332,7 +311,7 @@ class KubernetesWatchTest {
       port = s.getLocalPort();
     }
     KubernetesDiscovery discovery =
-        build(builder().apiServer(URI.create("http://127.0.0.1:" + port)));
+        k8s.build(builder().apiServer(URI.create("http://127.0.0.1:" + port)));
     CompletableFuture<List<Endpoint>> waiting = discovery.discover().toCompletableFuture();
 
     ExecutionException error = org.junit.jupiter.api.Assertions.assertThrows(
@@ -348,12 +327,12 @@ class KubernetesWatchTest {
 
   @Test
   void aViewOlderThanMaxStalenessIsNotServed() throws Exception {
-    api.onList(list("10", null, a("9")));
-    api.onWatch(status(503, "ServiceUnavailable", "down"));
-    KubernetesDiscovery discovery = build(builder().maxStaleness(Duration.ofMinutes(5)));
+    k8s.api.onList(list("10", null, a("9")));
+    k8s.api.onWatch(status(503, "ServiceUnavailable", "down"));
+    KubernetesDiscovery discovery = k8s.build(builder().maxStaleness(Duration.ofMinutes(5)));
     eventually().until(() -> discovery.lastError().isPresent());
 
-    clock.advance(Duration.ofMinutes(6));
+    k8s.clock.advance(Duration.ofMinutes(6));
     CompletableFuture<List<Endpoint>> f = discovery.discover().toCompletableFuture();
 
     assertThat(f).isCompletedExceptionally();
@@ -374,9 +353,9 @@ class KubernetesWatchTest {
     }
     // The last slice repeats the first one's endpoints, as slices do while the controller moves them.
     ObjectNode duplicate = slice("web-dup", "5", ready("10.1.0.1", "web-0-0"));
-    api.onList(list("10", "more", slices)).onList(list("10", null, duplicate));
-    FakeApiServer.WatchStream stream = api.nextWatch();
-    KubernetesDiscovery discovery = build(builder());
+    k8s.api.onList(list("10", "more", slices)).onList(list("10", null, duplicate));
+    FakeApiServer.WatchStream stream = k8s.api.nextWatch();
+    KubernetesDiscovery discovery = k8s.build(builder());
     eventually().until(stream::isOpen);
 
     assertThat(names(discovery)).hasSize(5000).doesNotHaveDuplicates();
@@ -386,9 +365,9 @@ class KubernetesWatchTest {
 
   @Test
   void closeStopsTheWatch() throws Exception {
-    api.onList(list("10", null, a("9")));
-    FakeApiServer.WatchStream stream = api.nextWatch();
-    KubernetesDiscovery discovery = build(builder());
+    k8s.api.onList(list("10", null, a("9")));
+    FakeApiServer.WatchStream stream = k8s.api.nextWatch();
+    KubernetesDiscovery discovery = k8s.build(builder());
     eventually().until(stream::isOpen);
 
     discovery.close();
@@ -396,15 +375,15 @@ class KubernetesWatchTest {
     eventually().until(stream::isFinished);
     scheduler.advance(IDLE.multipliedBy(2));
 
-    assertThat(api.watchRequests()).hasSize(1);
+    assertThat(k8s.api.watchRequests()).hasSize(1);
     assertThat(discovery.discover().toCompletableFuture()).isCompletedExceptionally();
   }
 
   @Test
   void aMembershipWatchIsToldEveryEventAsItArrivesNotReadyPodsIncluded() throws Exception {
-    api.onList(list("10", null, a("9")));
-    FakeApiServer.WatchStream stream = api.nextWatch();
-    KubernetesDiscovery discovery = build(builder());
+    k8s.api.onList(list("10", null, a("9")));
+    FakeApiServer.WatchStream stream = k8s.api.nextWatch();
+    KubernetesDiscovery discovery = k8s.build(builder());
     eventually().until(stream::isOpen);
     List<List<Endpoint>> views = new java.util.concurrent.CopyOnWriteArrayList<>();
     dev.fanout.spi.Discovery.Watch watch = discovery.watch(views::add);
@@ -423,7 +402,7 @@ class KubernetesWatchTest {
 
   @Test
   void aListModeDiscoveryCannotReportChanges() {
-    KubernetesDiscovery discovery = build(builder().watch(false));
+    KubernetesDiscovery discovery = k8s.build(builder().watch(false));
     assertThat(discovery.watch(v -> { })).isSameAs(dev.fanout.spi.Discovery.Watch.UNSUPPORTED);
   }
 }

@@ -1,3 +1,4 @@
+// Over 500 lines for one job: the listener that maps every engine event to an observation, counter or gauge, with its Builder and documentation; names are in Names, meters in FanoutMeters, conventions in their own classes.
 package dev.fanout.micrometer;
 
 import dev.fanout.Endpoint;

@@ -29,7 +29,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -46,22 +46,14 @@ class BoundedTagsTest {
   private final ObservationRegistry observations = ObservationRegistry.create();
   private final Recorder recorder = new Recorder();
   private final FanoutObservability observability;
-  private final Replicas replicas = new Replicas();
-  private Invalidator invalidator;
+  @AutoClose private final Replicas replicas = new Replicas();
+  @AutoClose private Invalidator invalidator;
 
   BoundedTagsTest() {
     observations.observationConfig().observationHandler(new DefaultMeterObservationHandler(meters));
     observations.observationConfig().observationHandler(recorder);
     observability = FanoutObservability.builder()
         .observationRegistry(observations).meterRegistry(meters).build();
-  }
-
-  @AfterEach
-  void stop() {
-    if (invalidator != null) {
-      invalidator.close();
-    }
-    replicas.close();
   }
 
   /** Every tag key of every meter and low-cardinality key of every observation, with its values. */

@@ -32,7 +32,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,19 +43,10 @@ class FanoutMetricsTest {
   private static final String SECRET = WebhookSigner.generateSecret();
 
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-  private final FanoutObservability observability =
+  @AutoClose private final FanoutObservability observability =
       FanoutObservability.builder().meterRegistry(meters).build();
-  private final Replicas replicas = new Replicas();
-  private Invalidator invalidator;
-
-  @AfterEach
-  void stop() {
-    if (invalidator != null) {
-      invalidator.close();
-    }
-    replicas.close();
-    observability.close();
-  }
+  @AutoClose private final Replicas replicas = new Replicas();
+  @AutoClose private Invalidator invalidator;
 
   private Stage.Fanout web(Gate gate) throws Exception {
     replicas.start(2, LoopbackPod.ok());

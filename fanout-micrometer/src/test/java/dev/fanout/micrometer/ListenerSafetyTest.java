@@ -26,7 +26,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,16 +35,8 @@ import org.junit.jupiter.api.Test;
  */
 class ListenerSafetyTest {
   private static final String SECRET = WebhookSigner.generateSecret();
-  private final Replicas replicas = new Replicas();
-  private Invalidator invalidator;
-
-  @AfterEach
-  void stop() {
-    if (invalidator != null) {
-      invalidator.close();
-    }
-    replicas.close();
-  }
+  @AutoClose private final Replicas replicas = new Replicas();
+  @AutoClose private Invalidator invalidator;
 
   private Stage.Fanout web() throws IOException, Exception {
     replicas.start(2, LoopbackPod.ok());

@@ -23,7 +23,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,20 +37,12 @@ class ObservationTreeTest {
   private final TestObservationRegistry registry = TestObservationRegistry.create();
   private final Recorder recorder = new Recorder();
   private final FanoutObservability observability;
-  private final Replicas replicas = new Replicas();
-  private Invalidator invalidator;
+  @AutoClose private final Replicas replicas = new Replicas();
+  @AutoClose private Invalidator invalidator;
 
   ObservationTreeTest() {
     registry.observationConfig().observationHandler(recorder);
     observability = FanoutObservability.builder().observationRegistry(registry).build();
-  }
-
-  @AfterEach
-  void stop() {
-    if (invalidator != null) {
-      invalidator.close();
-    }
-    replicas.close();
   }
 
   private Stage.Fanout web() throws Exception {
@@ -166,12 +158,15 @@ class ObservationTreeTest {
 
   @Test
   void whenTheDeadlineWatchdogReportsTheOpenStageIsStoppedAndNothingIsKept() throws Exception {
-    // An executor that loses every task after the first: the stage starts, its deliveries never
-    // do, and only the engine's watchdog ends the invalidation, without onStageEnd.
+    // An executor that loses every task after the first, and a replica that answers nothing: the
+    // stage starts and sends, nothing after that runs, and the attempt is bounded by the deadline
+    // (its own timeout is longer), so only the engine's watchdog ends the invalidation, without
+    // onStageEnd.
     ManualClock clock = new ManualClock();
     ManualScheduler scheduler = new ManualScheduler(clock);
     AtomicInteger allowed = new AtomicInteger(1);
-    replicas.start(2, LoopbackPod.ok());
+    LoopbackPod silent = replicas.start(2, null);
+    silent.behave(silent.holdUntilReleased(200));
     invalidator = Invalidator.builder().listener(observability)
         .clock(clock).scheduler(scheduler).deadline(Duration.ofSeconds(5))
         .executor(task -> {
@@ -180,7 +175,8 @@ class ObservationTreeTest {
           }
         })
         .stage(Stage.fanout("web", Discovery.of(replicas.endpoints()),
-            HttpNotifier.builder().path("/api/revalidate").signingSecret(SECRET).build()))
+            HttpNotifier.builder().path("/api/revalidate").signingSecret(SECRET).build())
+            .attemptTimeout(Duration.ofSeconds(30)))
         .stage(Stage.purge("cdn", NamedPurger.succeeding("cdn:edge")))
         .build();
 

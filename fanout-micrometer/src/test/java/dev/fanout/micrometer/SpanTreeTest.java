@@ -27,7 +27,7 @@ import io.micrometer.tracing.test.simple.SimpleTracer;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -41,8 +41,8 @@ class SpanTreeTest {
   private final SimpleTracer tracer = new SimpleTracer();
   private final ObservationRegistry registry = ObservationRegistry.create();
   private final FanoutObservability observability;
-  private final Replicas replicas = new Replicas();
-  private Invalidator invalidator;
+  @AutoClose private final Replicas replicas = new Replicas();
+  @AutoClose private Invalidator invalidator;
 
   SpanTreeTest() {
     registry.observationConfig().observationHandler(
@@ -51,14 +51,6 @@ class SpanTreeTest {
             new PropagatingReceiverTracingObservationHandler<>(tracer, Propagator.NOOP),
             new DefaultTracingObservationHandler(tracer)));
     observability = FanoutObservability.builder().observationRegistry(registry).build();
-  }
-
-  @AfterEach
-  void stop() {
-    if (invalidator != null) {
-      invalidator.close();
-    }
-    replicas.close();
   }
 
   private SimpleSpan span(String name) {

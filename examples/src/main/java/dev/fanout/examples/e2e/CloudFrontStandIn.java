@@ -1,11 +1,8 @@
 package dev.fanout.examples.e2e;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -18,8 +15,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -53,24 +48,18 @@ final class CloudFrontStandIn implements AutoCloseable {
   /** One CreateInvalidation call that was accepted. */
   record Call(long arrivalNanos, String callerReference, List<String> paths, String region) {}
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final StandInServer server;
   private final List<Call> calls = new CopyOnWriteArrayList<>();
   private final Map<String, String> idsByReference = new ConcurrentHashMap<>();
   private final AtomicInteger rejected = new AtomicInteger();
   private final AtomicInteger ids = new AtomicInteger();
 
   CloudFrontStandIn(String ip, int port) throws IOException {
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getByName(ip), port), 64);
-    executor = Executors.newFixedThreadPool(4, Stack.daemon("cloudfront-stand-in"));
-    server.setExecutor(executor);
-    server.createContext("/", this::handle);
-    server.start();
+    server = new StandInServer(ip, port, "cloudfront-stand-in", "/", this::handle);
   }
 
   URI endpoint() {
-    InetSocketAddress a = server.getAddress();
-    return URI.create("http://" + a.getAddress().getHostAddress() + ":" + a.getPort());
+    return server.baseUri();
   }
 
   List<Call> calls() {
@@ -240,11 +229,8 @@ final class CloudFrontStandIn implements AutoCloseable {
   }
 
   private static void send(HttpExchange ex, int status, String xml) throws IOException {
-    byte[] bytes = xml.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().add("Content-Type", "text/xml");
     ex.getResponseHeaders().add("x-amz-request-id", "e2e-" + System.nanoTime());
-    ex.sendResponseHeaders(status, bytes.length);
-    ex.getResponseBody().write(bytes);
+    StandInServer.send(ex, status, "text/xml", xml);
   }
 
   private static String escape(String s) {
@@ -253,7 +239,6 @@ final class CloudFrontStandIn implements AutoCloseable {
 
   @Override
   public void close() {
-    server.stop(0);
-    executor.shutdownNow();
+    server.close();
   }
 }

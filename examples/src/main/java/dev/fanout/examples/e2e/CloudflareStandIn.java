@@ -3,18 +3,12 @@ package dev.fanout.examples.e2e;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.fanout.cloudflare.PurgeLimits;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -37,8 +31,7 @@ final class CloudflareStandIn implements AutoCloseable {
   /** One accepted purge request: its kind ({@code tags}, {@code files}, ...) and items. */
   record Call(long arrivalNanos, String kind, List<String> items) {}
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final StandInServer server;
   private final PurgeLimits limits;
   private final List<Call> calls = new CopyOnWriteArrayList<>();
   private final AtomicInteger refused = new AtomicInteger();
@@ -51,16 +44,11 @@ final class CloudflareStandIn implements AutoCloseable {
   CloudflareStandIn(String ip, int port, PurgeLimits limits) throws IOException {
     this.limits = limits;
     this.scaled = (long) limits.bucketSize() * limits.per().toNanos();
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getByName(ip), port), 64);
-    executor = Executors.newFixedThreadPool(4, Stack.daemon("cloudflare-stand-in"));
-    server.setExecutor(executor);
-    server.createContext("/", this::handle);
-    server.start();
+    server = new StandInServer(ip, port, "cloudflare-stand-in", "/", this::handle);
   }
 
   URI baseUri() {
-    InetSocketAddress a = server.getAddress();
-    return URI.create("http://" + a.getAddress().getHostAddress() + ":" + a.getPort());
+    return server.baseUri();
   }
 
   List<Call> calls() {
@@ -152,15 +140,11 @@ final class CloudflareStandIn implements AutoCloseable {
   }
 
   private static void send(HttpExchange ex, int status, String json) throws IOException {
-    byte[] b = json.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", "application/json");
-    ex.sendResponseHeaders(status, b.length);
-    ex.getResponseBody().write(b);
+    StandInServer.send(ex, status, "application/json", json);
   }
 
   @Override
   public void close() {
-    server.stop(0);
-    executor.shutdownNow();
+    server.close();
   }
 }

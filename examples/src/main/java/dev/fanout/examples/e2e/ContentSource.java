@@ -3,15 +3,10 @@ package dev.fanout.examples.e2e;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
@@ -31,17 +26,12 @@ final class ContentSource implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern POST = Pattern.compile("/posts/([A-Za-z0-9_-]{1,64})");
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final StandInServer server;
   private final Map<String, AtomicLong> versions = new ConcurrentHashMap<>();
   private final AtomicInteger reads = new AtomicInteger();
 
   ContentSource(String ip, int port) throws IOException {
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getByName(ip), port), 64);
-    executor = Executors.newFixedThreadPool(4, Stack.daemon("content-source"));
-    server.setExecutor(executor);
-    server.createContext("/posts", this::handle);
-    server.start();
+    server = new StandInServer(ip, port, "content-source", "/posts", this::handle);
   }
 
   /**
@@ -111,16 +101,12 @@ final class ContentSource implements AutoCloseable {
           .put("title", "Post " + m.group(1))
           .put("body", "This is version " + version + " of post " + m.group(1) + ".")
           .put("version", version);
-      byte[] body = JSON.writeValueAsBytes(post);
-      ex.getResponseHeaders().set("Content-Type", "application/json");
-      ex.sendResponseHeaders(200, body.length);
-      ex.getResponseBody().write(body);
+      StandInServer.send(ex, 200, "application/json", JSON.writeValueAsBytes(post));
     }
   }
 
   @Override
   public void close() {
-    server.stop(0);
-    executor.shutdownNow();
+    server.close();
   }
 }

@@ -1,3 +1,4 @@
+// Over 500 lines for one job: the end-to-end proof's main run, one numbered check after another in the order the script reports them; the stack is in Stack, the catch-up and gateway checks in their own classes.
 package dev.fanout.examples.e2e;
 
 import dev.fanout.Endpoint;

@@ -1,16 +1,10 @@
 package dev.fanout.examples.e2e;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -26,22 +20,16 @@ final class FastlyStandIn implements AutoCloseable {
   /** One purge request that was accepted: {@code key} or {@code url}, and what it named. */
   record Call(long arrivalNanos, String kind, String target, boolean soft) {}
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final StandInServer server;
   private final List<Call> calls = new CopyOnWriteArrayList<>();
   private final AtomicLong ids = new AtomicLong(19170046);
 
   FastlyStandIn(String ip, int port) throws IOException {
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getByName(ip), port), 64);
-    executor = Executors.newFixedThreadPool(4, Stack.daemon("fastly-stand-in"));
-    server.setExecutor(executor);
-    server.createContext("/", this::handle);
-    server.start();
+    server = new StandInServer(ip, port, "fastly-stand-in", "/", this::handle);
   }
 
   URI baseUri() {
-    InetSocketAddress a = server.getAddress();
-    return URI.create("http://" + a.getAddress().getHostAddress() + ":" + a.getPort());
+    return server.baseUri();
   }
 
   List<Call> calls() {
@@ -83,15 +71,11 @@ final class FastlyStandIn implements AutoCloseable {
   }
 
   private static void send(HttpExchange ex, int status, String json) throws IOException {
-    byte[] b = json.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", "application/json");
-    ex.sendResponseHeaders(status, b.length);
-    ex.getResponseBody().write(b);
+    StandInServer.send(ex, status, "application/json", json);
   }
 
   @Override
   public void close() {
-    server.stop(0);
-    executor.shutdownNow();
+    server.close();
   }
 }
