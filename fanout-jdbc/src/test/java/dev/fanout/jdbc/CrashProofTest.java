@@ -10,7 +10,6 @@ import dev.fanout.testing.ReceiverPod;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -81,13 +80,7 @@ class CrashProofTest {
       }
 
       // Every journaled entry, accepted or committed just before a kill, must have arrived.
-      List<JournalEntry> rows = new ArrayList<>();
-      long after = 0;
-      List<JournalEntry> page;
-      while (!(page = journal.history(Instant.EPOCH, after, 5_000)).isEmpty()) {
-        rows.addAll(page);
-        after = page.get(page.size() - 1).seq();
-      }
+      List<JournalEntry> rows = JournalRows.all(journal);
       Map<String, Integer> atA = a.applied();
       Map<String, Integer> atB = b.applied();
       List<String> lost = new ArrayList<>();

@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -131,13 +130,7 @@ class SendersProofTest {
       } finally {
         all.forEach(BackendProcess::close);
       }
-      List<JournalEntry> rows = new ArrayList<>();
-      long after = 0;
-      List<JournalEntry> page;
-      while (!(page = journal.history(Instant.EPOCH, after, 5_000)).isEmpty()) {
-        rows.addAll(page);
-        after = page.get(page.size() - 1).seq();
-      }
+      List<JournalEntry> rows = JournalRows.all(journal);
       assertThat(rows).hasSizeGreaterThanOrEqualTo(accepted.size());
       return new Run(accepted, rows, a.applied(), b.applied());
     }
