@@ -302,6 +302,33 @@ public final class Invalidator implements AutoCloseable {
   }
 
   /**
+   * Follows an invalidation appended to this invalidator's {@linkplain Builder#journal journal}
+   * outside {@link #submit}: through the journal's own append on the caller's connection, inside the
+   * caller's transaction (the transactional outbox). Call it right after that append, before the
+   * commit: the future then completes as {@link #submit}'s does, with the report of the delivery
+   * that finished the entry (this process's sender's, or, within about a lease, a report that says
+   * another backend process finished it). Cancel the future when the transaction rolled back, so that
+   * nothing waits for an entry that never existed. No journal call is made.
+   *
+   * @param invalidation what was appended
+   * @return the entry's final report
+   * @throws IllegalStateException if this invalidator has no journal
+   * @throws InvalidatorClosedException if the invalidator is closed
+   * @since 0.2
+   */
+  public CompletableFuture<InvalidationReport> follow(Invalidation invalidation) {
+    Objects.requireNonNull(invalidation, "invalidation");
+    if (sender == null) {
+      throw new IllegalStateException("follow(...) needs a journal: Invalidator.builder().journal(...)");
+    }
+    if (closed.get()) {
+      throw new InvalidatorClosedException(
+          "invalidator is closed; invalidation " + invalidation.id() + " cannot be followed");
+    }
+    return sender.follow(invalidation);
+  }
+
+  /**
    * Returns where a submitted invalidation stands, from the {@linkplain Builder#journal journal}:
    * pending, in flight, delivered, failed or superseded, with the last report's summary. It reads
    * the shared journal, so it answers for invalidations any backend process submitted.

@@ -160,6 +160,30 @@ final class SenderLoop {
     }
   }
 
+  /**
+   * Returns the future of an entry appended to the journal outside {@link #submit} (the outbox, in
+   * the caller's transaction). Registered before that transaction commits, so no sender can finish
+   * the entry unseen; cancelling the returned future forgets it (the transaction rolled back).
+   */
+  CompletableFuture<InvalidationReport> follow(Invalidation inv) {
+    if (stopping) {
+      throw new InvalidatorClosedException(
+          "invalidator is closed; invalidation " + inv.id() + " cannot be followed");
+    }
+    Waiter fresh = Waiter.of(inv);
+    Waiter existing = waiters.putIfAbsent(inv.id(), fresh);
+    if (existing != null) {
+      return existing.future().copy();
+    }
+    CompletableFuture<InvalidationReport> mine = fresh.future().copy();
+    mine.whenComplete((r, e) -> {
+      if (mine.isCancelled()) {
+        waiters.remove(inv.id(), fresh);
+      }
+    });
+    return mine;
+  }
+
   /** Starts the sender thread, subscribed to the journal's wake-ups. */
   void start() {
     subscription = journal.subscribe(() -> {

@@ -71,6 +71,34 @@ class JournalWireTest {
   }
 
   @Test
+  void anEntryAppendedOutsideSubmitIsFollowedToItsDeliveryReport() throws Exception {
+    InMemoryJournal journal = InMemoryJournal.create();
+    try (ReceiverPod a = ReceiverPod.start("127.0.0.2", SECRET);
+        Invalidator invalidator = Invalidator.builder()
+            .journal(journal).redelivery(fast())
+            .stage(Stage.fanout("web", Discovery.of(a.endpoint()), notifier()))
+            .build()) {
+      // As the outbox does: followed first, then made visible (appended, as a commit would).
+      Invalidation inv = Invalidation.builder().path("/outbox/1").build();
+      CompletableFuture<InvalidationReport> followed = invalidator.follow(inv);
+      Invalidation rolledBack = Invalidation.builder().path("/outbox/never").build();
+      invalidator.follow(rolledBack).cancel(false);
+      journal.append(inv);
+
+      InvalidationReport r = followed.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(r.invalidation().id()).isEqualTo(inv.id());
+      assertThat(r.stage("web").targets()).singleElement()
+          .satisfies(t -> assertThat(t.outcome()).isEqualTo(TargetResult.Outcome.ACKED));
+      assertThat(a.applied()).containsKey("/outbox/1").doesNotContainKey("/outbox/never");
+    }
+    try (Invalidator none = Invalidator.builder()
+        .stage(Stage.fanout("web", Discovery.of(), notifier())).build()) {
+      assertThatThrownBy(() -> none.follow(Invalidation.builder().path("/x").build()))
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("needs a journal");
+    }
+  }
+
+  @Test
   void aSubmissionTheReceiversRefuseFailsAloneWithItsReport() throws Exception {
     InMemoryJournal journal = InMemoryJournal.create();
     try (ReceiverPod a = ReceiverPod.start("127.0.0.2", SECRET, o -> o.allowedPathPrefix("/ok/"));

@@ -2,12 +2,7 @@ package dev.fanout.spring;
 
 import dev.fanout.Invalidation;
 import dev.fanout.InvalidationReport;
-import dev.fanout.InvalidationStatus;
 import dev.fanout.Invalidator;
-import dev.fanout.Stage;
-import dev.fanout.StageReport;
-import dev.fanout.SubmissionRejectedException;
-import dev.fanout.internal.Futures;
 import dev.fanout.jdbc.JdbcJournal;
 import dev.fanout.spi.Appended;
 import java.sql.Connection;
@@ -17,6 +12,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
@@ -53,68 +49,48 @@ final class JournalOutbox {
   }
 
   /**
-   * Appends in the current transaction if it is bound to the journal's data source.
+   * What an append in a transaction leaves for the transaction's end.
    *
-   * @return what the journal did, or empty when there is no such transaction (nothing appended)
+   * @param appended what the journal did with the invalidation, in the transaction
+   * @param afterCommit the caller's future once the transaction committed
+   * @param afterRollback what to undo when it rolled back
    */
-  Optional<Appended> appendInTransaction(Invalidation invalidation) {
+  record Pending(Appended appended, Supplier<CompletableFuture<InvalidationReport>> afterCommit,
+      Runnable afterRollback) {}
+
+  /**
+   * Appends in the current transaction if it is bound to the journal's data source. A new entry is
+   * followed from now on ({@link Invalidator#follow}), before the commit, so that no sender can
+   * finish it unseen; the caller's future after the commit completes with the report of the
+   * delivery that finished it. A superseded one completes at once with a superseded report; a
+   * duplicate behaves after the commit as {@link Invalidator#submit} does for one.
+   *
+   * @return what to do at the transaction's end, or empty when there is no such transaction
+   *     (nothing appended)
+   */
+  Optional<Pending> appendInTransaction(Invalidation invalidation) {
     if (!TransactionSynchronizationManager.isActualTransactionActive()
         || TransactionSynchronizationManager.getResource(dataSource) == null) {
       return Optional.empty();
     }
+    Appended appended;
     Connection connection = DataSourceUtils.getConnection(dataSource);
     try {
-      return Optional.of(journal.append(connection, invalidation));
+      appended = journal.append(connection, invalidation);
     } finally {
       DataSourceUtils.releaseConnection(connection, dataSource);
     }
-  }
-
-  /**
-   * Follows what {@link #appendInTransaction} appended, once its transaction committed: the future
-   * completes with the report of the delivery that finished the entry (by this process's sender, or
-   * by another backend's, as {@link Invalidator#submit} says), or at once with a superseded report.
-   *
-   * @param submitted what the caller submitted
-   * @param appended what the journal did with it in the transaction
-   * @return the entry's outcome
-   */
-  CompletableFuture<InvalidationReport> follow(Invalidation submitted, Appended appended) {
-    if (appended.outcome() == Appended.Outcome.SUPERSEDED) {
-      return CompletableFuture.completedFuture(new InvalidationReport(submitted, Instant.now(),
-          Duration.ZERO, List.of(), 1, appended.newerVersion()));
+    switch (appended.outcome()) {
+      case ACCEPTED:
+        CompletableFuture<InvalidationReport> followed = invalidator.follow(appended.entry().invalidation());
+        return Optional.of(new Pending(appended, () -> followed, () -> followed.cancel(false)));
+      case SUPERSEDED:
+        InvalidationReport superseded = new InvalidationReport(invalidation, Instant.now(), Duration.ZERO,
+            List.of(), 1, appended.newerVersion());
+        return Optional.of(new Pending(appended, () -> CompletableFuture.completedFuture(superseded), () -> { }));
+      default:
+        Invalidation entry = appended.entry().invalidation();
+        return Optional.of(new Pending(appended, () -> invalidator.submit(entry), () -> { }));
     }
-    // Submitting the committed entry again is idempotent by id: it appends nothing and returns the
-    // future the sender completes when it finishes the entry.
-    Invalidation entry = appended.entry().invalidation();
-    CompletableFuture<InvalidationReport> outcome;
-    try {
-      outcome = invalidator.submit(entry);
-    } catch (RuntimeException e) {
-      // Closed, or the journal is away: the entry is committed all the same, and a sender (another
-      // backend's, or this one after its restart) delivers it; only this future cannot follow it.
-      return CompletableFuture.failedFuture(e);
-    }
-    if (appended.outcome() != Appended.Outcome.ACCEPTED) {
-      return outcome; // a duplicate behaves as submit() does for one
-    }
-    // The sender may have finished the new entry before it was followed: its status tells how.
-    return outcome.exceptionallyCompose(e -> Futures.unwrap(e) instanceof SubmissionRejectedException
-        ? invalidator.status(entry.id()).filter(InvalidationStatus::isFinished)
-            .map(s -> CompletableFuture.completedFuture(finishedBeforeFollowed(entry, s)))
-            .orElseGet(() -> CompletableFuture.failedFuture(e))
-        : CompletableFuture.failedFuture(e));
-  }
-
-  /** A report, stage by stage, of an entry whose status is all that is left of its delivery. */
-  private InvalidationReport finishedBeforeFollowed(Invalidation entry, InvalidationStatus s) {
-    boolean delivered = s.state() == InvalidationStatus.State.DELIVERED;
-    List<StageReport> stages = invalidator.stages().stream().map(stage -> new StageReport(stage.name(),
-        stage instanceof Stage.Fanout ? StageReport.Kind.FANOUT : StageReport.Kind.PURGE,
-        delivered ? StageReport.Status.SUCCEEDED : StageReport.Status.FAILED, delivered, List.of(),
-        List.of(), s.state() + " before the commit's callback followed it: " + s.summary(),
-        Duration.ZERO)).toList();
-    return new InvalidationReport(entry, s.acceptedAt(), Duration.between(s.acceptedAt(), s.updatedAt()),
-        stages, 1);
   }
 }

@@ -3,7 +3,6 @@ package dev.fanout.spring;
 import dev.fanout.Invalidation;
 import dev.fanout.InvalidationReport;
 import dev.fanout.Invalidator;
-import dev.fanout.spi.Appended;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
@@ -91,12 +90,13 @@ public final class TransactionalInvalidator {
    *     CancellationException} if the transaction rolled back
    */
   public CompletableFuture<InvalidationReport> submit(Invalidation invalidation) {
-    Optional<Appended> appended = outbox == null || !inTransaction() ? Optional.empty()
+    Optional<JournalOutbox.Pending> appended = outbox == null || !inTransaction() ? Optional.empty()
         : outbox.appendInTransaction(Objects.requireNonNull(invalidation, "invalidation"));
     if (appended.isPresent()) {
-      return afterCommit(invalidation, submitted -> outbox.follow(submitted, appended.get()));
+      JournalOutbox.Pending pending = appended.get();
+      return afterCommit(invalidation, submitted -> pending.afterCommit().get(), pending.afterRollback());
     }
-    return afterCommit(invalidation, invalidator::submit);
+    return afterCommit(invalidation, invalidator::submit, () -> { });
   }
 
   /**
@@ -108,7 +108,7 @@ public final class TransactionalInvalidator {
    *     rolled back
    */
   public CompletableFuture<InvalidationReport> invalidate(Invalidation invalidation) {
-    return afterCommit(invalidation, invalidator::invalidate);
+    return afterCommit(invalidation, invalidator::invalidate, () -> { });
   }
 
   /**
@@ -121,7 +121,7 @@ public final class TransactionalInvalidator {
   }
 
   private CompletableFuture<InvalidationReport> afterCommit(Invalidation invalidation,
-      Function<Invalidation, CompletableFuture<InvalidationReport>> send) {
+      Function<Invalidation, CompletableFuture<InvalidationReport>> send, Runnable onRollback) {
     Objects.requireNonNull(invalidation, "invalidation");
     if (!inTransaction()) {
       return send.apply(invalidation);
@@ -131,6 +131,7 @@ public final class TransactionalInvalidator {
       @Override
       public void afterCompletion(int status) {
         if (status == STATUS_ROLLED_BACK) {
+          onRollback.run();
           result.completeExceptionally(new CancellationException(
               "transaction rolled back; invalidation " + invalidation.id() + " was not sent"));
           return;
