@@ -29,8 +29,12 @@ public final class Bench {
 
   private Bench() {}
 
-  /** One row of results. */
-  record Row(String method, int n, List<Double> millis, String stats, boolean estimated) {
+  /**
+   * One row of results.
+   *
+   * @param warmups the warm-up fan-outs the method made before the measured ones (the fleet counts them)
+   */
+  record Row(String method, int n, List<Double> millis, String stats, boolean estimated, int warmups) {
     double median() {
       return percentile(0.5);
     }
@@ -60,6 +64,8 @@ public final class Bench {
     int[] sizes = quick ? new int[] {10, 100} : new int[] {10, 100, 500, 2000};
     int warmup = quick ? 2 : 5;
     int reps = quick ? 3 : 15;
+    // After the least warm-up, up to this long more until the JIT compilers are quiet (Run.WarmUp).
+    int warmupSeconds = quick ? 1 : 10;
     List<String> methods = new ArrayList<>(List.of("floor", "fanout", "fanout-tuned", "java-seq", "node"));
     if (!quick) {
       methods.add(3, "fanout-jdk");
@@ -120,15 +126,15 @@ public final class Bench {
               }
               mReps = Math.min(reps, n >= 500 ? 2 : 5);
               mWarmup = 1;
-              cmd = javaCmd(java, cp, m, runN, mWarmup, mReps);
+              cmd = javaCmd(java, cp, m, runN, mWarmup, mReps, 0);
               break;
             default:
-              cmd = javaCmd(java, cp, m, n, warmup, reps);
+              cmd = javaCmd(java, cp, m, n, warmup, reps, warmupSeconds);
           }
           fleetIn.println("reset");
           expect(fleetOut, "RESET");
-          Row row = run(m, runN, cmd, estimated);
-          fleetIn.println("check " + (mWarmup + mReps) + " " + runN);
+          Row row = run(m, runN, cmd, estimated, mWarmup);
+          fleetIn.println("check " + (row.warmups() + mReps) + " " + runN);
           String check = fleetOut.readLine();
           if (!"OK".equals(check)) {
             throw new IllegalStateException(m + " at N=" + runN + ": " + check);
@@ -138,7 +144,7 @@ public final class Bench {
             for (double v : row.millis()) {
               scaled.add(v * n / runN);
             }
-            row = new Row(m, n, scaled, row.stats(), true);
+            row = new Row(m, n, scaled, row.stats(), true, row.warmups());
           }
           rows.add(row);
           System.out.printf(Locale.ROOT, "  %-13s N=%-5d median %9.1f ms  p95 %9.1f ms%s %s%n", m, n,
@@ -162,9 +168,10 @@ public final class Bench {
     System.out.println("wrote " + out.resolve("results.md") + ", results.csv, latency.png");
   }
 
-  private static List<String> javaCmd(String java, String cp, String m, int n, int warmup, int reps) {
-    return List.of(java, "-Xss512k", "-cp", cp, Run.class.getName(), m, String.valueOf(n), String.valueOf(warmup),
-        String.valueOf(reps));
+  private static List<String> javaCmd(String java, String cp, String m, int n, int warmup, int reps,
+      int warmupSeconds) {
+    return List.of(java, "-Xss512k", "-Dfanout.bench.warmupSeconds=" + warmupSeconds, "-cp", cp,
+        Run.class.getName(), m, String.valueOf(n), String.valueOf(warmup), String.valueOf(reps));
   }
 
   private static void expect(BufferedReader r, String what) throws IOException {
@@ -174,7 +181,7 @@ public final class Bench {
     }
   }
 
-  private static Row run(String method, int n, List<String> cmd, boolean estimated) throws Exception {
+  private static Row run(String method, int n, List<String> cmd, boolean estimated, int warmups) throws Exception {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     List<Double> millis = new ArrayList<>();
     String stats = "";
@@ -182,7 +189,9 @@ public final class Bench {
     try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = r.readLine()) != null) {
-        if (line.startsWith("RESULT ")) {
+        if (line.startsWith("WARMUPS ")) {
+          warmups = Integer.parseInt(line.substring(8).trim());
+        } else if (line.startsWith("RESULT ")) {
           millis.add(Double.parseDouble(line.substring(7).trim()));
         } else if (line.startsWith("STATS ")) {
           stats = stats.isEmpty() ? line.substring(6) : stats + " " + line.substring(6);
@@ -195,7 +204,7 @@ public final class Bench {
     if (exit != 0 || millis.isEmpty()) {
       throw new IllegalStateException(method + " at N=" + n + " failed (exit " + exit + "):\n" + other);
     }
-    return new Row(method, n, millis, stats, estimated);
+    return new Row(method, n, millis, stats, estimated, warmups);
   }
 
   private static double measureRtt(String java, String cp) throws Exception {
@@ -204,7 +213,8 @@ public final class Bench {
     BufferedReader out = new BufferedReader(new InputStreamReader(fleet.getInputStream(), StandardCharsets.UTF_8));
     out.readLine();
     try {
-      Row r = run("rtt", 1, List.of(java, "-cp", cp, Run.class.getName(), "floor", "1", "2000", "200", "8081"), false);
+      Row r = run("rtt", 1, List.of(java, "-cp", cp, Run.class.getName(), "floor", "1", "2000", "200", "8081"), false,
+          2000);
       return r.median();
     } finally {
       fleet.destroy();
@@ -228,8 +238,9 @@ public final class Bench {
     }
     StringBuilder sb = new StringBuilder();
     sb.append(String.format(Locale.ROOT, "D = %d ms, loopback round trip = %.3f ms; ratios use medians.%n%n", DELAY_MS, rtt));
-    sb.append("| method | N | median ms | p95 ms | × (D + RTT) | × floor | peak threads | heap MB | CPU µs/target | of it JIT | alloc KB/target |\n");
-    sb.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    sb.append("| method | N | median ms | p95 ms | × (D + RTT) | × floor | peak threads | heap MB | CPU µs/target | of it JIT"
+        + " | alloc KB/target | warm-ups | first ms | warm-up JIT ms |\n");
+    sb.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Row r : rows) {
       Map<String, String> stats = new LinkedHashMap<>();
       for (String kv : r.stats().split(" ")) {
@@ -239,12 +250,13 @@ public final class Bench {
         }
       }
       Double f = floor.get(r.n());
-      sb.append(String.format(Locale.ROOT, "| %s | %d | %.1f%s | %.1f | %.2f | %s | %s | %s | %s | %s | %s |%n",
+      sb.append(String.format(Locale.ROOT, "| %s | %d | %.1f%s | %.1f | %.2f | %s | %s | %s | %s | %s | %s | %d | %s | %s |%n",
           r.method(), r.n(), r.median(), r.estimated() ? " (est.)" : "", r.p95(), r.median() / (DELAY_MS + rtt),
           f == null ? "" : String.format(Locale.ROOT, "%.2f", r.median() / f),
           stats.getOrDefault("peakThreads", ""), stats.getOrDefault("heapUsedMB", ""),
           stats.getOrDefault("cpuMicrosPerTarget", ""), stats.getOrDefault("jitMicrosPerTarget", ""),
-          stats.getOrDefault("allocKBPerTarget", "")));
+          stats.getOrDefault("allocKBPerTarget", ""), r.warmups(), stats.getOrDefault("firstMillis", ""),
+          stats.getOrDefault("warmupJitMillis", "")));
     }
     return sb.toString();
   }
