@@ -122,7 +122,7 @@ public final class Run {
    */
   record WarmUp(int fanOuts, double firstMillis, long jitMillis) {
     static final int WINDOW = 5;
-    static final int QUIET_PERCENT = 5;
+    static final int QUIET_PERCENT = 2;
 
     static WarmUp run(Method m, int least, Duration budget) throws Exception {
       long start = System.nanoTime();
