@@ -34,7 +34,8 @@ import java.util.Map;
  *   <li>{@code --methods a,b,c}: only these methods, in the usual order ({@value #ALL_METHODS}),
  *       with or without {@code --quick}; the "× floor" column needs {@code floor} among them.
  *   <li>{@code --sizes 10,100}: the values of N (default 10, 100, 500, 2000; quick 10, 100).
- *   <li>{@code --warmup K}, {@code --reps K}: warm-up and measured fan-outs per method and N
+ *   <li>{@code --warmup K}, {@code --reps K}: the least warm-up fan-outs (more follow until the JIT
+ *       compilers are quiet, for up to 10 s, quick 1 s) and the measured ones, per method and N
  *       (default 5 and 15; quick 2 and 3). The sequential methods keep their own smaller counts.
  * </ul>
  */
@@ -48,8 +49,12 @@ public final class Bench {
 
   private Bench() {}
 
-  /** One row of results. */
-  record Row(String method, int n, List<Double> millis, String stats, boolean estimated) {
+  /**
+   * One row of results.
+   *
+   * @param warmups the warm-up fan-outs the method made before the measured ones (the fleet counts them)
+   */
+  record Row(String method, int n, List<Double> millis, String stats, boolean estimated, int warmups) {
     double median() {
       return percentile(0.5);
     }
@@ -73,10 +78,13 @@ public final class Bench {
    * @param port the fleet's port; the round trip is measured on the next one
    * @param methods the methods to run, in the order of {@link #ALL_METHODS}
    * @param sizes the values of N, ascending
-   * @param warmup warm-up fan-outs per method and N
+   * @param warmup the least warm-up fan-outs per method and N
    * @param reps measured fan-outs per method and N
+   * @param warmupSeconds how long warming up may go on after {@code warmup} fan-outs until the JIT
+   *     compilers are quiet (10 s; quick 1 s)
    */
-  record Options(Path out, int port, List<String> methods, List<Integer> sizes, int warmup, int reps) {
+  record Options(Path out, int port, List<String> methods, List<Integer> sizes, int warmup, int reps,
+      int warmupSeconds) {
     private static final List<String> WITH_VALUE =
         List.of("--out", "--port", "--methods", "--sizes", "--warmup", "--reps");
 
@@ -130,7 +138,7 @@ public final class Bench {
           integer("--port", given.getOrDefault("--port", String.valueOf(Fleet.PORT)), 1, 65534),
           List.copyOf(methods), sizes,
           integer("--warmup", given.getOrDefault("--warmup", quick ? "2" : "5"), 0, 1000),
-          integer("--reps", given.getOrDefault("--reps", quick ? "3" : "15"), 1, 1000));
+          integer("--reps", given.getOrDefault("--reps", quick ? "3" : "15"), 1, 1000), quick ? 1 : 10);
     }
 
     private static List<String> list(Map<String, String> given, String option) {
@@ -181,6 +189,8 @@ public final class Bench {
     int warmup = o.warmup();
     int reps = o.reps();
     int port = o.port();
+    // After the least warm-up, up to this long more until the JIT compilers are quiet (Run.WarmUp).
+    int warmupSeconds = o.warmupSeconds();
     List<String> methods = o.methods();
     if (!methods.contains("floor")) {
       System.out.println("no floor among the methods: the × floor column stays empty");
@@ -240,15 +250,15 @@ public final class Bench {
               }
               mReps = Math.min(reps, n >= 500 ? 2 : 5);
               mWarmup = 1;
-              cmd = javaCmd(java, cp, m, runN, mWarmup, mReps, port);
+              cmd = javaCmd(java, cp, m, runN, mWarmup, mReps, 0, port);
               break;
             default:
-              cmd = javaCmd(java, cp, m, n, warmup, reps, port);
+              cmd = javaCmd(java, cp, m, n, warmup, reps, warmupSeconds, port);
           }
           fleetIn.println("reset");
           expect(fleetOut, "RESET");
-          Row row = run(m, runN, cmd, estimated);
-          fleetIn.println("check " + (mWarmup + mReps) + " " + runN);
+          Row row = run(m, runN, cmd, estimated, mWarmup);
+          fleetIn.println("check " + (row.warmups() + mReps) + " " + runN);
           String check = fleetOut.readLine();
           if (!"OK".equals(check)) {
             throw new IllegalStateException(m + " at N=" + runN + ": " + check);
@@ -258,7 +268,7 @@ public final class Bench {
             for (double v : row.millis()) {
               scaled.add(v * n / runN);
             }
-            row = new Row(m, n, scaled, row.stats(), true);
+            row = new Row(m, n, scaled, row.stats(), true, row.warmups());
           }
           rows.add(row);
           System.out.printf(Locale.ROOT, "  %-14s N=%-5d median %9.1f ms  p95 %9.1f ms%s %s%n", m, n,
@@ -282,9 +292,10 @@ public final class Bench {
     System.out.println("wrote " + out.resolve("results.md") + ", results.csv, latency.png");
   }
 
-  private static List<String> javaCmd(String java, String cp, String m, int n, int warmup, int reps, int port) {
-    return List.of(java, "-Xss512k", "-cp", cp, Run.class.getName(), m, String.valueOf(n), String.valueOf(warmup),
-        String.valueOf(reps), String.valueOf(port));
+  private static List<String> javaCmd(String java, String cp, String m, int n, int warmup, int reps,
+      int warmupSeconds, int port) {
+    return List.of(java, "-Xss512k", "-Dfanout.bench.warmupSeconds=" + warmupSeconds, "-cp", cp,
+        Run.class.getName(), m, String.valueOf(n), String.valueOf(warmup), String.valueOf(reps), String.valueOf(port));
   }
 
   private static void expect(BufferedReader r, String what) throws IOException {
@@ -294,7 +305,7 @@ public final class Bench {
     }
   }
 
-  private static Row run(String method, int n, List<String> cmd, boolean estimated) throws Exception {
+  private static Row run(String method, int n, List<String> cmd, boolean estimated, int warmups) throws Exception {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     List<Double> millis = new ArrayList<>();
     String stats = "";
@@ -302,7 +313,9 @@ public final class Bench {
     try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = r.readLine()) != null) {
-        if (line.startsWith("RESULT ")) {
+        if (line.startsWith("WARMUPS ")) {
+          warmups = Integer.parseInt(line.substring(8).trim());
+        } else if (line.startsWith("RESULT ")) {
           millis.add(Double.parseDouble(line.substring(7).trim()));
         } else if (line.startsWith("STATS ")) {
           stats = stats.isEmpty() ? line.substring(6) : stats + " " + line.substring(6);
@@ -315,7 +328,7 @@ public final class Bench {
     if (exit != 0 || millis.isEmpty()) {
       throw new IllegalStateException(method + " at N=" + n + " failed (exit " + exit + "):\n" + other);
     }
-    return new Row(method, n, millis, stats, estimated);
+    return new Row(method, n, millis, stats, estimated, warmups);
   }
 
   private static double measureRtt(String java, String cp, int port) throws Exception {
@@ -325,7 +338,7 @@ public final class Bench {
     out.readLine();
     try {
       Row r = run("rtt", 1, List.of(java, "-cp", cp, Run.class.getName(), "floor", "1", "2000", "200",
-          String.valueOf(port)), false);
+          String.valueOf(port)), false, 2000);
       return r.median();
     } finally {
       fleet.destroy();
@@ -349,8 +362,9 @@ public final class Bench {
     }
     StringBuilder sb = new StringBuilder();
     sb.append(String.format(Locale.ROOT, "D = %d ms, loopback round trip = %.3f ms; ratios use medians.%n%n", DELAY_MS, rtt));
-    sb.append("| method | N | median ms | p95 ms | × (D + RTT) | × floor | peak threads | heap MB | CPU µs/target | of it JIT | alloc KB/target |\n");
-    sb.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    sb.append("| method | N | median ms | p95 ms | × (D + RTT) | × floor | peak threads | heap MB | CPU µs/target | of it JIT"
+        + " | alloc KB/target | warm-ups | first ms | warm-up JIT ms |\n");
+    sb.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Row r : rows) {
       Map<String, String> stats = new LinkedHashMap<>();
       for (String kv : r.stats().split(" ")) {
@@ -360,12 +374,13 @@ public final class Bench {
         }
       }
       Double f = floor.get(r.n());
-      sb.append(String.format(Locale.ROOT, "| %s | %d | %.1f%s | %.1f | %.2f | %s | %s | %s | %s | %s | %s |%n",
+      sb.append(String.format(Locale.ROOT, "| %s | %d | %.1f%s | %.1f | %.2f | %s | %s | %s | %s | %s | %s | %d | %s | %s |%n",
           r.method(), r.n(), r.median(), r.estimated() ? " (est.)" : "", r.p95(), r.median() / (DELAY_MS + rtt),
           f == null ? "" : String.format(Locale.ROOT, "%.2f", r.median() / f),
           stats.getOrDefault("peakThreads", ""), stats.getOrDefault("heapUsedMB", ""),
           stats.getOrDefault("cpuMicrosPerTarget", ""), stats.getOrDefault("jitMicrosPerTarget", ""),
-          stats.getOrDefault("allocKBPerTarget", "")));
+          stats.getOrDefault("allocKBPerTarget", ""), r.warmups(), stats.getOrDefault("firstMillis", ""),
+          stats.getOrDefault("warmupJitMillis", "")));
     }
     return sb.toString();
   }

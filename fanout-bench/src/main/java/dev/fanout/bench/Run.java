@@ -25,6 +25,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -40,6 +41,14 @@ import java.util.function.Supplier;
  *
  * <p>Usage: {@code Run <method> <n> <warmup> <reps> [port]}; methods: {@code fanout}, {@code
  * fanout-tuned}, {@code fanout-journal}, {@code fanout-jdk}, {@code java-seq}, {@code floor}.
+ *
+ * <p>{@code warmup} is the least number of warm-up fan-outs. With {@code
+ * -Dfanout.bench.warmupSeconds=S} (S &gt; 0) warming up goes on after that until the JIT compilers
+ * are quiet (see {@link WarmUp}) or S seconds have passed, so that the measured fan-outs show what a
+ * long-running JVM pays per target rather than the one-time cost of compiling; that cost is printed
+ * as {@code warmupJitMillis}, with the number of warm-ups and the first fan-out's time. The fleet
+ * counts every request, warm-ups included, so the number is printed ({@code WARMUPS k}) before the
+ * results.
  *
  * <p>{@code fanout-journal} starts a PostgreSQL server (fanout-jdbc's {@code TestPostgres}, durable
  * defaults) before the warm-ups and stops it after the measured fan-outs. That server is a process
@@ -78,9 +87,9 @@ public final class Run {
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
     try (Method m = create(method, endpoints)) {
-      for (int i = 0; i < warmup; i++) {
-        m.fanOut();
-      }
+      WarmUp w = WarmUp.run(m, warmup, Duration.ofMillis(
+          (long) (1000 * Double.parseDouble(System.getProperty("fanout.bench.warmupSeconds", "0")))));
+      System.out.println("WARMUPS " + w.fanOuts());
       System.gc();
       threads.resetPeakThreadCount();
       long cpuBefore = threads.getCurrentThreadCpuTime();
@@ -99,14 +108,65 @@ public final class Run {
       long allocated = allocatedBytes(threads) - allocatedBefore;
       long jit = jitMillis() - jitBefore;
       System.out.printf(Locale.ROOT, "STATS peakThreads=%d heapUsedMB=%.1f cpuMicrosPerTarget=%.1f"
-              + " jitMicrosPerTarget=%.1f allocKBPerTarget=%.2f%n",
+              + " jitMicrosPerTarget=%.1f allocKBPerTarget=%.2f warmups=%d firstMillis=%.1f warmupJitMillis=%d%n",
           threads.getPeakThreadCount(), heapPeak / 1048576.0, processCpu / 1000.0 / ((double) reps * n),
-          jit * 1000.0 / ((double) reps * n), allocated / 1024.0 / ((double) reps * n));
+          jit * 1000.0 / ((double) reps * n), allocated / 1024.0 / ((double) reps * n), w.fanOuts(),
+          w.firstMillis(), w.jitMillis());
       if (cpuBefore < 0) {
         System.out.println("STATS thread cpu time unsupported");
       }
     }
     System.exit(0);
+  }
+
+  /**
+   * The warm-up: at least {@code least} fan-outs, then, within {@code budget}, more until the JIT
+   * compilers are quiet: over the last {@value #WINDOW} fan-outs they used at most {@value
+   * #QUIET_PERCENT} % of the process's CPU. A JVM compiles the engine's hot code once, within its
+   * first few thousand requests; measuring while that goes on mixes a one-time cost into a
+   * per-target figure, which is what JMH's warm-up iterations avoid too. Every method gets the same
+   * rule, the floor included.
+   *
+   * @param fanOuts the warm-up fan-outs done
+   * @param firstMillis how long the very first fan-out took (connections opened, code interpreted)
+   * @param jitMillis the compiler threads' CPU during the warm-up, the one-time cost left out of
+   *     the measured figures
+   */
+  record WarmUp(int fanOuts, double firstMillis, long jitMillis) {
+    static final int WINDOW = 5;
+    static final int QUIET_PERCENT = 2;
+
+    static WarmUp run(Method m, int least, Duration budget) throws Exception {
+      long start = System.nanoTime();
+      long jitStart = Run.jitMillis();
+      long[] jit = new long[WINDOW + 1];
+      long[] cpu = new long[WINDOW + 1];
+      jit[0] = jitStart;
+      cpu[0] = processCpuNanos() / 1_000_000;
+      double first = 0;
+      int done = 0;
+      while (done < least || (System.nanoTime() - start < budget.toNanos() && !quiet(done, jit, cpu))) {
+        long t = System.nanoTime();
+        m.fanOut();
+        if (done == 0) {
+          first = (System.nanoTime() - t) / 1e6;
+        }
+        done++;
+        jit[done % jit.length] = Run.jitMillis();
+        cpu[done % cpu.length] = processCpuNanos() / 1_000_000;
+      }
+      return new WarmUp(done, first, Run.jitMillis() - jitStart);
+    }
+
+    private static boolean quiet(int done, long[] jit, long[] cpu) {
+      if (done < WINDOW) {
+        return false;
+      }
+      int now = done % jit.length;
+      int then = (done - WINDOW) % jit.length;
+      long cpuUsed = cpu[now] - cpu[then];
+      return cpuUsed > 0 && (jit[now] - jit[then]) * 100 <= QUIET_PERCENT * cpuUsed;
+    }
   }
 
   /**
