@@ -261,7 +261,10 @@ public final class Run {
    * sender delivered the entry and committed it as finished: the append's commit, the hand-off to
    * the sender, the fan-out and the completion's commit. One entry at a time, so the journal is
    * idle otherwise. The sender sends an entry again only after a delivery that did not complete,
-   * and such a fan-out fails the run, so every endpoint gets each request once.
+   * and then only to the targets that did not acknowledge it, after the redelivery backoff (1 s at
+   * least): a target that had received the request counts it twice and the fleet's check fails the
+   * run, so a run that passes delivered every request exactly once (the engine's own retries within
+   * one delivery, as in {@code fanout}, are caught the same way).
    */
   private static Method journaled(Stage stage) {
     Deque<AutoCloseable> opened = new ArrayDeque<>();
