@@ -68,7 +68,25 @@ final class CatchUpAttempt {
           return ctx.within(notifier.deliver(endpoint, history.toInvalidation(id)), bound, "history delivery");
         })
         .thenCompose(ack -> signal(notifier, id + ":done", CatchUpSignal.DONE, progress.nonce, timeout))
-        .thenApply(done -> progress);
+        .thenApply(done -> {
+          if (done.notCounted()) {
+            throw new NotCounted();
+          }
+          return progress;
+        });
+  }
+
+  /**
+   * The replica answered the done with {@code "caughtUp":false}: it does not hold the start's nonce
+   * (it restarted since, or the nonce was pushed out), so it is not caught up. Retryable: a fresh
+   * start gets a fresh nonce.
+   */
+  static final class NotCounted extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NotCounted() {
+      super("the replica did not count the done (it does not hold the start's nonce)", null, false, false);
+    }
   }
 
   /**
