@@ -123,6 +123,15 @@ final class CatchUpAttempt {
     return !(cause instanceof IllegalArgumentException || cause instanceof IllegalStateException);
   }
 
+  /**
+   * Whether a replica still discovered is tried again every {@code maxDelay} once the retries are
+   * used up. Not after dones it never counted: each attempt sends it the whole history, and a
+   * replica that answers but keeps refusing is tried again when it appears again instead.
+   */
+  static boolean keepTrying(Throwable error) {
+    return !(Futures.unwrap(error) instanceof NotCounted);
+  }
+
   /** The kind of a failure, for metrics: a delivery's own, a timeout, or null (another cause). */
   static ErrorKind kind(Throwable error) {
     Throwable cause = Futures.unwrap(error);

@@ -169,9 +169,9 @@ class CatchUpTest {
   }
 
   @Test
-  void aDoneNeverCountedIsReportedAsFailed() {
+  void aDoneNeverCountedIsRetriedWithBackoffThenReportedAndLeftUntilTheReplicaAppearsAgain() {
     tier.set(A);
-    invalidator(policy);
+    Invalidator i = invalidator(policy);
     tier.uncountedDones.put(B.authority(), Integer.MAX_VALUE);
     tier.set(A, B);
     scheduler.advance(SETTLE.plusMillis(3500));
@@ -181,6 +181,17 @@ class CatchUpTest {
       assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
       assertThat(r.error()).contains("did not count");
     });
+
+    // Unlike an unreachable replica, it is not sent the history every few seconds from then on:
+    // only when it appears again (here: it acknowledges a delivery).
+    scheduler.advance(Duration.ofMinutes(1));
+    assertThat(tier.calls(B, "start")).hasSize(4);
+    tier.uncountedDones.remove(B.authority());
+    run(i, inv("/posts/2", "post:2"));
+    scheduler.advance(SETTLE);
+    assertThat(tier.calls(B, "start")).hasSize(5);
+    assertThat(reports).hasSize(2);
+    assertThat(reports.get(1).isCaughtUp()).isTrue();
   }
 
   @Test

@@ -69,17 +69,4 @@ class CatchUpReplayTest {
       assertThat(read.freshSince()).isEqualTo(r.freshSince());
     }
   }
-
-  @Test
-  void startsWithDistinctIdsStillTakeOneSlotEach() {
-    InvalidationReceiver r = receiver();
-    String first = CatchUpWire.readAnswer(Fixtures.handle(r, signal("catchup_a0:start", CatchUpSignal.START, null))
-        .body()).nonce();
-    for (int i = 1; i <= CatchUpState.NONCES_KEPT; i++) {
-      Fixtures.handle(r, signal("catchup_a" + i + ":start", CatchUpSignal.START, null));
-    }
-    InvalidationReceiver.Response done = Fixtures.handle(r, signal("catchup_a0:done", CatchUpSignal.DONE, first));
-    assertThat(CatchUpWire.readAnswer(done.body()).notCounted()).as("the oldest nonce was dropped").isTrue();
-    assertThat(r.isCaughtUp()).isFalse();
-  }
 }
