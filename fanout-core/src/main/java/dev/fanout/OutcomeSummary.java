@@ -70,7 +70,8 @@ final class OutcomeSummary {
       return "failed, no replica reached";
     }
     Matcher tooFew = TOO_FEW.matcher(detail);
-    return "failed, " + fanout(s) + (tooFew.lookingAt() ? ", fewer than the " + tooFew.group(1) + " required" : "");
+    String why = tooFew.lookingAt() ? ", fewer than the " + tooFew.group(1) + " required" : "";
+    return "failed, " + fanout(s) + why;
   }
 
   private static String fanout(StageReport s) {
