@@ -26,6 +26,15 @@ final class OutcomeSummary {
    */
   private static final Pattern TOO_FEW = Pattern.compile(
       "found \\d+ targets?(?: \\(\\d+ left\\))?, minTargets is (\\d+)");
+  /**
+   * The detail of a fan-out that found fewer targets than its {@code minTargets}, as {@link
+   * FanoutRun} writes it: made here, next to the pattern that reads it back.
+   */
+  static String tooFew(int found, int left, int minTargets) {
+    return "found " + found + " target" + (found == 1 ? "" : "s") + (left > 0 ? " (" + left + " left)" : "")
+        + ", minTargets is " + minTargets;
+  }
+
   /** The engine's detail for a stage that failed unexpectedly; the rest may name hosts. */
   private static final String INTERNAL_ERROR = "internal error";
 
