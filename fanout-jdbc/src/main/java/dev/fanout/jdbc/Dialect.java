@@ -24,14 +24,21 @@ import java.util.Collection;
 enum Dialect {
   POSTGRESQL("schema-postgresql.sql", true) {
     @Override
-    void lockKeys(Connection c, String table, Collection<String> sortedKeys) throws SQLException {
-      try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?, hashtext(?))")) {
-        for (String key : sortedKeys) {
-          ps.setInt(1, table.hashCode());
-          ps.setString(2, key);
-          ps.executeQuery().close();
-        }
+    void lockKeys(Connection c, String table, Collection<String> keys) throws SQLException {
+      // One statement for the whole batch. Every transaction takes its locks in the order of the
+      // lock ids (PostgreSQL sorts before it evaluates the volatile select list), so two appends of
+      // overlapping keys never wait for each other in a cycle, however their keys' hashes collide.
+      try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?, h) FROM"
+          + " (SELECT DISTINCT hashtext(u.k) AS h FROM unnest(?::text[]) AS u(k)) AS l ORDER BY h")) {
+        ps.setInt(1, table.hashCode());
+        ps.setArray(2, strings(c, keys.toArray(new String[0])));
+        ps.executeQuery().close();
       }
+    }
+
+    @Override
+    void planEachExecution(PreparedStatement ps) throws SQLException {
+      PgDriver.planEachExecution(ps);
     }
 
     @Override
@@ -72,8 +79,13 @@ enum Dialect {
 
   H2("schema-h2.sql", false) {
     @Override
-    void lockKeys(Connection c, String table, Collection<String> sortedKeys) {
+    void lockKeys(Connection c, String table, Collection<String> keys) {
       // Serialized by the journal's in-process lock instead.
+    }
+
+    @Override
+    void planEachExecution(PreparedStatement ps) {
+      // Left to H2: the demo database is not tuned.
     }
 
     @Override
@@ -120,8 +132,18 @@ enum Dialect {
     return this == H2;
   }
 
-  /** Locks entity keys until the transaction ends, waiting for other holders, in the given order. */
-  abstract void lockKeys(Connection c, String table, Collection<String> sortedKeys) throws SQLException;
+  /**
+   * Locks entity keys until the transaction ends, waiting for other holders; in one order that
+   * every transaction locking keys of this table follows, whatever the collection's order.
+   */
+  abstract void lockKeys(Connection c, String table, Collection<String> keys) throws SQLException;
+
+  /**
+   * Has the database plan the statement with its parameters, and the table as it is, at every
+   * execution, instead of reusing a plan made once: for look-ups whose best plan changes as the
+   * table grows.
+   */
+  abstract void planEachExecution(PreparedStatement ps) throws SQLException;
 
   /** Locks an entity key until the transaction ends if nobody holds it; never waits. */
   abstract boolean tryLockKey(Connection c, String table, String key) throws SQLException;

@@ -1,4 +1,4 @@
-// Over 500 lines for one job: the Journal contract over JDBC, each operation one transaction with its SQL for both dialects; group commit is in GroupCommitter, LISTEN in PgListen, rows in Codec, catch-up records in CatchUpRecords.
+// Over 500 lines for one job: the Journal contract over JDBC, each operation one transaction with its SQL for both dialects; group commit is in GroupCommitter, the driver's own API in PgDriver, rows in Codec, catch-up records in CatchUpRecords.
 package dev.fanout.jdbc;
 
 import dev.fanout.Invalidation;
@@ -18,6 +18,7 @@ import dev.fanout.spi.Progress;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -39,7 +40,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
@@ -222,7 +222,7 @@ public final class JdbcJournal implements Journal {
   private List<Appended> appendAll(Connection c, Dialect d, List<GroupCommitter.Request> batch)
       throws SQLException {
     Instant now = now();
-    TreeSet<String> keys = new TreeSet<>();
+    Set<String> keys = new LinkedHashSet<>();
     Set<String> ids = new LinkedHashSet<>();
     Set<Long> versions = new HashSet<>();
     for (GroupCommitter.Request r : batch) {
@@ -239,40 +239,11 @@ public final class JdbcJournal implements Journal {
       return appendUnkeyed(c, d, batch, now);
     }
     d.lockKeys(c, tableName, keys);
-    Map<String, JournalEntry> byId = new HashMap<>();
-    for (JournalEntry e : select(c, "id = ANY(?)", ps -> ps.setArray(1, d.strings(c, ids.toArray(new String[0]))))) {
-      byId.put(e.id(), e);
-    }
-    Map<String, JournalEntry> byVersion = new HashMap<>();
-    Map<String, Long> newest = new HashMap<>();
-    Set<String> unfinishedKeys = new HashSet<>();
-    if (!keys.isEmpty()) {
-      String[] keyArray = keys.toArray(new String[0]);
-      if (!versions.isEmpty()) {
-        for (JournalEntry e : select(c, "entity_key = ANY(?) AND version = ANY(?)", ps -> {
-          ps.setArray(1, d.strings(c, keyArray));
-          ps.setArray(2, d.longs(c, versions.toArray(new Long[0])));
-        })) {
-          byVersion.put(versionKey(e.invalidation()), e);
-        }
-      }
-      try (PreparedStatement ps = c.prepareStatement(
-          "SELECT entity_key, MAX(version), SUM(CASE WHEN state = 'P' THEN 1 ELSE 0 END) FROM "
-              + table + " WHERE entity_key = ANY(?) GROUP BY entity_key")) {
-        ps.setArray(1, d.strings(c, keyArray));
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            long max = rs.getLong(2);
-            if (!rs.wasNull()) {
-              newest.put(rs.getString(1), max);
-            }
-            if (rs.getLong(3) > 0) {
-              unfinishedKeys.add(rs.getString(1));
-            }
-          }
-        }
-      }
-    }
+    Known known = lookUp(c, d, ids, keys, versions);
+    Map<String, JournalEntry> byId = known.byId();
+    Map<String, JournalEntry> byVersion = known.byVersion();
+    Map<String, Long> newest = known.newest();
+    Set<String> unfinishedKeys = known.unfinishedKeys();
 
     Appended[] out = new Appended[batch.size()];
     int[] duplicateOf = new int[batch.size()];
@@ -347,6 +318,63 @@ public final class JdbcJournal implements Journal {
       d.notifyChange(c, channel);
     }
     return List.of(out);
+  }
+
+  /**
+   * What the journal holds that decides a batch's appends: the entries with one of its ids, or with
+   * one of its keys and one of its versions, and for each of its keys the newest version and
+   * whether an entry is unfinished.
+   */
+  private record Known(Map<String, JournalEntry> byId, Map<String, JournalEntry> byVersion,
+      Map<String, Long> newest, Set<String> unfinishedKeys) {}
+
+  /**
+   * Reads what decides a batch, in one statement: one round trip, whatever the number of keys. Each
+   * key's newest version is one step down the (entity key, version) index, and whether it has an
+   * unfinished entry one probe of the pending index (a scalar subquery with {@code LIMIT 1}, which
+   * PostgreSQL cannot turn into a hash of every pending entry as it may an {@code EXISTS}): neither
+   * a key's long history nor the backlog is read. The statement is planned at every execution: a
+   * plan kept from when the table was small would scan the whole table as it grows.
+   */
+  private Known lookUp(Connection c, Dialect d, Set<String> ids, Set<String> keys,
+      Set<Long> versions) throws SQLException {
+    Known known = new Known(new HashMap<>(), new HashMap<>(), new HashMap<>(), new HashSet<>());
+    try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + ","
+        + " CAST(NULL AS VARCHAR(1024)) AS looked_up, CAST(NULL AS BIGINT) AS newest,"
+        + " CAST(NULL AS INTEGER) AS unfinished FROM " + table + " WHERE id = ANY(?)"
+        + " OR (entity_key = ANY(?) AND version = ANY(?))"
+        + " UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, u.k,"
+        + " (SELECT MAX(version) FROM " + table + " WHERE entity_key = u.k),"
+        + " (SELECT 1 FROM " + table + " WHERE entity_key = u.k AND state = 'P' LIMIT 1)"
+        + " FROM unnest(?) AS u(k)")) {
+      d.planEachExecution(ps);
+      Array keyArray = d.strings(c, keys.toArray(new String[0]));
+      ps.setArray(1, d.strings(c, ids.toArray(new String[0])));
+      ps.setArray(2, keyArray);
+      ps.setArray(3, d.longs(c, versions.toArray(new Long[0])));
+      ps.setArray(4, keyArray);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          String key = rs.getString("looked_up");
+          if (key == null) {
+            JournalEntry e = read(rs);
+            known.byId().put(e.id(), e);
+            if (e.invalidation().version() != null) {
+              known.byVersion().put(versionKey(e.invalidation()), e);
+            }
+            continue;
+          }
+          long max = rs.getLong("newest");
+          if (!rs.wasNull()) {
+            known.newest().put(key, max);
+          }
+          if (rs.getInt("unfinished") > 0) {
+            known.unfinishedKeys().add(key);
+          }
+        }
+      }
+    }
+    return known;
   }
 
   /**
