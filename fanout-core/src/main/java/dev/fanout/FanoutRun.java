@@ -133,14 +133,15 @@ final class FanoutRun {
       if (e == null) {
         continue;
       }
-      Target known = targets.get(e.authority());
+      String authority = e.authority();
+      Target known = targets.get(authority);
       if (known != null && !(late && known.attempts == 0 && known.result != null
           && known.result.outcome() == TargetResult.Outcome.SKIPPED
           && stage.states().contains(e.state()))) {
         continue;
       }
       Target t = new Target(e, late);
-      targets.put(e.authority(), t);
+      targets.put(authority, t);
       if (!stage.states().contains(e.state())) {
         t.result = new TargetResult(e, TargetResult.Outcome.SKIPPED, 0, Duration.ZERO, null, 0,
             "state " + e.state() + " not accepted", late, null);

@@ -308,7 +308,10 @@ public final class Invalidator implements AutoCloseable {
    * commit: the future then completes as {@link #submit}'s does, with the report of the delivery
    * that finished the entry (this process's sender's, or, within about a lease, a report that says
    * another backend process finished it). Cancel the future when the transaction rolled back, so that
-   * nothing waits for an entry that never existed. No journal call is made.
+   * nothing waits for an entry that never existed. Every call returns a future of its own: several
+   * transactions may append and follow one id (a fixed id, two editors), and cancelling one caller's
+   * future leaves the others, and a {@link #submit} of that id, waiting for the report. No journal
+   * call is made.
    *
    * @param invalidation what was appended
    * @return the entry's final report

@@ -74,6 +74,8 @@ final class SenderLoop {
   /** Guarded by {@link #signal}. */
   private boolean woken;
   private volatile boolean stopping;
+  /** Set before close fails the waiters: a caller who holds one after that fails at once. */
+  private volatile boolean waitersClosed;
   private volatile Thread thread;
   private volatile Journal.Subscription subscription;
   private int claimFailures;
@@ -82,11 +84,21 @@ final class SenderLoop {
   private final AtomicBoolean changed = new AtomicBoolean(true);
   private long lastClaim = System.nanoTime();
 
-  /** A submission's future, until this process finishes its entry or sees it finished. */
-  private record Waiter(CompletableFuture<InvalidationReport> future, Invalidation invalidation,
-      long since) {
-    static Waiter of(Invalidation inv) {
-      return new Waiter(new CompletableFuture<>(), inv, System.nanoTime());
+  /**
+   * The future of one journaled id, until this process finishes its entry or sees it finished.
+   * Several callers may wait on one id (a {@link #submit} and the {@link #follow}s of transactions
+   * that appended it); each holds it once, and an id is forgotten only when its entry finished or
+   * its last holder let go, so that one transaction's rollback never orphans another's future.
+   */
+  private static final class Waiter {
+    final CompletableFuture<InvalidationReport> future = new CompletableFuture<>();
+    final Invalidation invalidation;
+    final long since = System.nanoTime();
+    /** Callers holding this waiter; changed only inside {@code waiters.compute} for its id. */
+    int holders;
+
+    Waiter(Invalidation invalidation) {
+      this.invalidation = invalidation;
     }
   }
 
@@ -119,16 +131,15 @@ final class SenderLoop {
           "invalidator is closed; submission " + inv.id() + " was not accepted");
     }
     // Registered before the append: a sender that is fast enough finds it.
-    Waiter mine = Waiter.of(inv);
-    Waiter existing = waiters.putIfAbsent(inv.id(), mine);
-    CompletableFuture<InvalidationReport> f = (existing != null ? existing : mine).future();
+    Waiter mine = hold(inv.id(), inv);
+    CompletableFuture<InvalidationReport> f = mine.future;
     Appended appended;
     try {
       // Leased to this sender at once: it sends the entry without claiming it first.
       appended = journal.append(inv,
           new Lease(policy.owner(), clock.instant().plus(policy.lease())));
     } catch (RuntimeException e) {
-      waiters.remove(inv.id(), mine);
+      release(inv.id(), mine);
       throw e;
     }
     switch (appended.outcome()) {
@@ -140,24 +151,53 @@ final class SenderLoop {
         wake();
         return f;
       case SUPERSEDED:
-        waiters.remove(inv.id(), mine);
+        release(inv.id(), mine);
         return CompletableFuture.completedFuture(
             InvalidationReport.superseded(inv, appended.newerVersion(), clock.instant()));
       default:
         JournalEntry entry = appended.entry();
         String id = entry.invalidation().id();
-        if (!id.equals(inv.id())) {
-          waiters.remove(inv.id(), mine);
+        if (!id.equals(inv.id()) || entry.state().isFinished()) {
+          release(inv.id(), mine);
         }
         if (entry.state().isFinished()) {
-          waiters.remove(id, mine);
-          return CompletableFuture.failedFuture(new SubmissionRejectedException("submission "
-              + inv.id() + " is already journaled as invalidation " + id + ", which is "
-              + entry.state() + "; nothing new was accepted"));
+          return CompletableFuture.failedFuture(alreadyFinished(inv, entry));
         }
-        return id.equals(inv.id()) ? f
-            : waiters.computeIfAbsent(id, k -> Waiter.of(entry.invalidation())).future();
+        return id.equals(inv.id()) ? f : hold(id, entry.invalidation()).future;
     }
+  }
+
+  /**
+   * The refusal of a submission whose id (or entity version) is journaled already and finished.
+   *
+   * @param inv what was submitted
+   * @param entry the journaled entry it duplicates
+   * @return the exception to fail its future with
+   */
+  static SubmissionRejectedException alreadyFinished(Invalidation inv, JournalEntry entry) {
+    return new SubmissionRejectedException("submission " + inv.id() + " is already journaled as invalidation "
+        + entry.invalidation().id() + ", which is " + entry.state() + "; nothing new was accepted");
+  }
+
+  /** Holds the waiter of {@code id}, made for {@code inv} if there is none. */
+  private Waiter hold(String id, Invalidation inv) {
+    Waiter w = waiters.compute(id, (k, old) -> {
+      Waiter x = old != null ? old : new Waiter(inv);
+      x.holders++;
+      return x;
+    });
+    if (waitersClosed) {
+      // close() failed the waiters before this one was held: nobody else would complete it.
+      release(id, w);
+      throw new InvalidatorClosedException(
+          "invalidator is closed; invalidation " + inv.id() + " was not accepted");
+    }
+    return w;
+  }
+
+  /** Lets go of a waiter held by {@link #hold}; the last holder forgets it. */
+  private void release(String id, Waiter w) {
+    waiters.computeIfPresent(id, (k, x) -> x != w || --x.holders > 0 ? x : null);
   }
 
   /**
@@ -170,15 +210,12 @@ final class SenderLoop {
       throw new InvalidatorClosedException(
           "invalidator is closed; invalidation " + inv.id() + " cannot be followed");
     }
-    Waiter fresh = Waiter.of(inv);
-    Waiter existing = waiters.putIfAbsent(inv.id(), fresh);
-    if (existing != null) {
-      return existing.future().copy();
-    }
-    CompletableFuture<InvalidationReport> mine = fresh.future().copy();
+    Waiter w = hold(inv.id(), inv);
+    // A copy per caller: cancelling it lets go of this caller's hold only.
+    CompletableFuture<InvalidationReport> mine = w.future.copy();
     mine.whenComplete((r, e) -> {
       if (mine.isCancelled()) {
-        waiters.remove(inv.id(), fresh);
+        release(inv.id(), w);
       }
     });
     return mine;
@@ -548,7 +585,7 @@ final class SenderLoop {
     for (String id : ids) {
       Waiter w = notHeld.contains(id) ? null : waiters.remove(id);
       if (w != null) {
-        w.future().complete(report);
+        w.future.complete(report);
       }
     }
   }
@@ -610,13 +647,13 @@ final class SenderLoop {
     lastSweep = now;
     for (Map.Entry<String, Waiter> e : waiters.entrySet()) {
       Waiter w = e.getValue();
-      if (now - w.since() < every || held.contains(e.getKey())) {
+      if (now - w.since < every || held.contains(e.getKey())) {
         continue;
       }
       try {
         journal.status(e.getKey()).filter(InvalidationStatus::isFinished).ifPresent(s -> {
           if (waiters.remove(e.getKey(), w)) {
-            w.future().complete(finishedElsewhere(w.invalidation(), s));
+            w.future.complete(finishedElsewhere(w.invalidation, s));
           }
         });
       } catch (JournalException ex) {
@@ -672,8 +709,9 @@ final class SenderLoop {
       releaseNow(unsent, "not sent: the sender stopped");
     }
     writers.shutdown();
+    waitersClosed = true;
     for (Map.Entry<String, Waiter> w : waiters.entrySet()) {
-      w.getValue().future().completeExceptionally(new InvalidatorClosedException("invalidator closed before"
+      w.getValue().future.completeExceptionally(new InvalidatorClosedException("invalidator closed before"
           + " invalidation " + w.getKey() + " was delivered; it stays in the journal, and another"
           + " sender or the next start sends it (see status(id))"));
     }

@@ -98,6 +98,63 @@ class JournalWireTest {
     }
   }
 
+  /**
+   * Two transactions append the same id (a fixed id, two editors): the first rolls back after the
+   * second followed it. The second must still get its report, and so must a submit of that id.
+   */
+  @Test
+  void aRollbackOfOneFollowerLeavesTheOtherFollowersOfTheSameIdWaitingForTheirReport() throws Exception {
+    InMemoryJournal journal = InMemoryJournal.create();
+    try (ReceiverPod a = ReceiverPod.start("127.0.0.2", SECRET);
+        Invalidator invalidator = Invalidator.builder()
+            .journal(journal).redelivery(fast())
+            .stage(Stage.fanout("web", Discovery.of(a.endpoint()), notifier()))
+            .build()) {
+      Invalidation inv = Invalidation.builder().id("post-42-v7").path("/outbox/twice").build();
+      CompletableFuture<InvalidationReport> first = invalidator.follow(inv);
+      CompletableFuture<InvalidationReport> second = invalidator.follow(inv);
+      first.cancel(false); // the first transaction rolled back
+      journal.append(inv); // the second committed the same id
+      // A submit of the id, after both: a duplicate of the pending entry, it waits on the same report.
+      CompletableFuture<InvalidationReport> submitted = invalidator.submit(inv);
+
+      InvalidationReport r = second.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(r.isComplete()).isTrue();
+      assertThat(submitted.get(30, java.util.concurrent.TimeUnit.SECONDS).isComplete()).isTrue();
+      assertThat(first).isCancelled();
+      assertThat(a.applied()).containsKey("/outbox/twice");
+    }
+  }
+
+  @Test
+  void aCancelledFollowOfASubmittedIdDoesNotTakeTheSubmittersReportAway() throws Exception {
+    InMemoryJournal journal = InMemoryJournal.create();
+    try (ReceiverPod a = ReceiverPod.start("127.0.0.2", SECRET);
+        Invalidator invalidator = Invalidator.builder()
+            .journal(journal).redelivery(fast())
+            .stage(Stage.fanout("web", Discovery.of(a.endpoint()), notifier()))
+            .build()) {
+      Invalidation inv = Invalidation.builder().id("post-43-v1").path("/outbox/shared").build();
+      CompletableFuture<InvalidationReport> followed = invalidator.follow(inv);
+      CompletableFuture<InvalidationReport> submitted = invalidator.submit(inv);
+      followed.cancel(false);
+
+      assertThat(submitted.get(30, java.util.concurrent.TimeUnit.SECONDS).isComplete()).isTrue();
+    }
+  }
+
+  @Test
+  void aFollowAfterCloseIsRefusedAndAFollowBeforeItFailsAtClose() {
+    InMemoryJournal journal = InMemoryJournal.create();
+    Invalidator invalidator = Invalidator.builder().journal(journal).redelivery(fast())
+        .stage(Stage.fanout("web", Discovery.of(), notifier())).build();
+    CompletableFuture<InvalidationReport> before = invalidator.follow(Invalidation.builder().path("/a").build());
+    invalidator.close();
+    assertThat(before).isCompletedExceptionally();
+    assertThatThrownBy(() -> invalidator.follow(Invalidation.builder().path("/b").build()))
+        .isInstanceOf(InvalidatorClosedException.class);
+  }
+
   @Test
   void aSubmissionTheReceiversRefuseFailsAloneWithItsReport() throws Exception {
     InMemoryJournal journal = InMemoryJournal.create();
