@@ -6,7 +6,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.Collection;
 
 /**
  * Everything that differs between the databases the journal supports; the SQL elsewhere is common
@@ -24,16 +23,12 @@ import java.util.Collection;
 enum Dialect {
   POSTGRESQL("schema-postgresql.sql", true) {
     @Override
-    void lockKeys(Connection c, String table, Collection<String> keys) throws SQLException {
-      // One statement for the whole batch. Every transaction takes its locks in the order of the
-      // lock ids (PostgreSQL sorts before it evaluates the volatile select list), so two appends of
-      // overlapping keys never wait for each other in a cycle, however their keys' hashes collide.
-      try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?, h) FROM"
-          + " (SELECT DISTINCT hashtext(u.k) AS h FROM unnest(?::text[]) AS u(k)) AS l ORDER BY h")) {
-        ps.setInt(1, table.hashCode());
-        ps.setArray(2, strings(c, keys.toArray(new String[0])));
-        ps.executeQuery().close();
-      }
+    String lockKeysStatement() {
+      // Every transaction takes its locks in the order of the lock ids (PostgreSQL sorts before it
+      // evaluates the volatile select list), so two appends of overlapping keys never wait for
+      // each other in a cycle, however their keys' hashes collide.
+      return "SELECT pg_advisory_xact_lock(?, h) FROM (SELECT DISTINCT hashtext(u.k) AS h"
+          + " FROM unnest(?::text[]) AS u(k)) AS l ORDER BY h";
     }
 
     @Override
@@ -79,8 +74,8 @@ enum Dialect {
 
   H2("schema-h2.sql", false) {
     @Override
-    void lockKeys(Connection c, String table, Collection<String> keys) {
-      // Serialized by the journal's in-process lock instead.
+    String lockKeysStatement() {
+      return null; // serialized by the journal's in-process lock instead
     }
 
     @Override
@@ -133,10 +128,12 @@ enum Dialect {
   }
 
   /**
-   * Locks entity keys until the transaction ends, waiting for other holders; in one order that
-   * every transaction locking keys of this table follows, whatever the collection's order.
+   * Returns a query that locks entity keys until the transaction ends, waiting for other holders,
+   * in one order that every transaction locking keys of the table follows; its parameters are the
+   * table's lock class ({@code table.hashCode()}, as {@link #tryLockKey} takes) and the keys, an
+   * array. Returns {@code null} when the database has no such locks.
    */
-  abstract void lockKeys(Connection c, String table, Collection<String> keys) throws SQLException;
+  abstract String lockKeysStatement();
 
   /**
    * Has the database plan the statement with its parameters, and the table as it is, at every

@@ -238,8 +238,7 @@ public final class JdbcJournal implements Journal {
     if (keys.isEmpty() && d == Dialect.POSTGRESQL) {
       return appendUnkeyed(c, d, batch, now);
     }
-    d.lockKeys(c, tableName, keys);
-    Known known = lookUp(c, d, ids, keys, versions);
+    Known known = lockAndLookUp(c, d, ids, keys, versions);
     Map<String, JournalEntry> byId = known.byId();
     Map<String, JournalEntry> byVersion = known.byVersion();
     Map<String, Long> newest = known.newest();
@@ -300,22 +299,17 @@ public final class JdbcJournal implements Journal {
     }
 
     if (!rows.isEmpty()) {
-      long[] seqs = insert(c, d, rows);
+      Map<String, Long> seqs = insert(c, d, rows, false, wake);
       for (int k = 0; k < inserts.size(); k++) {
         int i = inserts.get(k);
-        JournalEntry r = rows.get(k);
-        JournalEntry withSeq = new JournalEntry(seqs[k], r.invalidation(), r.state(), r.acceptedAt(),
-            r.updatedAt(), r.nextAttemptAt(), r.attempts(), r.lease(), r.progress(), r.summary());
-        out[i] = new Appended(out[i].outcome(), withSeq, out[i].newerVersion());
+        out[i] = new Appended(out[i].outcome(), withSeq(rows.get(k), seqs.get(rows.get(k).id())),
+            out[i].newerVersion());
       }
     }
     for (int i = 0; i < batch.size(); i++) {
       if (duplicateOf[i] >= 0) {
         out[i] = new Appended(Appended.Outcome.DUPLICATE, out[duplicateOf[i]].entry(), null);
       }
-    }
-    if (wake) {
-      d.notifyChange(c, channel);
     }
     return List.of(out);
   }
@@ -329,31 +323,44 @@ public final class JdbcJournal implements Journal {
       Map<String, Long> newest, Set<String> unfinishedKeys) {}
 
   /**
-   * Reads what decides a batch, in one statement: one round trip, whatever the number of keys. Each
-   * key's newest version is one step down the (entity key, version) index, and whether it has an
+   * Locks a batch's keys and reads what decides it, in one round trip whatever the number of keys:
+   * the lock statement and the look-up are sent together, and the look-up, which PostgreSQL runs
+   * once the locks are held, sees every append of these keys that committed before. Each key's
+   * newest version is one step down the (entity key, version) index, and whether it has an
    * unfinished entry one probe of the pending index (a scalar subquery with {@code LIMIT 1}, which
    * PostgreSQL cannot turn into a hash of every pending entry as it may an {@code EXISTS}): neither
-   * a key's long history nor the backlog is read. The statement is planned at every execution: a
-   * plan kept from when the table was small would scan the whole table as it grows.
+   * a key's long history nor the backlog is read. The statements are planned at every execution:
+   * a plan kept from when the table was small would scan the whole table as it grows.
    */
-  private Known lookUp(Connection c, Dialect d, Set<String> ids, Set<String> keys,
+  private Known lockAndLookUp(Connection c, Dialect d, Set<String> ids, Set<String> keys,
       Set<Long> versions) throws SQLException {
     Known known = new Known(new HashMap<>(), new HashMap<>(), new HashMap<>(), new HashSet<>());
-    try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + ","
+    String lock = keys.isEmpty() ? null : d.lockKeysStatement();
+    String lookUp = "SELECT " + COLUMNS + ","
         + " CAST(NULL AS VARCHAR(1024)) AS looked_up, CAST(NULL AS BIGINT) AS newest,"
         + " CAST(NULL AS INTEGER) AS unfinished FROM " + table + " WHERE id = ANY(?)"
         + " OR (entity_key = ANY(?) AND version = ANY(?))"
         + " UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, u.k,"
         + " (SELECT MAX(version) FROM " + table + " WHERE entity_key = u.k),"
         + " (SELECT 1 FROM " + table + " WHERE entity_key = u.k AND state = 'P' LIMIT 1)"
-        + " FROM unnest(?) AS u(k)")) {
+        + " FROM unnest(?) AS u(k)";
+    try (PreparedStatement ps = c.prepareStatement(lock == null ? lookUp : lock + "; " + lookUp)) {
       d.planEachExecution(ps);
       Array keyArray = d.strings(c, keys.toArray(new String[0]));
-      ps.setArray(1, d.strings(c, ids.toArray(new String[0])));
-      ps.setArray(2, keyArray);
-      ps.setArray(3, d.longs(c, versions.toArray(new Long[0])));
-      ps.setArray(4, keyArray);
-      try (ResultSet rs = ps.executeQuery()) {
+      int p = 1;
+      if (lock != null) {
+        ps.setInt(p++, tableName.hashCode());
+        ps.setArray(p++, keyArray);
+      }
+      ps.setArray(p++, d.strings(c, ids.toArray(new String[0])));
+      ps.setArray(p++, keyArray);
+      ps.setArray(p++, d.longs(c, versions.toArray(new Long[0])));
+      ps.setArray(p, keyArray);
+      ps.execute();
+      if (lock != null) {
+        ps.getMoreResults();
+      }
+      try (ResultSet rs = ps.getResultSet()) {
         while (rs.next()) {
           String key = rs.getString("looked_up");
           if (key == null) {
@@ -378,7 +385,7 @@ public final class JdbcJournal implements Journal {
   }
 
   /**
-   * Appends a batch without entity keys on PostgreSQL in one statement: inserts what is new and
+   * Appends a batch without entity keys on PostgreSQL in one round trip: inserts what is new and
    * skips ids that are there already ({@code ON CONFLICT DO NOTHING}, which waits for a concurrent
    * transaction inserting the same id), then reads only the skipped ones, as duplicates. Against
    * looking every id up first, this is one statement fewer per batch, and the look-up before the
@@ -397,48 +404,16 @@ public final class JdbcJournal implements Journal {
             stored, Progress.NONE, ""));
       }
     }
-    int n = rows.size();
-    String[] ids = new String[n];
-    String[] payloads = new String[n];
-    Integer[] attempts = new Integer[n];
-    String[] owners = new String[n];
-    String[] untils = new String[n];
-    for (int k = 0; k < n; k++) {
-      JournalEntry r = rows.get(k);
-      ids[k] = r.invalidation().id();
-      payloads[k] = Codec.payload(r.invalidation());
-      attempts[k] = r.attempts();
-      owners[k] = r.lease() == null ? null : r.lease().owner();
-      untils[k] = r.lease() == null ? null : r.lease().until().toString();
-    }
-    Map<String, Long> inserted = new HashMap<>();
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (id, payload,"
-        + " attempts, lease_owner, lease_until, entity_key, version, state, accepted_at,"
-        + " updated_at, next_attempt_at, progress, summary)"
-        + " SELECT u.id, u.payload, u.attempts, u.owner, u.until::timestamptz, NULL, NULL, 'P',"
-        + " ?, ?, ?, NULL, '' FROM unnest(?::text[], ?::text[], ?::int[], ?::text[], ?::text[])"
-        + " AS u(id, payload, attempts, owner, until) ON CONFLICT DO NOTHING RETURNING seq, id")) {
-      OffsetDateTime at = ts(now);
-      ps.setObject(1, at);
-      ps.setObject(2, at);
-      ps.setObject(3, at);
-      ps.setArray(4, d.strings(c, ids));
-      ps.setArray(5, d.strings(c, payloads));
-      ps.setArray(6, c.createArrayOf("int4", attempts));
-      ps.setArray(7, d.strings(c, owners));
-      ps.setArray(8, d.strings(c, untils));
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          inserted.put(rs.getString(2), rs.getLong(1));
-        }
-      }
-    }
+    // Leased entries need no notification; one wakes senders for all the unleased ones (a batch
+    // whose unleased entries all turn out to be duplicates wakes them for nothing).
+    boolean wake = rows.stream().anyMatch(r -> r.lease() == null);
+    Map<String, Long> inserted = insert(c, d, rows, true, wake);
     Map<String, JournalEntry> existing = new HashMap<>();
-    if (inserted.size() < n) {
+    if (inserted.size() < rows.size()) {
       List<String> skipped = new ArrayList<>();
-      for (String id : ids) {
-        if (!inserted.containsKey(id)) {
-          skipped.add(id);
+      for (JournalEntry r : rows) {
+        if (!inserted.containsKey(r.id())) {
+          skipped.add(r.id());
         }
       }
       for (JournalEntry e : select(c, "id = ANY(?)",
@@ -447,7 +422,6 @@ public final class JdbcJournal implements Journal {
       }
     }
     Map<String, Appended> byId = new HashMap<>();
-    boolean wake = false;
     for (JournalEntry r : rows) {
       String id = r.invalidation().id();
       Long seq = inserted.get(id);
@@ -460,10 +434,7 @@ public final class JdbcJournal implements Journal {
         byId.put(id, new Appended(Appended.Outcome.DUPLICATE, e, null));
         continue;
       }
-      wake |= r.lease() == null;
-      byId.put(id, new Appended(Appended.Outcome.ACCEPTED, new JournalEntry(seq, r.invalidation(),
-          r.state(), r.acceptedAt(), r.updatedAt(), r.nextAttemptAt(), r.attempts(), r.lease(),
-          r.progress(), r.summary()), null));
+      byId.put(id, new Appended(Appended.Outcome.ACCEPTED, withSeq(r, seq), null));
     }
     List<Appended> out = new ArrayList<>(batch.size());
     for (int i = 0; i < batch.size(); i++) {
@@ -473,17 +444,85 @@ public final class JdbcJournal implements Journal {
       out.add(first.get(id) == i ? a
           : new Appended(Appended.Outcome.DUPLICATE, a.entry(), null));
     }
-    if (wake) {
-      d.notifyChange(c, channel);
-    }
     return out;
   }
 
-  private long[] insert(Connection c, Dialect d, List<JournalEntry> rows) throws SQLException {
+  /**
+   * Inserts rows (ids distinct) and, with {@code wake}, notifies subscribers when the transaction
+   * commits. Returns each inserted row's sequence number by id; with {@code skipConflicts}, a row
+   * whose id or entity version is there already is skipped ({@code ON CONFLICT DO NOTHING}) and
+   * missing from the answer. On PostgreSQL this is one round trip: one {@code INSERT} from arrays,
+   * in the rows' order, with the notification sent along; on H2 a JDBC batch.
+   */
+  private Map<String, Long> insert(Connection c, Dialect d, List<JournalEntry> rows,
+      boolean skipConflicts, boolean wake) throws SQLException {
+    Map<String, Long> seqs = new HashMap<>();
+    if (d == Dialect.H2) {
+      long[] generated = insertBatch(c, rows);
+      for (int k = 0; k < rows.size(); k++) {
+        seqs.put(rows.get(k).id(), generated[k]);
+      }
+      return seqs;
+    }
+    int n = rows.size();
+    String[][] text = new String[7][n];
+    Long[] versions = new Long[n];
+    Integer[] attempts = new Integer[n];
+    for (int k = 0; k < n; k++) {
+      JournalEntry r = rows.get(k);
+      Invalidation inv = r.invalidation();
+      text[0][k] = inv.id();
+      text[1][k] = inv.entity();
+      text[2][k] = Codec.payload(inv);
+      text[3][k] = Codec.state(r.state());
+      text[4][k] = r.lease() == null ? null : r.lease().owner();
+      text[5][k] = r.lease() == null ? null : r.lease().until().toString();
+      text[6][k] = r.summary();
+      versions[k] = inv.version();
+      attempts[k] = r.attempts();
+    }
+    // Every row of a batch is accepted at the same moment.
+    OffsetDateTime at = ts(rows.get(0).acceptedAt());
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (id, entity_key,"
+        + " version, payload, state, attempts, lease_owner, lease_until, summary, accepted_at,"
+        + " updated_at, next_attempt_at, progress) SELECT u.id, u.entity_key, u.version, u.payload,"
+        + " u.state, u.attempts, u.owner, u.until::timestamptz, u.summary, ?, ?, ?, NULL FROM"
+        + " unnest(?::text[], ?::text[], ?::int8[], ?::text[], ?::text[], ?::int[], ?::text[],"
+        + " ?::text[], ?::text[]) WITH ORDINALITY AS u(id, entity_key, version, payload, state,"
+        + " attempts, owner, until, summary, n) ORDER BY u.n"
+        + (skipConflicts ? " ON CONFLICT DO NOTHING" : "") + " RETURNING seq, id"
+        + (wake ? "; SELECT pg_notify(?, '')" : ""))) {
+      ps.setObject(1, at);
+      ps.setObject(2, at);
+      ps.setObject(3, at);
+      ps.setArray(4, d.strings(c, text[0]));
+      ps.setArray(5, d.strings(c, text[1]));
+      ps.setArray(6, d.longs(c, versions));
+      ps.setArray(7, d.strings(c, text[2]));
+      ps.setArray(8, d.strings(c, text[3]));
+      ps.setArray(9, c.createArrayOf("int4", attempts));
+      ps.setArray(10, d.strings(c, text[4]));
+      ps.setArray(11, d.strings(c, text[5]));
+      ps.setArray(12, d.strings(c, text[6]));
+      if (wake) {
+        ps.setString(13, channel);
+      }
+      ps.execute();
+      try (ResultSet rs = ps.getResultSet()) {
+        while (rs.next()) {
+          seqs.put(rs.getString(2), rs.getLong(1));
+        }
+      }
+    }
+    return seqs;
+  }
+
+  /** H2's insert: a JDBC batch, the generated sequence numbers in the rows' order. */
+  private long[] insertBatch(Connection c, List<JournalEntry> rows) throws SQLException {
     String sql = "INSERT INTO " + table + " (id, entity_key, version, payload, state, accepted_at,"
         + " updated_at, next_attempt_at, attempts, lease_owner, lease_until, progress, summary)"
         + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)";
-    try (PreparedStatement ps = c.prepareStatement(sql, new String[] {d == Dialect.H2 ? "SEQ" : "seq"})) {
+    try (PreparedStatement ps = c.prepareStatement(sql, new String[] {"SEQ"})) {
       for (JournalEntry r : rows) {
         Invalidation inv = r.invalidation();
         ps.setString(1, inv.id());
@@ -512,6 +551,11 @@ public final class JdbcJournal implements Journal {
       }
       return seqs;
     }
+  }
+
+  private static JournalEntry withSeq(JournalEntry r, long seq) {
+    return new JournalEntry(seq, r.invalidation(), r.state(), r.acceptedAt(), r.updatedAt(),
+        r.nextAttemptAt(), r.attempts(), r.lease(), r.progress(), r.summary());
   }
 
   // ---- claim, renew
