@@ -17,6 +17,8 @@ export declare const DEFAULTS: Readonly<{
 }>;
 export declare const NEXT_MAX_PATH_LENGTH: number;
 export declare const NEXT_MAX_TAG_LENGTH: number;
+/** Catch-up nonces kept at most, one per start's webhook-id; a replayed start takes no new place. */
+export declare const NONCES_KEPT: number;
 
 export interface Invalidation {
   id: string;

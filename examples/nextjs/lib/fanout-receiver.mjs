@@ -46,7 +46,7 @@ const TIMESTAMP = /^[0-9]{1,15}$/;
 const INVALIDATION_ID = /^[A-Za-z0-9_:-]{1,128}$/;
 const NONCE = /^[A-Za-z0-9_-]{16,128}$/;
 /** Outstanding catch-up nonces kept: more than the catch-ups that run at once for one replica. */
-const NONCES_KEPT = 64;
+export const NONCES_KEPT = 64;
 
 // Forbidden characters, by code point, from explicit tables (not the runtime's Unicode version),
 // exactly as in WireContract: whitespace outside the controls, and format characters (Cf).
@@ -392,10 +392,12 @@ export function createReceiver({
   const freshSinceIso = new Date(freshSinceMs).toISOString();
   const holdUntil = holdReadinessMs === undefined ? null : now() + holdReadinessMs;
   let caughtUp = false;
-  // Nonces answered to starts and not yet used by a done, oldest first. Only a done carrying one
-  // counts: the signature's tolerance is minutes and a restarted replica's replay cache is empty, so
-  // a signed done recorded before a restart could otherwise release a replica never caught up.
-  const issued = new Set();
+  // Nonces answered to starts and not yet used by a done, by the start's webhook-id, oldest first.
+  // Only a done carrying one counts: the signature's tolerance is minutes and a restarted replica's
+  // replay cache is empty, so a signed done recorded before a restart could otherwise release a
+  // replica never caught up. A replayed start (same webhook-id) gets the nonce it got the first
+  // time and takes no new place, so replaying one captured start cannot push the sender's out.
+  const issued = new Map();
   const webhooks = secrets.map((s) => new Webhook(checkSecret(s)));
   const replay = new ReplayCache(replayCacheSize, 2 * toleranceSeconds * 1000, now);
   const inFlight = new Map();
@@ -481,7 +483,7 @@ export function createReceiver({
       log(`fanout: rejected 400 ${e?.name ?? 'error'}`);
       return json(400, { error: 'body could not be read' });
     }
-    if (verified.signal) return answerSignal(verified.signal);
+    if (verified.signal) return answerSignal(verified.id, verified.signal);
     const { id, invalidation } = verified;
     try {
       const result = await applyOnce(id, invalidation);
@@ -494,24 +496,44 @@ export function createReceiver({
     }
   }
 
-  /** A catch-up signal: never revalidates; answers since when this replica is fresh. */
-  function answerSignal({ id, signal, nonce }) {
-    if (signal === 'start') {
-      const fresh = randomBytes(16).toString('base64url');
-      issued.add(fresh);
-      if (issued.size > NONCES_KEPT) issued.delete(issued.values().next().value);
-      log(`fanout: catch-up start ${id}`);
-      return json(200, { id, result: 'catch-up', freshSince: freshSinceIso, nonce: fresh });
+  /** The nonce for a start: the one already answered to this webhook-id, or a fresh one. */
+  function issue(webhookId) {
+    let nonce = issued.get(webhookId);
+    if (nonce !== undefined) return nonce;
+    nonce = randomBytes(16).toString('base64url');
+    issued.set(webhookId, nonce);
+    if (issued.size > NONCES_KEPT) issued.delete(issued.keys().next().value);
+    return nonce;
+  }
+
+  /** Uses up a nonce this receiver holds; false for none or one it does not hold. */
+  function redeem(nonce) {
+    if (nonce === null) return false;
+    for (const [webhookId, held] of issued) {
+      if (held === nonce) return issued.delete(webhookId);
     }
-    if (nonce === null || !issued.delete(nonce)) {
-      log(`fanout: catch-up done ${id} does not carry a nonce this receiver issued; not counted as caught up`);
+    return false;
+  }
+
+  /**
+   * A catch-up signal: never revalidates; answers since when this replica is fresh, a start with
+   * its nonce, and a done with whether it counted ("caughtUp":false: the sender tries again).
+   */
+  function answerSignal(webhookId, { id, signal, nonce }) {
+    if (signal === 'start') {
+      log(`fanout: catch-up start ${id}`);
+      return json(200, { id, result: 'catch-up', freshSince: freshSinceIso, nonce: issue(webhookId) });
+    }
+    const counted = redeem(nonce);
+    if (!counted) {
+      log(`fanout: catch-up done ${id} does not carry a nonce this receiver holds; not counted as caught up`);
     } else if (!caughtUp) {
       caughtUp = true;
       log(`fanout: caught up (${id}); fresh since ${freshSinceIso}`);
     } else {
       log(`fanout: catch-up done ${id}`);
     }
-    return json(200, { id, result: 'catch-up', freshSince: freshSinceIso });
+    return json(200, { id, result: 'catch-up', freshSince: freshSinceIso, caughtUp: counted });
   }
 
   /** Ready unless readiness is held, no catch-up arrived yet and the hold has not run out. */

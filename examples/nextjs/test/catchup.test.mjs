@@ -2,7 +2,7 @@
 // replica's catch-up, fresh-since, and readiness held until the first catch-up arrived.
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
-import { createReceiver, parseSignal, processStart } from '../lib/fanout-receiver.mjs';
+import { createReceiver, NONCES_KEPT, parseSignal, processStart } from '../lib/fanout-receiver.mjs';
 import { javaFixture, signedRequest } from './helpers.mjs';
 
 const SECRET = javaFixture.secret;
@@ -93,6 +93,42 @@ test('a done replayed from an earlier life of the replica releases nothing', asy
   await signal(after, 'catchup_9:done', 'done', SECRET, fresh);
   assert.equal(after.readiness().status, 200);
   assert.throws(() => parseSignal('{"id":"x","catchUp":"done","nonce":"short"}'), /'nonce' must be/);
+});
+
+test('a captured start replayed as often as nonces are kept does not evict the sender\'s nonce', async () => {
+  const { receiver } = fixture({ holdReadinessMs: 60_000 });
+  const { nonce } = (await signal(receiver, 'catchup_10:start', 'start')).json;
+  assert.equal(NONCES_KEPT, 64);
+  for (let i = 0; i < NONCES_KEPT; i++) {
+    const again = await signal(receiver, 'catchup_10:start', 'start');
+    assert.equal(again.status, 200);
+    assert.equal(again.json.nonce, nonce, 'the replay gets the same nonce');
+  }
+  const done = await signal(receiver, 'catchup_10:done', 'done', SECRET, nonce);
+  assert.deepEqual({ status: done.status, caughtUp: done.json.caughtUp }, { status: 200, caughtUp: true });
+  assert.equal(receiver.isCaughtUp(), true);
+  assert.equal(receiver.readiness().status, 200);
+});
+
+test('a done that does not count says so', async () => {
+  const { receiver } = fixture({ freshSince: BUILT });
+  const { nonce } = (await signal(receiver, 'catchup_11:start', 'start')).json;
+  assert.equal((await signal(receiver, 'catchup_11:done', 'done', SECRET, nonce)).json.caughtUp, true);
+  for (const [id, n] of [['catchup_11:done', nonce], ['catchup_12:done', 'AAAAAAAAAAAAAAAAAAAAAA'], ['catchup_13:done', undefined]]) {
+    const answer = await signal(receiver, id, 'done', SECRET, n);
+    assert.deepEqual(answer, {
+      status: 200, json: { id, result: 'catch-up', freshSince: BUILT, caughtUp: false },
+    });
+  }
+});
+
+test('starts with distinct ids still take one place each', async () => {
+  const { receiver } = fixture();
+  const first = (await signal(receiver, 'catchup_a0:start', 'start')).json.nonce;
+  for (let i = 1; i <= NONCES_KEPT; i++) await signal(receiver, `catchup_a${i}:start`, 'start');
+  const done = await signal(receiver, 'catchup_a0:done', 'done', SECRET, first);
+  assert.equal(done.json.caughtUp, false, 'the oldest nonce was dropped');
+  assert.equal(receiver.isCaughtUp(), false);
 });
 
 test('readiness is released when the hold runs out without a catch-up', () => {

@@ -430,9 +430,7 @@ final class FanoutRun {
     // Excused replicas left the tier: they do not count towards minTargets.
     boolean enough = failure == null && expected >= stage.minTargets();
     if (failure == null && !enough) {
-      detail = "found " + expected + " target" + (expected == 1 ? "" : "s")
-          + (admitted > expected ? " (" + (admitted - expected) + " left)" : "")
-          + ", minTargets is " + stage.minTargets();
+      detail = OutcomeSummary.tooFew(expected, admitted - expected, stage.minTargets());
     }
     boolean all = enough && failed == 0;
     boolean gateMet = stage.gate().isProceed() || (enough && stage.gate().isMet(acked, expected));

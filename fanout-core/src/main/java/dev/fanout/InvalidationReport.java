@@ -154,9 +154,11 @@ public record InvalidationReport(
 
   /**
    * Returns a summary that names no host, for the people who made the change (a CMS's editors): one
-   * clause per stage with counts only, e.g. {@code web: 2/3 replicas fresh, 1 failed (1 timeout);
-   * cdn: skipped}. Failures are counted by HTTP status and {@link ErrorKind}; no address, host name,
-   * purge target or error text appears. A journal keeps this as the {@link InvalidationStatus}'s
+   * clause per stage with counts only, e.g. {@code web: failed, 2/3 replicas fresh, 1 failed (1
+   * timeout); cdn: skipped}. A failed stage starts with {@code failed} and says why when its counts
+   * do not ({@code web: failed, 2/2 replicas fresh, fewer than the 3 required}, {@code cdn: failed,
+   * internal error}). Failures are counted by HTTP status and {@link ErrorKind}; no address, host
+   * name, purge target or error text appears. A journal keeps this as the {@link InvalidationStatus}'s
    * summary.
    *
    * @return the summary without hosts

@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.StringJoiner;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The summary of a report that names no host: what {@link InvalidationReport#outcome()} returns and
@@ -13,13 +15,35 @@ import java.util.StringJoiner;
  * No address, port, host name, purge target or error text: a stage's detail and a target's error can
  * name hosts (a discovery failure, a connection refused), and this summary is shown to the people
  * who made the change, while {@link InvalidationReport#summary()} is for operators.
+ *
+ * <p>A stage whose status is {@code FAILED} starts with {@code failed}, and says why when its counts
+ * do not: too few replicas for its {@code minTargets}, or an internal error (the kind only).
  */
 final class OutcomeSummary {
+  /**
+   * The engine's detail when a fan-out found fewer targets than its {@code minTargets} (digits only
+   * are taken from it, so no host can pass through).
+   */
+  private static final Pattern TOO_FEW = Pattern.compile(
+      "found \\d+ targets?(?: \\(\\d+ left\\))?, minTargets is (\\d+)");
+  /**
+   * The detail of a fan-out that found fewer targets than its {@code minTargets}, as {@link
+   * FanoutRun} writes it: made here, next to the pattern that reads it back.
+   */
+  static String tooFew(int found, int left, int minTargets) {
+    return "found " + found + " target" + (found == 1 ? "" : "s") + (left > 0 ? " (" + left + " left)" : "")
+        + ", minTargets is " + minTargets;
+  }
+
+  /** The engine's detail for a stage that failed unexpectedly; the rest may name hosts. */
+  private static final String INTERNAL_ERROR = "internal error";
+
   private OutcomeSummary() {}
 
   /**
-   * Summarises a report, e.g. {@code "web: 3/3 replicas fresh; cdn: purged"} or {@code "web: 1/3
-   * replicas fresh, 2 failed (1 timeout, 1 HTTP 401 unauthorized); cdn: skipped"}. Failures are
+   * Summarises a report, e.g. {@code "web: 3/3 replicas fresh; cdn: purged"}, {@code "web: failed,
+   * 1/3 replicas fresh, 2 failed (1 timeout, 1 HTTP 401 unauthorized); cdn: skipped"} or {@code
+   * "web: failed, 2/2 replicas fresh, fewer than the 3 required; cdn: skipped"}. Failures are
    * counted in the order of the report's targets.
    */
   static String of(InvalidationReport report) {
@@ -40,13 +64,28 @@ final class OutcomeSummary {
     if (s.status() == StageReport.Status.SKIPPED) {
       return "skipped";
     }
-    return s.kind() == StageReport.Kind.PURGE ? purge(s) : fanout(s);
+    if (s.status() != StageReport.Status.FAILED) {
+      return s.kind() == StageReport.Kind.PURGE ? purge(s) : fanout(s);
+    }
+    String detail = s.detail() == null ? "" : s.detail();
+    if (detail.startsWith(INTERNAL_ERROR)) {
+      return "failed, " + INTERNAL_ERROR;
+    }
+    if (s.kind() == StageReport.Kind.PURGE) {
+      return "failed, " + (s.purges().isEmpty() ? "no purge ran" : purge(s));
+    }
+    if (s.targets().isEmpty()) {
+      // No replica at all: the stage's detail says why, but it may name hosts.
+      return "failed, no replica reached";
+    }
+    Matcher tooFew = TOO_FEW.matcher(detail);
+    String why = tooFew.lookingAt() ? ", fewer than the " + tooFew.group(1) + " required" : "";
+    return "failed, " + fanout(s) + why;
   }
 
   private static String fanout(StageReport s) {
     if (s.targets().isEmpty()) {
-      // No replica at all: the stage's detail says why, but it may name hosts.
-      return s.status() == StageReport.Status.SUCCEEDED ? "done" : "failed, no replica reached";
+      return "done";
     }
     StringBuilder sb = new StringBuilder(
         String.format(Locale.ROOT, "%d/%d replicas fresh", s.acked(), s.expected()));

@@ -160,6 +160,7 @@ class SenderLoopTest {
     assertThat(first.state()).isEqualTo(State.PENDING);
     // An editor reads it: the failure by status and kind, never the replica's address.
     assertThat(first.summary()).contains("503").doesNotContain(B.address());
+    assertThat(first.summary()).as("the stage's status").startsWith("web: failed, 1/2 replicas fresh");
     assertThat(f).isNotDone();
     assertThat(memory.claim("peek", 1, Duration.ofSeconds(1))).isEmpty(); // backoff: not due yet
 

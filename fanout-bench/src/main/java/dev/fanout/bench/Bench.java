@@ -21,11 +21,31 @@ import java.util.Map;
  * method runs in its own process; the fleet checks that every endpoint received every request
  * exactly once.
  *
- * <p>Usage: {@code Bench [--quick] [--out DIR]}. Quick mode: N in 10 and 100, 3 repetitions, no
- * curl; it exists so the harness cannot rot, its numbers are not asserted.
+ * <p>Usage: {@code Bench [--quick] [--out DIR] [--port P] [--methods a,b,c] [--sizes 10,100]
+ * [--warmup K] [--reps K]}.
+ *
+ * <ul>
+ *   <li>{@code --quick}: N in 10 and 100, 2 warm-up and 3 measured fan-outs, no {@code fanout-jdk}
+ *       and no curl; it exists so the harness cannot rot, its numbers are not asserted.
+ *   <li>{@code --out DIR}: where results.md, results.csv and latency.png go (default {@code
+ *       target/bench}).
+ *   <li>{@code --port P}: the fleet's port (default 8080); the loopback round trip is measured on
+ *       P + 1.
+ *   <li>{@code --methods a,b,c}: only these methods, in the usual order ({@value #ALL_METHODS}),
+ *       with or without {@code --quick}; the "× floor" column needs {@code floor} among them.
+ *   <li>{@code --sizes 10,100}: the values of N (default 10, 100, 500, 2000; quick 10, 100).
+ *   <li>{@code --warmup K}, {@code --reps K}: the least warm-up fan-outs (more follow until the JIT
+ *       compilers are quiet, for up to 10 s, quick 1 s) and the measured ones, per method and N
+ *       (default 5 and 15; quick 2 and 3). The sequential methods keep their own smaller counts.
+ * </ul>
  */
 public final class Bench {
   private static final int DELAY_MS = 20;
+  /** Every method, in the order they run at each N. */
+  static final String ALL_METHODS =
+      "floor,fanout,fanout-tuned,fanout-journal,fanout-jdk,java-seq,node,curl";
+  /** How many endpoints the fleet can address: 127.1.0.1 to 127.1.255.250. */
+  private static final int MAX_N = 256 * 250;
 
   private Bench() {}
 
@@ -52,24 +72,128 @@ public final class Bench {
   }
 
   /**
+   * The command line, validated; see the class description.
+   *
+   * @param out where the results go
+   * @param port the fleet's port; the round trip is measured on the next one
+   * @param methods the methods to run, in the order of {@link #ALL_METHODS}
+   * @param sizes the values of N, ascending
+   * @param warmup the least warm-up fan-outs per method and N
+   * @param reps measured fan-outs per method and N
+   * @param warmupSeconds how long warming up may go on after {@code warmup} fan-outs until the JIT
+   *     compilers are quiet (10 s; quick 1 s)
+   */
+  record Options(Path out, int port, List<String> methods, List<Integer> sizes, int warmup, int reps,
+      int warmupSeconds) {
+    private static final List<String> WITH_VALUE =
+        List.of("--out", "--port", "--methods", "--sizes", "--warmup", "--reps");
+
+    /**
+     * Reads the options.
+     *
+     * @throws IllegalArgumentException naming the option that is unknown, lacks its value or has
+     *     an invalid one
+     */
+    static Options parse(String... args) {
+      boolean quick = List.of(args).contains("--quick");
+      Map<String, String> given = new LinkedHashMap<>();
+      for (int i = 0; i < args.length; i++) {
+        String option = args[i];
+        if (option.equals("--quick")) {
+          continue;
+        }
+        if (!WITH_VALUE.contains(option)) {
+          throw new IllegalArgumentException("unknown option '" + option + "'; options: --quick, "
+              + String.join(", ", WITH_VALUE));
+        }
+        if (i + 1 == args.length) {
+          throw new IllegalArgumentException(option + " needs a value");
+        }
+        given.put(option, args[++i]);
+      }
+      List<String> methods = new ArrayList<>();
+      List<String> all = List.of(ALL_METHODS.split(","));
+      if (given.containsKey("--methods")) {
+        List<String> asked = list(given, "--methods");
+        for (String m : asked) {
+          if (!all.contains(m)) {
+            throw new IllegalArgumentException("--methods: unknown method '" + m + "'; methods: " + ALL_METHODS);
+          }
+        }
+        all.stream().filter(asked::contains).forEach(methods::add);
+      } else {
+        // Quick: without the two slowest to start or to run.
+        all.stream().filter(m -> !quick || !List.of("fanout-jdk", "curl").contains(m)).forEach(methods::add);
+      }
+      List<Integer> sizes = new ArrayList<>();
+      if (given.containsKey("--sizes")) {
+        for (String n : list(given, "--sizes")) {
+          sizes.add(integer("--sizes", n, 1, MAX_N));
+        }
+        sizes = sizes.stream().distinct().sorted().toList();
+      } else {
+        sizes = quick ? List.of(10, 100) : List.of(10, 100, 500, 2000);
+      }
+      return new Options(Path.of(given.getOrDefault("--out", "target/bench")),
+          integer("--port", given.getOrDefault("--port", String.valueOf(Fleet.PORT)), 1, 65534),
+          List.copyOf(methods), sizes,
+          integer("--warmup", given.getOrDefault("--warmup", quick ? "2" : "5"), 0, 1000),
+          integer("--reps", given.getOrDefault("--reps", quick ? "3" : "15"), 1, 1000), quick ? 1 : 10);
+    }
+
+    private static List<String> list(Map<String, String> given, String option) {
+      List<String> items = new ArrayList<>();
+      for (String item : given.get(option).split(",")) {
+        if (!item.isBlank()) {
+          items.add(item.trim());
+        }
+      }
+      if (items.isEmpty()) {
+        throw new IllegalArgumentException(option + " needs a comma-separated list: '" + given.get(option) + "'");
+      }
+      return items;
+    }
+
+    private static int integer(String option, String value, int min, int max) {
+      try {
+        int v = Integer.parseInt(value.trim());
+        if (v >= min && v <= max) {
+          return v;
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+      throw new IllegalArgumentException(String.format(Locale.ROOT, "%s must be a whole number from %,d to %,d: '%s'",
+          option, min, max, value));
+    }
+  }
+
+  /**
    * Runs the benchmark.
    *
    * @param args options
    * @throws Exception on failure
    */
   public static void main(String[] args) throws Exception {
-    boolean quick = List.of(args).contains("--quick");
-    Path out = Path.of(List.of(args).contains("--out") ? args[List.of(args).indexOf("--out") + 1] : "target/bench");
+    Options o;
+    try {
+      o = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("Bench: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Path out = o.out();
     Files.createDirectories(out);
-    int[] sizes = quick ? new int[] {10, 100} : new int[] {10, 100, 500, 2000};
-    int warmup = quick ? 2 : 5;
-    int reps = quick ? 3 : 15;
+    int[] sizes = o.sizes().stream().mapToInt(Integer::intValue).toArray();
+    int warmup = o.warmup();
+    int reps = o.reps();
+    int port = o.port();
     // After the least warm-up, up to this long more until the JIT compilers are quiet (Run.WarmUp).
-    int warmupSeconds = quick ? 1 : 10;
-    List<String> methods = new ArrayList<>(List.of("floor", "fanout", "fanout-tuned", "java-seq", "node"));
-    if (!quick) {
-      methods.add(3, "fanout-jdk");
-      methods.add("curl");
+    int warmupSeconds = o.warmupSeconds();
+    List<String> methods = o.methods();
+    if (!methods.contains("floor")) {
+      System.out.println("no floor among the methods: the × floor column stays empty");
     }
     boolean haveNode = commandExists("node");
     boolean haveCurl = commandExists("curl");
@@ -77,12 +201,12 @@ public final class Bench {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Path scripts = Path.of(System.getProperty("fanout.bench.scripts", "fanout-bench/scripts"));
 
-    double rttMillis = measureRtt(java, cp);
+    double rttMillis = measureRtt(java, cp, port + 1);
     System.out.printf(Locale.ROOT, "loopback round trip (kept-alive, 1 endpoint, D=0): %.3f ms%n", rttMillis);
 
     int maxN = sizes[sizes.length - 1];
     Process fleet = new ProcessBuilder(java, "-Xss256k", "-cp", cp, Fleet.class.getName(), String.valueOf(maxN),
-        String.valueOf(DELAY_MS)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String.valueOf(DELAY_MS), String.valueOf(port)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     BufferedReader fleetOut = new BufferedReader(new InputStreamReader(fleet.getInputStream(), StandardCharsets.UTF_8));
     PrintWriter fleetIn = new PrintWriter(new OutputStreamWriter(fleet.getOutputStream(), StandardCharsets.UTF_8), true);
     String ready = fleetOut.readLine();
@@ -104,7 +228,7 @@ public final class Bench {
                 continue;
               }
               cmd = List.of("node", scripts.resolve("promise-all.mjs").toString(), String.valueOf(n),
-                  String.valueOf(warmup), String.valueOf(reps));
+                  String.valueOf(warmup), String.valueOf(reps), String.valueOf(port));
               break;
             case "curl":
               if (!haveCurl) {
@@ -116,7 +240,7 @@ public final class Bench {
               mReps = n >= 500 ? 1 : 3;
               mWarmup = 0;
               cmd = List.of("bash", scripts.resolve("curl-loop.sh").toString(), String.valueOf(runN), "0",
-                  String.valueOf(mReps));
+                  String.valueOf(mReps), String.valueOf(port));
               break;
             case "java-seq":
               if (n > 500) {
@@ -126,10 +250,10 @@ public final class Bench {
               }
               mReps = Math.min(reps, n >= 500 ? 2 : 5);
               mWarmup = 1;
-              cmd = javaCmd(java, cp, m, runN, mWarmup, mReps, 0);
+              cmd = javaCmd(java, cp, m, runN, mWarmup, mReps, 0, port);
               break;
             default:
-              cmd = javaCmd(java, cp, m, n, warmup, reps, warmupSeconds);
+              cmd = javaCmd(java, cp, m, n, warmup, reps, warmupSeconds, port);
           }
           fleetIn.println("reset");
           expect(fleetOut, "RESET");
@@ -147,7 +271,7 @@ public final class Bench {
             row = new Row(m, n, scaled, row.stats(), true, row.warmups());
           }
           rows.add(row);
-          System.out.printf(Locale.ROOT, "  %-13s N=%-5d median %9.1f ms  p95 %9.1f ms%s %s%n", m, n,
+          System.out.printf(Locale.ROOT, "  %-14s N=%-5d median %9.1f ms  p95 %9.1f ms%s %s%n", m, n,
               row.median(), row.p95(), estimated ? " (estimated from N=" + runN + ")" : "", row.stats());
         }
       }
@@ -169,9 +293,9 @@ public final class Bench {
   }
 
   private static List<String> javaCmd(String java, String cp, String m, int n, int warmup, int reps,
-      int warmupSeconds) {
+      int warmupSeconds, int port) {
     return List.of(java, "-Xss512k", "-Dfanout.bench.warmupSeconds=" + warmupSeconds, "-cp", cp,
-        Run.class.getName(), m, String.valueOf(n), String.valueOf(warmup), String.valueOf(reps));
+        Run.class.getName(), m, String.valueOf(n), String.valueOf(warmup), String.valueOf(reps), String.valueOf(port));
   }
 
   private static void expect(BufferedReader r, String what) throws IOException {
@@ -207,14 +331,14 @@ public final class Bench {
     return new Row(method, n, millis, stats, estimated, warmups);
   }
 
-  private static double measureRtt(String java, String cp) throws Exception {
-    Process fleet = new ProcessBuilder(java, "-cp", cp, Fleet.class.getName(), "1", "0", "8081")
+  private static double measureRtt(String java, String cp, int port) throws Exception {
+    Process fleet = new ProcessBuilder(java, "-cp", cp, Fleet.class.getName(), "1", "0", String.valueOf(port))
         .redirectError(ProcessBuilder.Redirect.INHERIT).start();
     BufferedReader out = new BufferedReader(new InputStreamReader(fleet.getInputStream(), StandardCharsets.UTF_8));
     out.readLine();
     try {
-      Row r = run("rtt", 1, List.of(java, "-cp", cp, Run.class.getName(), "floor", "1", "2000", "200", "8081"), false,
-          2000);
+      Row r = run("rtt", 1, List.of(java, "-cp", cp, Run.class.getName(), "floor", "1", "2000", "200",
+          String.valueOf(port)), false, 2000);
       return r.median();
     } finally {
       fleet.destroy();

@@ -1,5 +1,6 @@
 package dev.fanout.bench;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.fanout.Endpoint;
 import dev.fanout.Invalidation;
 import dev.fanout.InvalidationReport;
@@ -7,6 +8,8 @@ import dev.fanout.Invalidator;
 import dev.fanout.Stage;
 import dev.fanout.http.HttpNotifier;
 import dev.fanout.http.WebhookSigner;
+import dev.fanout.jdbc.JdbcJournal;
+import dev.fanout.jdbc.TestPostgres;
 import dev.fanout.spi.Discovery;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -23,16 +26,21 @@ import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * Times one complete fan-out (all acknowledgements in) with one method, in its own process. Prints
  * {@code RESULT <ms>} per measured repetition and one {@code STATS} line.
  *
  * <p>Usage: {@code Run <method> <n> <warmup> <reps> [port]}; methods: {@code fanout}, {@code
- * fanout-tuned}, {@code fanout-jdk}, {@code java-seq}, {@code floor}.
+ * fanout-tuned}, {@code fanout-journal}, {@code fanout-jdk}, {@code java-seq}, {@code floor}.
  *
  * <p>{@code warmup} is the least number of warm-up fan-outs. With {@code
  * -Dfanout.bench.warmupSeconds=S} (S &gt; 0) warming up goes on after that until the JIT compilers
@@ -41,6 +49,10 @@ import java.util.Locale;
  * as {@code warmupJitMillis}, with the number of warm-ups and the first fan-out's time. The fleet
  * counts every request, warm-ups included, so the number is printed ({@code WARMUPS k}) before the
  * results.
+ *
+ * <p>{@code fanout-journal} starts a PostgreSQL server (fanout-jdbc's {@code TestPostgres}, durable
+ * defaults) before the warm-ups and stops it after the measured fan-outs. That server is a process
+ * of its own: the CPU figure of the {@code STATS} line is this JVM's only, without PostgreSQL's.
  */
 public final class Run {
   private static final byte[] BODY =
@@ -214,6 +226,8 @@ public final class Run {
     switch (method) {
       case "fanout":
         return fanout(Stage.fanout("bench", Discovery.of(endpoints), signed()).recheck(false));
+      case "fanout-journal":
+        return journaled(Stage.fanout("bench", Discovery.of(endpoints), signed()).recheck(false));
       case "fanout-tuned":
         return fanout(Stage.fanout("bench", Discovery.of(endpoints), signed())
             .recheck(false).concurrency(Math.max(1, endpoints.size())));
@@ -236,20 +250,84 @@ public final class Run {
 
   private static Method fanout(Stage stage) {
     Invalidator invalidator = Invalidator.builder().stage(stage).build();
+    return reporting(() -> invalidator.invalidate(Invalidation.ofPaths("/blog/hello")), List.of(invalidator));
+  }
+
+  /**
+   * The engine of {@code fanout} behind a durable journal: {@code submit()} into a PostgreSQL
+   * server with its default, durable settings ({@code fsync=on}, {@code synchronous_commit=on}),
+   * started here, reached through a HikariCP pool of 10 as {@link JournalSubmitBench} does. Each
+   * fan-out submits a new id and waits for its future, which completes once the invalidator's
+   * sender delivered the entry and committed it as finished: the append's commit, the hand-off to
+   * the sender, the fan-out and the completion's commit. One entry at a time, so the journal is
+   * idle otherwise. The sender sends an entry again only after a delivery that did not complete,
+   * and then only to the targets that did not acknowledge it, after the redelivery backoff (1 s at
+   * least): a target that had received the request counts it twice and the fleet's check fails the
+   * run, so a run that passes delivered every request exactly once (the engine's own retries within
+   * one delivery, as in {@code fanout}, are caught the same way).
+   */
+  private static Method journaled(Stage stage) {
+    Deque<AutoCloseable> opened = new ArrayDeque<>();
+    try {
+      TestPostgres pg = TestPostgres.start(Map.of());
+      opened.push(pg);
+      HikariDataSource pool = ConcurrentCalls.pool(pg, "fanout-journal");
+      opened.push(pool);
+      JdbcJournal journal = JdbcJournal.builder().dataSource(pool).createSchema(true).build();
+      opened.push(journal);
+      Invalidator invalidator = Invalidator.builder().journal(journal).stage(stage).build();
+      opened.push(invalidator);
+      long[] next = {0};
+      return reporting(() -> invalidator.submit(
+          Invalidation.builder().id("bench-" + next[0]++).path("/blog/hello").build()), opened);
+    } catch (RuntimeException e) {
+      try {
+        closeAll(opened);
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * A fan-out that waits for the report {@code call} returns and requires it complete; closing it
+   * closes {@code resources} in their order.
+   */
+  private static Method reporting(Supplier<CompletableFuture<InvalidationReport>> call,
+      Iterable<? extends AutoCloseable> resources) {
     return new Method() {
       @Override
       public void fanOut() {
-        InvalidationReport r = invalidator.invalidate(Invalidation.ofPaths("/blog/hello")).join();
+        InvalidationReport r = call.get().join();
         if (!r.isComplete()) {
           throw new IllegalStateException(r.summary());
         }
       }
 
       @Override
-      public void close() {
-        invalidator.close();
+      public void close() throws IOException {
+        closeAll(resources);
       }
     };
+  }
+
+  private static void closeAll(Iterable<? extends AutoCloseable> resources) throws IOException {
+    IOException failed = null;
+    for (AutoCloseable c : resources) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        if (failed == null) {
+          failed = new IOException("could not close " + c.getClass().getSimpleName(), e);
+        } else {
+          failed.addSuppressed(e);
+        }
+      }
+    }
+    if (failed != null) {
+      throw failed;
+    }
   }
 
   private static Method javaSequential(List<Endpoint> endpoints) {

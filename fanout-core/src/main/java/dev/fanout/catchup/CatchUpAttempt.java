@@ -68,7 +68,25 @@ final class CatchUpAttempt {
           return ctx.within(notifier.deliver(endpoint, history.toInvalidation(id)), bound, "history delivery");
         })
         .thenCompose(ack -> signal(notifier, id + ":done", CatchUpSignal.DONE, progress.nonce, timeout))
-        .thenApply(done -> progress);
+        .thenApply(done -> {
+          if (done.notCounted()) {
+            throw new NotCounted();
+          }
+          return progress;
+        });
+  }
+
+  /**
+   * The replica answered the done with {@code "caughtUp":false}: it does not hold the start's nonce
+   * (it restarted since, or the nonce was pushed out), so it is not caught up. Retryable: a fresh
+   * start gets a fresh nonce.
+   */
+  static final class NotCounted extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NotCounted() {
+      super("the replica did not count the done (it does not hold the start's nonce)", null, false, false);
+    }
   }
 
   /**
@@ -103,6 +121,15 @@ final class CatchUpAttempt {
       return d.kind().isRetryable() || d.kind() == ErrorKind.SERVER_ERROR;
     }
     return !(cause instanceof IllegalArgumentException || cause instanceof IllegalStateException);
+  }
+
+  /**
+   * Whether a replica still discovered is tried again every {@code maxDelay} once the retries are
+   * used up. Not after dones it never counted: each attempt sends it the whole history, and a
+   * replica that answers but keeps refusing is tried again when it appears again instead.
+   */
+  static boolean keepTrying(Throwable error) {
+    return !(Futures.unwrap(error) instanceof NotCounted);
   }
 
   /** The kind of a failure, for metrics: a delivery's own, a timeout, or null (another cause). */

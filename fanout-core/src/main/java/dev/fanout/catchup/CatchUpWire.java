@@ -29,10 +29,16 @@ import java.util.regex.Pattern;
  *   <li>Answer: {@code 200 {"id":"<id>","result":"catch-up","freshSince":"<ISO-8601 instant>"}}:
  *       since when the replica's cache is fresh (a Java receiver: its process start by default; a
  *       Next.js replica: its build time). A receiver adds {@code "nonce":"<n>"}, fresh and random,
- *       to its answer to a {@code start}. Nothing is invalidated; a receiver that holds its
- *       readiness until caught up becomes ready on a {@code done} carrying a nonce it issued in
- *       this process's life, so a signed {@code done} replayed from an earlier life of the replica
- *       releases nothing.
+ *       to its answer to a {@code start}; a replayed {@code start} (a {@code webhook-id} it answered
+ *       already) gets the same nonce again and takes no new place among the nonces kept. Nothing is
+ *       invalidated; a receiver that holds its readiness until caught up becomes ready on a {@code
+ *       done} carrying a nonce it issued in this process's life and has not seen a {@code done} for,
+ *       so a signed {@code done} replayed from an earlier life of the replica releases nothing.
+ *   <li>A receiver adds {@code "caughtUp":true} to its answer to a {@code done} that counted, and
+ *       {@code "caughtUp":false} to one that did not (no nonce, or one it does not hold: it
+ *       restarted since the {@code start}, or the nonce was pushed out). The sender treats the
+ *       replica as not caught up and tries again from a fresh {@code start}; an answer without the
+ *       field counts as caught up (a receiver that knows no nonces).
  *   <li>A receiver that does not know the signals refuses them with 400 (no paths and no tags):
  *       the sender then sends the whole window and does not wait for readiness.
  * </ul>
@@ -45,6 +51,9 @@ public final class CatchUpWire {
 
   /** The answer field that says since when the replica is fresh. */
   public static final String FRESH_SINCE = "freshSince";
+
+  /** The field of a {@code done}'s answer that says whether it counted. */
+  public static final String CAUGHT_UP = "caughtUp";
 
   /** The answer's {@code result}. */
   public static final String RESULT = "catch-up";
@@ -190,25 +199,54 @@ public final class CatchUpWire {
    * @return the JSON answer
    */
   public static String answer(String id, Instant freshSince, String nonce) {
-    ObjectNode root = JSON.createObjectNode();
-    root.put("id", id);
-    root.put("result", RESULT);
-    root.put(FRESH_SINCE, freshSince.toString());
+    ObjectNode root = answerNode(id, freshSince);
     if (nonce != null) {
       root.put(NONCE, nonce);
     }
     return root.toString();
   }
 
+  private static ObjectNode answerNode(String id, Instant freshSince) {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("id", id);
+    root.put("result", RESULT);
+    root.put(FRESH_SINCE, freshSince.toString());
+    return root;
+  }
+
+  /**
+   * Encodes a receiver's answer to a {@code done}: whether it counted.
+   *
+   * @param id the signal's id
+   * @param freshSince since when the receiver is fresh
+   * @param caughtUp whether the done carried a nonce the receiver held
+   * @return the JSON answer
+   */
+  public static String doneAnswer(String id, Instant freshSince, boolean caughtUp) {
+    ObjectNode root = answerNode(id, freshSince);
+    root.put(CAUGHT_UP, caughtUp);
+    return root.toString();
+  }
+
   /**
    * Reads a receiver's answer: its {@code freshSince} and its {@code nonce}, each when present and
-   * well formed.
+   * well formed, and whether it says {@code "caughtUp":false}.
    *
    * @param answer the answer body, or null
    * @return the answer ({@link CatchUpAnswer#NONE} when it says neither, or is not JSON)
    */
   public static CatchUpAnswer readAnswer(String answer) {
-    if (answer == null || answer.isEmpty()) {
+    return answer == null ? CatchUpAnswer.NONE : readAnswer(answer.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Reads a receiver's answer from its raw body, as {@link #readAnswer(String)} does.
+   *
+   * @param answer the whole answer body as received, or null
+   * @return the answer ({@link CatchUpAnswer#NONE} when it says neither, or is not JSON)
+   */
+  public static CatchUpAnswer readAnswer(byte[] answer) {
+    if (answer == null || answer.length == 0) {
       return CatchUpAnswer.NONE;
     }
     JsonNode root;
@@ -222,7 +260,8 @@ public final class CatchUpWire {
     }
     JsonNode n = root.path(NONCE);
     String nonce = n.isTextual() && NONCE_VALUE.matcher(n.asText()).matches() ? n.asText() : null;
-    return new CatchUpAnswer(freshSince(root).orElse(null), nonce);
+    boolean notCounted = root.path(CAUGHT_UP).isBoolean() && !root.path(CAUGHT_UP).booleanValue();
+    return new CatchUpAnswer(freshSince(root).orElse(null), nonce, notCounted);
   }
 
   /**

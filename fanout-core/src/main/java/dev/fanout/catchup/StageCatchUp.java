@@ -287,7 +287,7 @@ final class StageCatchUp implements AutoCloseable {
             report = report(r, endpoint, p, Outcome.FAILED, error);
             r.reported = true;
           }
-          if (retryable) {
+          if (retryable && CatchUpAttempt.keepTrying(error)) {
             // Still discovered: keep trying, quietly, so that it is caught up when it returns.
             retryAfter(r, policy.retry().maxDelay());
           } else {

@@ -185,7 +185,8 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
 
   /**
    * Sends a catch-up signal as a signed JSON POST to the same path as invalidations ({@link
-   * dev.fanout.catchup.CatchUpWire}) and reads the receiver's {@code freshSince} from the answer.
+   * dev.fanout.catchup.CatchUpWire}) and reads the receiver's {@code freshSince}, {@code nonce} and
+   * {@code caughtUp} from the whole answer (up to {@link Builder#maxResponseBytes(int)}).
    * Static headers are sent with it, headers computed from an invalidation are not. The Varnish
    * presets send nothing (a Varnish tier cannot say since when it is fresh).
    */
@@ -202,7 +203,12 @@ public final class HttpNotifier implements Notifier, AutoCloseable {
     if (request == null) {
       return CompletableFuture.completedFuture(dev.fanout.spi.CatchUpAnswer.NONE);
     }
-    return send(request).thenApply(ack -> dev.fanout.catchup.CatchUpWire.readAnswer(ack.detail()));
+    // The answer is read from the whole body (within maxResponseBytes), not from the ack's detail,
+    // which is an excerpt for reports: a receiver may put other fields before the nonce.
+    return HttpTransport.map(transport.send(request), response -> {
+      acks.read(response);
+      return dev.fanout.catchup.CatchUpWire.readAnswer(response.body());
+    });
   }
 
   /** Sends one request and reads its answer; cancelling the result abandons the request. */

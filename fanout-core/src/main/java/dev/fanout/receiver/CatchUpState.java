@@ -6,8 +6,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
-import java.util.Set;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 
@@ -20,6 +20,12 @@ import org.slf4j.Logger;
  * minutes and a restarted replica's replay cache starts empty, so without the nonce a signed done
  * captured before a restart could be replayed to release the readiness of a replica that was never
  * caught up.
+ *
+ * <p>Nonces are kept by the start's {@code webhook-id}: a start replayed inside the tolerance (the
+ * replay cache holds only applied invalidations) is answered with the nonce its first delivery got
+ * and takes no new place, so replaying one captured start cannot push the sender's nonce out. A
+ * done that does not count answers {@code "caughtUp":false}, which a sender takes as "not caught
+ * up" and tries again from a fresh start.
  */
 final class CatchUpState {
   /** How many outstanding nonces are kept: more than the catch-ups that run at once for one replica. */
@@ -32,8 +38,8 @@ final class CatchUpState {
   private final Instant holdUntil;
   private final Clock clock;
   private final AtomicBoolean caughtUp = new AtomicBoolean();
-  /** The nonces answered to starts and not yet used by a done, oldest first. */
-  private final Set<String> issued = new LinkedHashSet<>();
+  /** The nonces answered to starts and not yet used by a done, by the start's webhook-id, oldest first. */
+  private final Map<String, String> issued = new LinkedHashMap<>();
 
   CatchUpState(Instant freshSince, Duration holdReadiness, Clock clock) {
     this.freshSince = freshSince != null ? freshSince : processStart();
@@ -50,34 +56,45 @@ final class CatchUpState {
     return freshSince;
   }
 
-  InvalidationReceiver.Response answer(CatchUpWire.Signal signal, Logger log) {
+  /**
+   * Answers a verified signal.
+   *
+   * @param webhookId the request's {@code webhook-id}, which a replay repeats
+   */
+  InvalidationReceiver.Response answer(String webhookId, CatchUpWire.Signal signal, Logger log) {
     if (signal.signal() == CatchUpSignal.START) {
-      String nonce = issue();
+      String nonce = issue(webhookId);
       log.debug("catch-up start {}", signal.id());
       return new InvalidationReceiver.Response(200, CatchUpWire.answer(signal.id(), freshSince, nonce));
     }
-    if (!redeem(signal.nonce())) {
-      log.warn("catch-up done {} does not carry a nonce this receiver issued (replayed, or from a sender that"
-          + " sends none); it does not count as caught up", signal.id());
+    boolean counted = redeem(signal.nonce());
+    if (!counted) {
+      log.warn("catch-up done {} does not carry a nonce this receiver holds (replayed, from a sender that"
+          + " sends none, or begun before a restart); it does not count as caught up", signal.id());
     } else if (caughtUp.compareAndSet(false, true)) {
       log.info("caught up ({}); fresh since {}", signal.id(), freshSince);
     } else {
       log.debug("catch-up done {}", signal.id());
     }
-    return new InvalidationReceiver.Response(200, CatchUpWire.answer(signal.id(), freshSince));
+    return new InvalidationReceiver.Response(200, CatchUpWire.doneAnswer(signal.id(), freshSince, counted));
   }
 
-  private String issue() {
-    String nonce = CatchUpWire.newNonce();
+  /** The nonce for a start: the one already answered to this webhook-id, or a fresh one. */
+  private String issue(String webhookId) {
     synchronized (issued) {
-      issued.add(nonce);
+      String nonce = issued.get(webhookId);
+      if (nonce != null) {
+        return nonce;
+      }
+      nonce = CatchUpWire.newNonce();
+      issued.put(webhookId, nonce);
       if (issued.size() > NONCES_KEPT) {
-        Iterator<String> oldest = issued.iterator();
+        Iterator<String> oldest = issued.keySet().iterator();
         oldest.next();
         oldest.remove();
       }
+      return nonce;
     }
-    return nonce;
   }
 
   private boolean redeem(String nonce) {
@@ -85,7 +102,7 @@ final class CatchUpState {
       return false;
     }
     synchronized (issued) {
-      return issued.remove(nonce);
+      return issued.values().remove(nonce);
     }
   }
 

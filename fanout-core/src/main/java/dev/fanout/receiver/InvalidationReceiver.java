@@ -249,7 +249,7 @@ public final class InvalidationReceiver implements AutoCloseable {
       return CompletableFuture.completedFuture(error(500, "internal error"));
     }
     if (request.signal() != null) {
-      return CompletableFuture.completedFuture(catchUp.answer(request.signal(), log));
+      return CompletableFuture.completedFuture(catchUp.answer(request.id(), request.signal(), log));
     }
     CompletableFuture<Response> answer;
     try {

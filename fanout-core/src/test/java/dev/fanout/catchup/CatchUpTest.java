@@ -145,6 +145,56 @@ class CatchUpTest {
   }
 
   @Test
+  void aDoneTheReplicaDidNotCountIsTriedAgainFromAFreshStart() {
+    tier.set(A);
+    Invalidator i = invalidator(policy);
+    run(i, inv("/posts/1", "post:1"));
+    // The replica no longer holds the start's nonce (it restarted, or the nonce was pushed out).
+    tier.uncountedDones.put(B.authority(), 1);
+    tier.set(A, B);
+    scheduler.advance(SETTLE);
+    assertThat(tier.calls(B, "done")).hasSize(1);
+    assertThat(reports).as("not recorded as caught up").isEmpty();
+
+    scheduler.advance(Duration.ofMillis(500));   // the first backoff is at most 500 ms
+    List<String> starts = tier.calls(B, "start").stream().map(FakeTier.Call::nonce).toList();
+    assertThat(starts).hasSize(2).doesNotHaveDuplicates();
+    assertThat(tier.calls(B, "done").get(1).nonce()).as("the retry's done carries its own start's nonce")
+        .isEqualTo(starts.get(1));
+    assertThat(tier.histories(B)).hasSize(2);
+    assertThat(reports).singleElement().satisfies(r -> {
+      assertThat(r.isCaughtUp()).isTrue();
+      assertThat(r.attempts()).isEqualTo(2);
+    });
+  }
+
+  @Test
+  void aDoneNeverCountedIsRetriedWithBackoffThenReportedAndLeftUntilTheReplicaAppearsAgain() {
+    tier.set(A);
+    Invalidator i = invalidator(policy);
+    tier.uncountedDones.put(B.authority(), Integer.MAX_VALUE);
+    tier.set(A, B);
+    scheduler.advance(SETTLE.plusMillis(3500));
+
+    assertThat(tier.calls(B, "start")).hasSize(4);
+    assertThat(reports).singleElement().satisfies(r -> {
+      assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
+      assertThat(r.error()).contains("did not count");
+    });
+
+    // Unlike an unreachable replica, it is not sent the history every few seconds from then on:
+    // only when it appears again (here: it acknowledges a delivery).
+    scheduler.advance(Duration.ofMinutes(1));
+    assertThat(tier.calls(B, "start")).hasSize(4);
+    tier.uncountedDones.remove(B.authority());
+    run(i, inv("/posts/2", "post:2"));
+    scheduler.advance(SETTLE);
+    assertThat(tier.calls(B, "start")).hasSize(5);
+    assertThat(reports).hasSize(2);
+    assertThat(reports.get(1).isCaughtUp()).isTrue();
+  }
+
+  @Test
   void aReplicaThatTurnsNotReadyIsCaughtUpOnceAndNotAgainWhenReady() {
     tier.set(A, B);
     Invalidator i = invalidator(policy);

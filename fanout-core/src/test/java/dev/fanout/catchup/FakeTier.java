@@ -38,6 +38,8 @@ final class FakeTier implements Discovery, Notifier {
   final Set<String> down = ConcurrentHashMap.newKeySet();
   final Map<String, Integer> refuse = new ConcurrentHashMap<>();
   final Map<String, Instant> freshSince = new ConcurrentHashMap<>();
+  /** How many more dones each replica answers as not counted (it did not hold their nonce). */
+  final Map<String, Integer> uncountedDones = new ConcurrentHashMap<>();
   final List<CompletableFuture<Optional<Instant>>> held = Collections.synchronizedList(new ArrayList<>());
   volatile boolean hold;
   volatile boolean speaksCatchUp = true;
@@ -89,7 +91,11 @@ final class FakeTier implements Discovery, Notifier {
     if (!speaksCatchUp) {
       return CompletableFuture.failedFuture(DeliveryException.ofStatus(400, null, "bad body"));
     }
-    CatchUpAnswer answer = new CatchUpAnswer(freshSince.get(endpoint.authority()), issued);
+    boolean uncounted = signal == CatchUpSignal.DONE && uncountedDones.getOrDefault(endpoint.authority(), 0) > 0;
+    if (uncounted) {
+      uncountedDones.merge(endpoint.authority(), -1, Integer::sum);
+    }
+    CatchUpAnswer answer = new CatchUpAnswer(freshSince.get(endpoint.authority()), issued, uncounted);
     if (hold && signal == CatchUpSignal.START) {
       CompletableFuture<Optional<Instant>> f = new CompletableFuture<>();
       held.add(f);

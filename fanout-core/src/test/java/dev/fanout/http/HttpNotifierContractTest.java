@@ -423,6 +423,27 @@ abstract class HttpNotifierContractTest {
   }
 
   @Test
+  void aCatchUpAnswerIsReadFromTheWholeBodyNotTheReportExcerpt() throws Exception {
+    // A third-party receiver that puts other fields first: valid JSON, the nonce past 300 bytes.
+    String other = "{\"id\":\"catchup_1:start\",\"result\":\"catch-up\",\"about\":\"" + "x".repeat(300) + "\",";
+    String nonce = "n0nce-after-300-bytes_0123456789";
+    LoopbackPod pod = pod("127.0.0.2", (ex, i) -> LoopbackPod.respond(ex, 200, i == 0
+        ? other + "\"freshSince\":\"2026-12-01T08:00:00Z\",\"nonce\":\"" + nonce + "\"}"
+        : other + "\"caughtUp\":false}"));
+    HttpNotifier n = builder().signingSecret(SECRET).build();
+
+    dev.fanout.spi.CatchUpAnswer start = n.catchUp(pod.endpoint(), "catchup_1:start",
+        dev.fanout.spi.CatchUpSignal.START, null).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    dev.fanout.spi.CatchUpAnswer done = n.catchUp(pod.endpoint(), "catchup_1:done",
+        dev.fanout.spi.CatchUpSignal.DONE, nonce).toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+    assertThat(start.nonce()).isEqualTo(nonce);
+    assertThat(start.freshSince()).isEqualTo(Instant.parse("2026-12-01T08:00:00Z"));
+    assertThat(done.notCounted()).as("a done the replica did not count").isTrue();
+    n.close();
+  }
+
+  @Test
   void cancellingADeliveryAbandonsItsConnection() throws Exception {
     // Given: a replica that reads the request and never answers
     java.util.concurrent.CountDownLatch received = new java.util.concurrent.CountDownLatch(1);

@@ -124,7 +124,8 @@ class CatchUpReceiverTest {
     for (int i = 1; i <= CatchUpState.NONCES_KEPT; i++) {
       signal(r, "catchup_a" + i + ":start", CatchUpSignal.START);
     }
-    signal(r, "catchup_a0:done", CatchUpSignal.DONE, first);
+    InvalidationReceiver.Response dropped = signal(r, "catchup_a0:done", CatchUpSignal.DONE, first);
+    assertThat(CatchUpWire.readAnswer(dropped.body()).notCounted()).as("the answer says so").isTrue();
     assertThat(r.isCaughtUp()).as("the oldest nonce was dropped").isFalse();
 
     String kept = CatchUpWire.readAnswer(signal(r, "catchup_b:start", CatchUpSignal.START).body()).nonce();

@@ -3,8 +3,11 @@ package dev.fanout.spring;
 import dev.fanout.Invalidation;
 import dev.fanout.InvalidationReport;
 import dev.fanout.Invalidator;
+import dev.fanout.InvalidatorClosedException;
+import dev.fanout.SubmissionRejectedException;
 import dev.fanout.jdbc.JdbcJournal;
 import dev.fanout.spi.Appended;
+import dev.fanout.spi.JournalEntry;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
@@ -62,8 +65,11 @@ final class JournalOutbox {
    * Appends in the current transaction if it is bound to the journal's data source. A new entry is
    * followed from now on ({@link Invalidator#follow}), before the commit, so that no sender can
    * finish it unseen; the caller's future after the commit completes with the report of the
-   * delivery that finished it. A superseded one completes at once with a superseded report; a
-   * duplicate behaves after the commit as {@link Invalidator#submit} does for one.
+   * delivery that finished it; so is a duplicate of an entry still pending. A superseded one
+   * completes at once with a superseded report, and a duplicate of a finished entry fails with a
+   * {@link SubmissionRejectedException}, as {@link Invalidator#submit} does for one: nothing after
+   * the commit calls the journal. A closed invalidator does not abort the caller's transaction: the
+   * entry commits with it for another sender, and the caller's future fails after the commit.
    *
    * @return what to do at the transaction's end, or empty when there is no such transaction
    *     (nothing appended)
@@ -80,17 +86,32 @@ final class JournalOutbox {
     } finally {
       DataSourceUtils.releaseConnection(connection, dataSource);
     }
-    switch (appended.outcome()) {
-      case ACCEPTED:
-        CompletableFuture<InvalidationReport> followed = invalidator.follow(appended.entry().invalidation());
-        return Optional.of(new Pending(appended, () -> followed, () -> followed.cancel(false)));
-      case SUPERSEDED:
-        InvalidationReport superseded = new InvalidationReport(invalidation, Instant.now(), Duration.ZERO,
-            List.of(), 1, appended.newerVersion());
-        return Optional.of(new Pending(appended, () -> CompletableFuture.completedFuture(superseded), () -> { }));
-      default:
-        Invalidation entry = appended.entry().invalidation();
-        return Optional.of(new Pending(appended, () -> invalidator.submit(entry), () -> { }));
+    if (appended.outcome() == Appended.Outcome.SUPERSEDED) {
+      InvalidationReport superseded = new InvalidationReport(invalidation, Instant.now(), Duration.ZERO,
+          List.of(), 1, appended.newerVersion());
+      return Optional.of(new Pending(appended, () -> CompletableFuture.completedFuture(superseded), () -> { }));
     }
+    JournalEntry entry = appended.entry();
+    if (entry.state().isFinished()) {
+      // A duplicate of an entry finished already: refused as submit() refuses one, without another
+      // journal call after the commit (the committing thread still holds its connection then).
+      SubmissionRejectedException refused = new SubmissionRejectedException("submission " + invalidation.id()
+          + " is already journaled as invalidation " + entry.invalidation().id() + ", which is "
+          + entry.state() + "; nothing new was accepted");
+      return Optional.of(new Pending(appended, () -> CompletableFuture.failedFuture(refused), () -> { }));
+    }
+    // New, or a duplicate of a pending entry (appended earlier in this transaction, or by another):
+    // followed from now on, so that no sender can finish it unseen.
+    CompletableFuture<InvalidationReport> followed;
+    try {
+      followed = invalidator.follow(entry.invalidation());
+    } catch (InvalidatorClosedException closed) {
+      // The entry commits with the caller's change all the same, and another sender or the next
+      // start delivers it; only this process will not follow it. The caller's transaction goes on.
+      return Optional.of(new Pending(appended, () -> {
+        throw closed;
+      }, () -> { }));
+    }
+    return Optional.of(new Pending(appended, () -> followed, () -> followed.cancel(false)));
   }
 }

@@ -3,11 +3,14 @@ package dev.fanout.spring;
 import dev.fanout.Invalidation;
 import dev.fanout.InvalidationReport;
 import dev.fanout.Invalidator;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.transaction.support.TransactionSynchronization;
@@ -32,9 +35,12 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  *   <li>Inside a transaction (Spring's transaction synchronization active) the call only registers
  *       the invalidation; it is handed to the invalidator after the commit, on the thread that
  *       completed the transaction. The returned future then completes as the invalidator's does.
- *   <li>When the transaction rolls back, nothing is sent and the future completes exceptionally
- *       with a {@link CancellationException}. When its outcome is unknown (a heuristic completion),
- *       the invalidation is sent anyway: an extra invalidation is harmless, a missed one is not.
+ *   <li>When the transaction rolls back, or rolls back to a savepoint made before the call (a
+ *       {@code PROPAGATION_NESTED} transaction that rolled back), nothing is sent and the future
+ *       completes exceptionally with a {@link CancellationException}. When its outcome is unknown
+ *       (the commit itself failed, or a heuristic completion), the invalidation is sent anyway: an
+ *       extra invalidation is harmless, a missed one is not. With the outbox that means appending
+ *       it again after the transaction, which takes a second connection from the pool.
  *   <li>With the invalidator's {@code JdbcJournal} (fanout-jdbc) on the transaction's own {@code
  *       DataSource}, {@link #submit} instead appends the invalidation to the journal through the
  *       transaction's connection (the transactional outbox): committed with the caller's change,
@@ -94,9 +100,15 @@ public final class TransactionalInvalidator {
         : outbox.appendInTransaction(Objects.requireNonNull(invalidation, "invalidation"));
     if (appended.isPresent()) {
       JournalOutbox.Pending pending = appended.get();
-      return afterCommit(invalidation, submitted -> pending.afterCommit().get(), pending.afterRollback());
+      // An unknown outcome (the commit itself failed): the row may or may not be there. Appended
+      // again outside the transaction, it is a duplicate that is followed, or new and delivered.
+      return afterCommit(invalidation, pending.afterCommit(), () -> {
+        pending.afterRollback().run();
+        return invalidator.submit(invalidation);
+      }, pending.afterRollback());
     }
-    return afterCommit(invalidation, invalidator::submit, () -> { });
+    return afterCommit(invalidation, () -> invalidator.submit(invalidation), () -> invalidator.submit(invalidation),
+        () -> { });
   }
 
   /**
@@ -108,7 +120,8 @@ public final class TransactionalInvalidator {
    *     rolled back
    */
   public CompletableFuture<InvalidationReport> invalidate(Invalidation invalidation) {
-    return afterCommit(invalidation, invalidator::invalidate, () -> { });
+    return afterCommit(invalidation, () -> invalidator.invalidate(invalidation),
+        () -> invalidator.invalidate(invalidation), () -> { });
   }
 
   /**
@@ -120,16 +133,46 @@ public final class TransactionalInvalidator {
     return invalidator;
   }
 
+  /**
+   * Runs {@code committed} after the commit, {@code unknown} when the transaction's outcome is
+   * unknown, and {@code onRollback} when it, or the savepoint the call was made after, rolled back.
+   */
   private CompletableFuture<InvalidationReport> afterCommit(Invalidation invalidation,
-      Function<Invalidation, CompletableFuture<InvalidationReport>> send, Runnable onRollback) {
+      Supplier<CompletableFuture<InvalidationReport>> committed,
+      Supplier<CompletableFuture<InvalidationReport>> unknown, Runnable onRollback) {
     Objects.requireNonNull(invalidation, "invalidation");
     if (!inTransaction()) {
-      return send.apply(invalidation);
+      return committed.get();
     }
     CompletableFuture<InvalidationReport> result = new CompletableFuture<>();
     TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+      /** Savepoints made after this call: rolling back to one of them keeps what the call did. */
+      private final Set<Object> later = Collections.newSetFromMap(new IdentityHashMap<>());
+      private boolean undone;
+
+      @Override
+      public void savepoint(Object savepoint) {
+        later.add(savepoint);
+      }
+
+      @Override
+      public void savepointRollback(Object savepoint) {
+        if (undone || later.contains(savepoint)) {
+          return;
+        }
+        // Back to a savepoint made before this call (a nested transaction that rolled back): the
+        // outbox's row is gone with the rest of it, and nothing is sent, as for a rollback.
+        undone = true;
+        onRollback.run();
+        result.completeExceptionally(new CancellationException(
+            "rolled back to a savepoint; invalidation " + invalidation.id() + " was not sent"));
+      }
+
       @Override
       public void afterCompletion(int status) {
+        if (undone) {
+          return;
+        }
         if (status == STATUS_ROLLED_BACK) {
           onRollback.run();
           result.completeExceptionally(new CancellationException(
@@ -137,7 +180,7 @@ public final class TransactionalInvalidator {
           return;
         }
         try {
-          send.apply(invalidation).whenComplete((r, e) -> {
+          (status == STATUS_COMMITTED ? committed : unknown).get().whenComplete((r, e) -> {
             if (e != null) {
               result.completeExceptionally(e);
             } else {

@@ -147,4 +147,144 @@ class JournalOutboxTest {
       assertThat(received).extracting(Invalidation::id).containsExactly(later.id());
     });
   }
+  /**
+   * The commit itself fails (a deferred foreign key checked at COMMIT). A plain {@code
+   * DataSourceTransactionManager} reports that as an unknown outcome: the row was rolled back by
+   * PostgreSQL, and the invalidation is sent anyway.
+   */
+  @Test
+  void aCommitThatFailsWithAnUnknownOutcomeStillSendsTheInvalidation() {
+    runner.run(context -> {
+      javax.sql.DataSource ds = context.getBean(javax.sql.DataSource.class);
+      TransactionTemplate plain = new TransactionTemplate(
+          new org.springframework.jdbc.datasource.DataSourceTransactionManager(ds));
+      Invalidation inv = Invalidation.builder().path("/posts/5").build();
+
+      CompletableFuture<InvalidationReport> f = failingCommit(context, plain, inv,
+          org.springframework.transaction.TransactionSystemException.class);
+
+      InvalidationReport r = f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(r.isComplete()).isTrue();
+      assertThat(received).extracting(Invalidation::id).containsExactly(inv.id());
+    });
+  }
+
+  /**
+   * The same failed commit through Boot's {@code JdbcTransactionManager}, which translates it and
+   * reports a rollback: nothing is sent and the future says so.
+   */
+  @Test
+  void aCommitThatFailsAndIsReportedAsARollbackSendsNothing() {
+    runner.run(context -> {
+      Invalidation inv = Invalidation.builder().path("/posts/10").build();
+
+      CompletableFuture<InvalidationReport> f = failingCommit(context, context.getBean(TransactionTemplate.class),
+          inv, org.springframework.dao.DataIntegrityViolationException.class);
+
+      assertThatThrownBy(() -> f.get(10, java.util.concurrent.TimeUnit.SECONDS))
+          .isInstanceOf(CancellationException.class).hasMessageContaining("rolled back");
+      Invalidation later = Invalidation.builder().path("/posts/11").build();
+      assertThat(context.getBean(TransactionalInvalidator.class).submit(later).join().isComplete()).isTrue();
+      assertThat(received).extracting(Invalidation::id).containsExactly(later.id());
+    });
+  }
+
+  /** Submits {@code inv} in a transaction whose COMMIT fails on a deferred foreign key. */
+  private CompletableFuture<InvalidationReport> failingCommit(org.springframework.context.ApplicationContext context,
+      TransactionTemplate template, Invalidation inv, Class<? extends Exception> thrown) {
+    JdbcTemplate jdbc = new JdbcTemplate(context.getBean(javax.sql.DataSource.class));
+    jdbc.execute("CREATE TABLE " + table + "_parent (id INT PRIMARY KEY)");
+    jdbc.execute("CREATE TABLE " + table + "_child (pid INT REFERENCES " + table
+        + "_parent (id) DEFERRABLE INITIALLY DEFERRED)");
+    TransactionalInvalidator tx = context.getBean(TransactionalInvalidator.class);
+    AtomicReference<CompletableFuture<InvalidationReport>> holder = new AtomicReference<>();
+    assertThatThrownBy(() -> template.executeWithoutResult(s -> {
+      jdbc.update("INSERT INTO " + table + "_child VALUES (1)");
+      holder.set(tx.submit(inv));
+    })).isInstanceOf(thrown);
+    assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM " + table + "_child", Long.class)).isZero();
+    return holder.get();
+  }
+
+  /**
+   * A nested transaction (a savepoint) rolls back inside one that commits: what was submitted in the
+   * nested one is not sent and its future fails; what was submitted before the savepoint is sent.
+   */
+  @Test
+  void aRolledBackNestedTransactionSendsNothingOfItsOwnAndKeepsWhatCameBefore() {
+    runner.run(context -> {
+      TransactionalInvalidator tx = context.getBean(TransactionalInvalidator.class);
+      JdbcTemplate jdbc = new JdbcTemplate(context.getBean(javax.sql.DataSource.class));
+      TransactionTemplate outer = context.getBean(TransactionTemplate.class);
+      TransactionTemplate nested = new TransactionTemplate(outer.getTransactionManager());
+      nested.setPropagationBehavior(org.springframework.transaction.TransactionDefinition.PROPAGATION_NESTED);
+      Invalidation before = Invalidation.builder().path("/posts/6").build();
+      Invalidation inside = Invalidation.builder().path("/posts/7").build();
+      AtomicReference<CompletableFuture<InvalidationReport>> kept = new AtomicReference<>();
+      AtomicReference<CompletableFuture<InvalidationReport>> undone = new AtomicReference<>();
+
+      outer.executeWithoutResult(s -> {
+        kept.set(tx.submit(before));
+        nested.executeWithoutResult(n -> {
+          undone.set(tx.submit(inside));
+          n.setRollbackOnly();
+        });
+      });
+
+      assertThat(kept.get().get(30, java.util.concurrent.TimeUnit.SECONDS).isComplete()).isTrue();
+      assertThatThrownBy(() -> undone.get().get(10, java.util.concurrent.TimeUnit.SECONDS))
+          .isInstanceOf(CancellationException.class).hasMessageContaining("savepoint");
+      assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM " + table + " WHERE id = ?", Long.class, inside.id()))
+          .isZero();
+      assertThat(received).extracting(Invalidation::id).containsExactly(before.id());
+    });
+  }
+
+  /**
+   * The same id twice in one transaction: the second is a duplicate of the first, still pending;
+   * both futures get the delivery's report. Once delivered, the id submitted again is refused as
+   * submit() refuses it, and nothing is sent twice.
+   */
+  @Test
+  void aDuplicateOfAPendingEntryIsFollowedAndOneOfAFinishedEntryIsRefused() {
+    runner.run(context -> {
+      TransactionalInvalidator tx = context.getBean(TransactionalInvalidator.class);
+      Invalidation inv = Invalidation.builder().id("post-8-v1").path("/posts/8").build();
+
+      List<CompletableFuture<InvalidationReport>> both = context.getBean(TransactionTemplate.class)
+          .execute(s -> List.of(tx.submit(inv), tx.submit(inv)));
+
+      for (CompletableFuture<InvalidationReport> f : both) {
+        assertThat(f.get(30, java.util.concurrent.TimeUnit.SECONDS).isComplete()).isTrue();
+      }
+      CompletableFuture<InvalidationReport> again = context.getBean(TransactionTemplate.class)
+          .execute(s -> tx.submit(inv));
+      assertThatThrownBy(() -> again.get(10, java.util.concurrent.TimeUnit.SECONDS))
+          .hasCauseInstanceOf(dev.fanout.SubmissionRejectedException.class);
+      assertThat(received).extracting(Invalidation::id).containsExactly(inv.id());
+    });
+  }
+
+  /** A closed invalidator does not roll the caller's change back: the entry commits with it. */
+  @Test
+  void aClosedInvalidatorLetsTheTransactionCommitAndFailsOnlyTheFuture() {
+    runner.run(context -> {
+      TransactionalInvalidator tx = context.getBean(TransactionalInvalidator.class);
+      JdbcTemplate jdbc = new JdbcTemplate(context.getBean(javax.sql.DataSource.class));
+      jdbc.execute("CREATE TABLE " + table + "_post (id INT PRIMARY KEY, title TEXT)");
+      context.getBean(Invalidator.class).close();
+      Invalidation inv = Invalidation.builder().path("/posts/9").build();
+
+      CompletableFuture<InvalidationReport> f = context.getBean(TransactionTemplate.class).execute(s -> {
+        jdbc.update("INSERT INTO " + table + "_post VALUES (9, 'kept')");
+        return tx.submit(inv);
+      });
+
+      assertThatThrownBy(() -> f.get(10, java.util.concurrent.TimeUnit.SECONDS))
+          .hasCauseInstanceOf(dev.fanout.InvalidatorClosedException.class);
+      assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM " + table + "_post", Long.class)).isEqualTo(1);
+      assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM " + table + " WHERE id = ?", Long.class, inv.id()))
+          .as("journaled for another sender or the next start").isEqualTo(1);
+    });
+  }
 }
