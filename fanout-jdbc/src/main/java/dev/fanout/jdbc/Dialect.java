@@ -23,12 +23,12 @@ import java.sql.SQLException;
 enum Dialect {
   POSTGRESQL("schema-postgresql.sql", true) {
     @Override
-    String lockKeysStatement() {
+    String lockKeysStatement(String keys) {
       // Every transaction takes its locks in the order of the lock ids (PostgreSQL sorts before it
-      // evaluates the volatile select list), so two appends of overlapping keys never wait for
-      // each other in a cycle, however their keys' hashes collide.
+      // evaluates the volatile select list), so two transactions locking overlapping keys never
+      // wait for each other in a cycle, however their keys' hashes collide.
       return "SELECT pg_advisory_xact_lock(?, h) FROM (SELECT DISTINCT hashtext(u.k) AS h"
-          + " FROM unnest(?::text[]) AS u(k)) AS l ORDER BY h";
+          + " FROM (" + keys + ") AS u(k)) AS l ORDER BY h";
     }
 
     @Override
@@ -74,7 +74,7 @@ enum Dialect {
 
   H2("schema-h2.sql", false) {
     @Override
-    String lockKeysStatement() {
+    String lockKeysStatement(String keys) {
       return null; // serialized by the journal's in-process lock instead
     }
 
@@ -129,11 +129,12 @@ enum Dialect {
 
   /**
    * Returns a query that locks entity keys until the transaction ends, waiting for other holders,
-   * in one order that every transaction locking keys of the table follows; its parameters are the
-   * table's lock class ({@code table.hashCode()}, as {@link #tryLockKey} takes) and the keys, an
-   * array. Returns {@code null} when the database has no such locks.
+   * in one order that every transaction locking keys of the table follows. Its first parameter is
+   * the table's lock class ({@code table.hashCode()}, as {@link #tryLockKey} takes), then those of
+   * {@code keys}, a query of one column that yields the keys. Returns {@code null} when the
+   * database has no such locks.
    */
-  abstract String lockKeysStatement();
+  abstract String lockKeysStatement(String keys);
 
   /**
    * Has the database plan the statement with its parameters, and the table as it is, at every

@@ -335,7 +335,7 @@ public final class JdbcJournal implements Journal {
   private Known lockAndLookUp(Connection c, Dialect d, Set<String> ids, Set<String> keys,
       Set<Long> versions) throws SQLException {
     Known known = new Known(new HashMap<>(), new HashMap<>(), new HashMap<>(), new HashSet<>());
-    String lock = keys.isEmpty() ? null : d.lockKeysStatement();
+    String lock = keys.isEmpty() ? null : d.lockKeysStatement("SELECT unnest(?::text[])");
     String lookUp = "SELECT " + COLUMNS + ","
         + " CAST(NULL AS VARCHAR(1024)) AS looked_up, CAST(NULL AS BIGINT) AS newest,"
         + " CAST(NULL AS INTEGER) AS unfinished FROM " + table + " WHERE id = ANY(?)"
@@ -730,23 +730,50 @@ public final class JdbcJournal implements Journal {
       return Set.of();
     }
     String[] idArray = todo.toArray(new String[0]);
-    // One transaction, one statement: a delivery of many entries costs one commit and one
-    // round trip, whatever its size.
+    // One transaction, one round trip: a delivery of many entries costs one commit, whatever its
+    // size. Only a keyed entry's end can make something claimable: the next version of its key,
+    // which claims skip while another sender holds the key. So on PostgreSQL the entries' keys are
+    // locked first (before the UPDATE locks their rows, in the order a claim takes them), and the
+    // subscribers are told only when one of those keys has an unfinished entry: under the locks,
+    // an append of a key's next version either committed before the check, which sees it, or
+    // comes after this commit and sees the key free. A delivery wakes nobody for nothing, its own
+    // sender included, and every notifying transaction holds PostgreSQL's notification lock until
+    // it has committed, which serializes such commits.
+    String keysOfIds = "SELECT entity_key FROM " + table
+        + " WHERE id = ANY(?) AND entity_key IS NOT NULL";
+    String tell = "SELECT pg_notify(?, '') WHERE EXISTS (SELECT 1 FROM " + table
+        + " WHERE state = 'P' AND entity_key IN (" + keysOfIds + "))";
     return inTransaction("journal completion", (c, d) -> {
+      String lock = d.lockKeysStatement(keysOfIds);
+      String update = d.returning("UPDATE " + table + " SET state = ?, summary = ?,"
+          + " updated_at = ? WHERE id = ANY(?) AND lease_owner = ? AND state = 'P'"
+          + " AND lease_until IS NOT NULL", "id");
       Set<String> notHeld = new LinkedHashSet<>(todo);
-      boolean keyed = false;
-      try (PreparedStatement ps = c.prepareStatement(d.returning("UPDATE " + table
-          + " SET state = ?, summary = ?, updated_at = ? WHERE id = ANY(?) AND lease_owner = ?"
-          + " AND state = 'P' AND lease_until IS NOT NULL", "id, entity_key"))) {
-        ps.setString(1, Codec.state(finalState));
-        ps.setString(2, InvalidationStatus.boundSummary(summary));
-        ps.setObject(3, ts(now()));
-        ps.setArray(4, d.strings(c, idArray));
-        ps.setString(5, owner);
-        try (ResultSet rs = ps.executeQuery()) {
+      Array idsArray = d.strings(c, idArray);
+      try (PreparedStatement ps = c.prepareStatement(
+          lock == null ? update : lock + "; " + update + (d.notifies ? "; " + tell : ""))) {
+        d.planEachExecution(ps);
+        int p = 1;
+        if (lock != null) {
+          ps.setInt(p++, tableName.hashCode());
+          ps.setArray(p++, idsArray);
+        }
+        ps.setString(p++, Codec.state(finalState));
+        ps.setString(p++, InvalidationStatus.boundSummary(summary));
+        ps.setObject(p++, ts(now()));
+        ps.setArray(p++, idsArray);
+        ps.setString(p++, owner);
+        if (lock != null && d.notifies) {
+          ps.setString(p++, channel);
+          ps.setArray(p, idsArray);
+        }
+        ps.execute();
+        if (lock != null) {
+          ps.getMoreResults();
+        }
+        try (ResultSet rs = ps.getResultSet()) {
           while (rs.next()) {
             notHeld.remove(rs.getString(1));
-            keyed |= rs.getString(2) != null;
           }
         }
       }
@@ -763,13 +790,6 @@ public final class JdbcJournal implements Journal {
             }
           }
         }
-      }
-      // Only a keyed entry's end can make something claimable (the next version of its key, which
-      // claims skip while another sender holds the key); an unkeyed one frees nothing. Every
-      // notifying transaction also takes PostgreSQL's notification lock until it has committed,
-      // which would serialize these commits with the appends' commits.
-      if (keyed) {
-        d.notifyChange(c, channel);
       }
       return notHeld;
     }, false);
