@@ -197,7 +197,7 @@ public final class JdbcJournal implements Journal {
       Dialect d = dialect(connection);
       List<GroupCommitter.Request> one =
           List.of(new GroupCommitter.Request(invalidation, null, null));
-      return locked(d, () -> appendAll(connection, d, one)).get(0);
+      return locked(d, () -> appendAll(connection, d, one, false)).get(0);
     } catch (SQLException e) {
       throw SqlErrors.wrap("journal append in the caller's transaction", table, e);
     }
@@ -206,7 +206,7 @@ public final class JdbcJournal implements Journal {
   private List<Appended> writeBatch(List<GroupCommitter.Request> batch) {
     return inTransaction("journal append", (c, d) -> {
       try {
-        return appendAll(c, d, batch);
+        return appendAll(c, d, batch, true);
       } catch (SQLException e) {
         if (SqlErrors.isUniqueViolation(e)) {
           // Another process committed the same id or entity version after this batch looked:
@@ -218,9 +218,13 @@ public final class JdbcJournal implements Journal {
     }, true);
   }
 
-  /** Decides and inserts a batch, in the caller's transaction. Results in request order. */
-  private List<Appended> appendAll(Connection c, Dialect d, List<GroupCommitter.Request> batch)
-      throws SQLException {
+  /**
+   * Decides and inserts a batch, in the caller's transaction. Results in request order. With
+   * {@code ownTransaction}, the transaction is the journal's own: a keyed batch may commit it
+   * together with its insert (see {@link #insert}).
+   */
+  private List<Appended> appendAll(Connection c, Dialect d, List<GroupCommitter.Request> batch,
+      boolean ownTransaction) throws SQLException {
     Instant now = now();
     Set<String> keys = new LinkedHashSet<>();
     Set<String> ids = new LinkedHashSet<>();
@@ -299,7 +303,8 @@ public final class JdbcJournal implements Journal {
     }
 
     if (!rows.isEmpty()) {
-      Map<String, Long> seqs = insert(c, d, rows, false, wake);
+      // Nothing is left to do in the database after this insert: its commit can go with it.
+      Map<String, Long> seqs = insert(c, d, rows, false, wake, ownTransaction);
       for (int k = 0; k < inserts.size(); k++) {
         int i = inserts.get(k);
         out[i] = new Appended(out[i].outcome(), withSeq(rows.get(k), seqs.get(rows.get(k).id())),
@@ -407,7 +412,7 @@ public final class JdbcJournal implements Journal {
     // Leased entries need no notification; one wakes senders for all the unleased ones (a batch
     // whose unleased entries all turn out to be duplicates wakes them for nothing).
     boolean wake = rows.stream().anyMatch(r -> r.lease() == null);
-    Map<String, Long> inserted = insert(c, d, rows, true, wake);
+    Map<String, Long> inserted = insert(c, d, rows, true, wake, false);
     Map<String, JournalEntry> existing = new HashMap<>();
     if (inserted.size() < rows.size()) {
       List<String> skipped = new ArrayList<>();
@@ -452,10 +457,13 @@ public final class JdbcJournal implements Journal {
    * commits. Returns each inserted row's sequence number by id; with {@code skipConflicts}, a row
    * whose id or entity version is there already is skipped ({@code ON CONFLICT DO NOTHING}) and
    * missing from the answer. On PostgreSQL this is one round trip: one {@code INSERT} from arrays,
-   * in the rows' order, with the notification sent along; on H2 a JDBC batch.
+   * in the rows' order, with the notification sent along, and with {@code commit} the {@code
+   * COMMIT} too (the journal's own transaction only, when nothing else is to be done in it): it
+   * returns once the commit is durable, as {@code Connection.commit()} would, and the driver
+   * then has no transaction left to commit. On H2 a JDBC batch, and the commit is the caller's.
    */
   private Map<String, Long> insert(Connection c, Dialect d, List<JournalEntry> rows,
-      boolean skipConflicts, boolean wake) throws SQLException {
+      boolean skipConflicts, boolean wake, boolean commit) throws SQLException {
     Map<String, Long> seqs = new HashMap<>();
     if (d == Dialect.H2) {
       long[] generated = insertBatch(c, rows);
@@ -491,7 +499,7 @@ public final class JdbcJournal implements Journal {
         + " ?::text[], ?::text[]) WITH ORDINALITY AS u(id, entity_key, version, payload, state,"
         + " attempts, owner, until, summary, n) ORDER BY u.n"
         + (skipConflicts ? " ON CONFLICT DO NOTHING" : "") + " RETURNING seq, id"
-        + (wake ? "; SELECT pg_notify(?, '')" : ""))) {
+        + (wake ? "; SELECT pg_notify(?, '')" : "") + (commit ? "; COMMIT" : ""))) {
       ps.setObject(1, at);
       ps.setObject(2, at);
       ps.setObject(3, at);
