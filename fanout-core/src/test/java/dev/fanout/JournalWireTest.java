@@ -38,6 +38,12 @@ class JournalWireTest {
         .lease(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(200)).build();
   }
 
+  /** An invalidator that sends from {@code journal} to one replica. */
+  private static Invalidator sendingTo(InMemoryJournal journal, ReceiverPod pod) {
+    return Invalidator.builder().journal(journal).redelivery(fast())
+        .stage(Stage.fanout("web", Discovery.of(pod.endpoint()), notifier())).build();
+  }
+
   @Test
   void everySubmissionFromSeveralThreadsReachesEveryReplicaAndEndsDelivered() throws Exception {
     InMemoryJournal journal = InMemoryJournal.create();
@@ -74,10 +80,7 @@ class JournalWireTest {
   void anEntryAppendedOutsideSubmitIsFollowedToItsDeliveryReport() throws Exception {
     InMemoryJournal journal = InMemoryJournal.create();
     try (ReceiverPod a = ReceiverPod.start("127.0.0.2", SECRET);
-        Invalidator invalidator = Invalidator.builder()
-            .journal(journal).redelivery(fast())
-            .stage(Stage.fanout("web", Discovery.of(a.endpoint()), notifier()))
-            .build()) {
+        Invalidator invalidator = sendingTo(journal, a)) {
       // As the outbox does: followed first, then made visible (appended, as a commit would).
       Invalidation inv = Invalidation.builder().path("/outbox/1").build();
       CompletableFuture<InvalidationReport> followed = invalidator.follow(inv);
@@ -106,10 +109,7 @@ class JournalWireTest {
   void aRollbackOfOneFollowerLeavesTheOtherFollowersOfTheSameIdWaitingForTheirReport() throws Exception {
     InMemoryJournal journal = InMemoryJournal.create();
     try (ReceiverPod a = ReceiverPod.start("127.0.0.2", SECRET);
-        Invalidator invalidator = Invalidator.builder()
-            .journal(journal).redelivery(fast())
-            .stage(Stage.fanout("web", Discovery.of(a.endpoint()), notifier()))
-            .build()) {
+        Invalidator invalidator = sendingTo(journal, a)) {
       Invalidation inv = Invalidation.builder().id("post-42-v7").path("/outbox/twice").build();
       CompletableFuture<InvalidationReport> first = invalidator.follow(inv);
       CompletableFuture<InvalidationReport> second = invalidator.follow(inv);
@@ -130,10 +130,7 @@ class JournalWireTest {
   void aCancelledFollowOfASubmittedIdDoesNotTakeTheSubmittersReportAway() throws Exception {
     InMemoryJournal journal = InMemoryJournal.create();
     try (ReceiverPod a = ReceiverPod.start("127.0.0.2", SECRET);
-        Invalidator invalidator = Invalidator.builder()
-            .journal(journal).redelivery(fast())
-            .stage(Stage.fanout("web", Discovery.of(a.endpoint()), notifier()))
-            .build()) {
+        Invalidator invalidator = sendingTo(journal, a)) {
       Invalidation inv = Invalidation.builder().id("post-43-v1").path("/outbox/shared").build();
       CompletableFuture<InvalidationReport> followed = invalidator.follow(inv);
       CompletableFuture<InvalidationReport> submitted = invalidator.submit(inv);
@@ -159,10 +156,7 @@ class JournalWireTest {
   void aSubmissionTheReceiversRefuseFailsAloneWithItsReport() throws Exception {
     InMemoryJournal journal = InMemoryJournal.create();
     try (ReceiverPod a = ReceiverPod.start("127.0.0.2", SECRET, o -> o.allowedPathPrefix("/ok/"));
-        Invalidator invalidator = Invalidator.builder()
-            .journal(journal).redelivery(fast())
-            .stage(Stage.fanout("web", Discovery.of(a.endpoint()), notifier()))
-            .build()) {
+        Invalidator invalidator = sendingTo(journal, a)) {
       invalidator.pause(); // has no effect on the journal path; submissions go at once
       List<CompletableFuture<InvalidationReport>> ok = new ArrayList<>();
       for (int i = 0; i < 5; i++) {

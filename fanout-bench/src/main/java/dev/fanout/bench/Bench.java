@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Runs every method against one fleet of N loopback endpoints and prints a table: median and p95
@@ -41,6 +42,11 @@ import java.util.Map;
  */
 public final class Bench {
   private static final int DELAY_MS = 20;
+  /**
+   * The methods whose processes run together at each N, their measured fan-outs alternating (see
+   * {@link #runPaced}); the others (sequential, or not Java) run one after the other afterwards.
+   */
+  static final List<String> PACED = List.of("floor", "fanout", "fanout-tuned", "fanout-journal", "fanout-jdk");
   /** Every method, in the order they run at each N. */
   static final String ALL_METHODS =
       "floor,fanout,fanout-tuned,fanout-journal,fanout-jdk,java-seq,node,curl";
@@ -216,7 +222,28 @@ public final class Bench {
     List<Row> rows = new ArrayList<>();
     try {
       for (int n : sizes) {
+        List<String> paced = methods.stream().filter(PACED::contains).toList();
+        if (!paced.isEmpty()) {
+          fleetIn.println("reset");
+          expect(fleetOut, "RESET");
+          List<Row> together = runPaced(paced, n, reps,
+              m -> javaCmd(java, cp, m, n, warmup, reps, warmupSeconds, port, true));
+          int sent = together.stream().mapToInt(r -> r.warmups() + reps).sum();
+          fleetIn.println("check " + sent + " " + n);
+          String check = fleetOut.readLine();
+          if (!"OK".equals(check)) {
+            throw new IllegalStateException(paced + " at N=" + n + ": " + check);
+          }
+          for (Row row : together) {
+            rows.add(row);
+            System.out.printf(Locale.ROOT, "  %-14s N=%-5d median %9.1f ms  p95 %9.1f ms %s%n", row.method(), n,
+                row.median(), row.p95(), row.stats());
+          }
+        }
         for (String m : methods) {
+          if (PACED.contains(m)) {
+            continue;
+          }
           int mReps = reps;
           int mWarmup = warmup;
           int runN = n;
@@ -250,10 +277,10 @@ public final class Bench {
               }
               mReps = Math.min(reps, n >= 500 ? 2 : 5);
               mWarmup = 1;
-              cmd = javaCmd(java, cp, m, runN, mWarmup, mReps, 0, port);
+              cmd = javaCmd(java, cp, m, runN, mWarmup, mReps, 0, port, false);
               break;
             default:
-              cmd = javaCmd(java, cp, m, n, warmup, reps, warmupSeconds, port);
+              throw new IllegalStateException("no way to run " + m);
           }
           fleetIn.println("reset");
           expect(fleetOut, "RESET");
@@ -293,9 +320,109 @@ public final class Bench {
   }
 
   private static List<String> javaCmd(String java, String cp, String m, int n, int warmup, int reps,
-      int warmupSeconds, int port) {
-    return List.of(java, "-Xss512k", "-Dfanout.bench.warmupSeconds=" + warmupSeconds, "-cp", cp,
+      int warmupSeconds, int port, boolean paced) {
+    return List.of(java, "-Xss512k", "-Dfanout.bench.warmupSeconds=" + warmupSeconds,
+        "-Dfanout.bench.paced=" + paced, "-cp", cp,
         Run.class.getName(), m, String.valueOf(n), String.valueOf(warmup), String.valueOf(reps), String.valueOf(port));
+  }
+
+  /**
+   * Runs the JVM methods at one N together: each process warms up in turn (one at a time, so that
+   * no warm-up competes with another), then their measured fan-outs alternate, one fan-out of each
+   * per round, starting each round with the next method. The load other processes put on a shared
+   * machine comes and goes; alternating gives every method the same share of it, which is what
+   * makes the ratios to the floor comparable within a run.
+   */
+  private static List<Row> runPaced(List<String> methods, int n, int reps,
+      Function<String, List<String>> command) throws Exception {
+    List<MethodProcess> running = new ArrayList<>();
+    try {
+      for (String m : methods) {
+        running.add(MethodProcess.start(m, n, command.apply(m)));
+      }
+      for (int round = 0; round < reps; round++) {
+        for (int k = 0; k < running.size(); k++) {
+          running.get((round + k) % running.size()).measureOne();
+        }
+      }
+      List<Row> rows = new ArrayList<>();
+      for (MethodProcess p : running) {
+        rows.add(p.finish());
+      }
+      return rows;
+    } finally {
+      for (MethodProcess p : running) {
+        p.process.destroy();
+      }
+    }
+  }
+
+  /**
+   * One method's process and what it printed. Paced ({@link Run#PACED}), it makes a measured fan-out
+   * per line it is sent; otherwise it runs on its own and is read to its end.
+   */
+  private static final class MethodProcess {
+    final String method;
+    final int n;
+    final Process process;
+    final BufferedReader out;
+    final PrintWriter in;
+    final List<Double> millis = new ArrayList<>();
+    final StringBuilder other = new StringBuilder();
+    String stats = "";
+    int warmups;
+
+    private MethodProcess(String method, int n, Process process) {
+      this.method = method;
+      this.n = n;
+      this.process = process;
+      this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+      this.in = new PrintWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8), true);
+    }
+
+    /** Starts the process and waits until it has warmed up. */
+    static MethodProcess start(String method, int n, List<String> cmd) throws IOException {
+      MethodProcess p = new MethodProcess(method, n, new ProcessBuilder(cmd).redirectErrorStream(true).start());
+      p.readUntil("READY");
+      return p;
+    }
+
+    void measureOne() throws IOException {
+      in.println("go");
+      readUntil("RESULT ");
+    }
+
+    Row finish() throws Exception {
+      in.close();
+      readUntil(null);
+      int exit = process.waitFor();
+      if (exit != 0 || millis.isEmpty()) {
+        throw new IllegalStateException(method + " at N=" + n + " failed (exit " + exit + "):\n" + other);
+      }
+      return new Row(method, n, millis, stats, false, warmups);
+    }
+
+    /** Reads lines up to one that starts with {@code prefix} (or to the end, for null). */
+    private void readUntil(String prefix) throws IOException {
+      String line;
+      while ((line = out.readLine()) != null) {
+        if (line.startsWith("WARMUPS ")) {
+          warmups = Integer.parseInt(line.substring(8).trim());
+        } else if (line.startsWith("RESULT ")) {
+          millis.add(Double.parseDouble(line.substring(7).trim()));
+        } else if (line.startsWith("STATS ")) {
+          stats = stats.isEmpty() ? line.substring(6) : stats + " " + line.substring(6);
+        } else if (!line.equals("READY") && other.length() < 4000) {
+          other.append(line).append('\n');
+        }
+        if (prefix != null && line.startsWith(prefix)) {
+          return;
+        }
+      }
+      if (prefix != null) {
+        throw new IllegalStateException(method + " at N=" + n + " ended before " + prefix.trim() + ":\n" + other);
+      }
+    }
   }
 
   private static void expect(BufferedReader r, String what) throws IOException {
@@ -305,30 +432,16 @@ public final class Bench {
     }
   }
 
+  /** Runs one method's process to its end; {@code warmups} counts when the process does not say. */
   private static Row run(String method, int n, List<String> cmd, boolean estimated, int warmups) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    List<Double> millis = new ArrayList<>();
-    String stats = "";
-    StringBuilder other = new StringBuilder();
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = r.readLine()) != null) {
-        if (line.startsWith("WARMUPS ")) {
-          warmups = Integer.parseInt(line.substring(8).trim());
-        } else if (line.startsWith("RESULT ")) {
-          millis.add(Double.parseDouble(line.substring(7).trim()));
-        } else if (line.startsWith("STATS ")) {
-          stats = stats.isEmpty() ? line.substring(6) : stats + " " + line.substring(6);
-        } else if (other.length() < 4000) {
-          other.append(line).append('\n');
-        }
-      }
+    MethodProcess p = new MethodProcess(method, n, new ProcessBuilder(cmd).redirectErrorStream(true).start());
+    p.warmups = warmups;
+    try {
+      Row r = p.finish();
+      return new Row(method, n, r.millis(), r.stats(), estimated, r.warmups());
+    } finally {
+      p.process.destroy();
     }
-    int exit = p.waitFor();
-    if (exit != 0 || millis.isEmpty()) {
-      throw new IllegalStateException(method + " at N=" + n + " failed (exit " + exit + "):\n" + other);
-    }
-    return new Row(method, n, millis, stats, estimated, warmups);
   }
 
   private static double measureRtt(String java, String cp, int port) throws Exception {

@@ -11,7 +11,9 @@ import dev.fanout.http.WebhookSigner;
 import dev.fanout.jdbc.JdbcJournal;
 import dev.fanout.jdbc.TestPostgres;
 import dev.fanout.spi.Discovery;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.lang.management.ThreadMXBean;
@@ -58,6 +60,13 @@ public final class Run {
   private static final byte[] BODY =
       "{\"id\":\"bench\",\"paths\":[\"/blog/hello\"],\"tags\":[\"post:42\"]}".getBytes(StandardCharsets.UTF_8);
 
+  /**
+   * With {@code -Dfanout.bench.paced=true} the measured fan-outs wait for a line on standard input
+   * each (after {@code READY}), so that {@link Bench} can alternate several methods' processes
+   * fan-out by fan-out and every method meets the same moments of a shared machine.
+   */
+  static final boolean PACED = Boolean.getBoolean("fanout.bench.paced");
+
   private Run() {}
 
   /** One way of fanning out. */
@@ -93,20 +102,33 @@ public final class Run {
       System.gc();
       threads.resetPeakThreadCount();
       long cpuBefore = threads.getCurrentThreadCpuTime();
-      long processCpuBefore = processCpuNanos();
-      long allocatedBefore = allocatedBytes(threads);
-      long jitBefore = jitMillis();
+      BufferedReader go = PACED ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)) : null;
+      if (PACED) {
+        System.out.println("READY");
+        System.out.flush();
+      }
+      // Counted over each fan-out only: paced, the process waits between them while others run.
+      long processCpu = 0;
+      long allocated = 0;
+      long jit = 0;
       long heapPeak = 0;
       for (int i = 0; i < reps; i++) {
+        if (PACED && go.readLine() == null) {
+          throw new IllegalStateException("paced run: no signal for measured fan-out " + (i + 1) + " of " + reps);
+        }
+        long jit0 = jitMillis();
+        long allocated0 = allocatedBytes(threads);
+        long cpu0 = processCpuNanos();
         long start = System.nanoTime();
         m.fanOut();
         long elapsed = System.nanoTime() - start;
+        processCpu += processCpuNanos() - cpu0;
+        allocated += allocatedBytes(threads) - allocated0;
+        jit += jitMillis() - jit0;
         heapPeak = Math.max(heapPeak, memory.getHeapMemoryUsage().getUsed());
         System.out.printf(Locale.ROOT, "RESULT %.3f%n", elapsed / 1e6);
+        System.out.flush();
       }
-      long processCpu = processCpuNanos() - processCpuBefore;
-      long allocated = allocatedBytes(threads) - allocatedBefore;
-      long jit = jitMillis() - jitBefore;
       System.out.printf(Locale.ROOT, "STATS peakThreads=%d heapUsedMB=%.1f cpuMicrosPerTarget=%.1f"
               + " jitMicrosPerTarget=%.1f allocKBPerTarget=%.2f warmups=%d firstMillis=%.1f warmupJitMillis=%d%n",
           threads.getPeakThreadCount(), heapPeak / 1048576.0, processCpu / 1000.0 / ((double) reps * n),
