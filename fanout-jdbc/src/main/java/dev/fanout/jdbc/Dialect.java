@@ -13,8 +13,9 @@ import java.sql.SQLException;
  *
  * <ul>
  *   <li><b>PostgreSQL</b> (the reference): transaction-scoped advisory locks serialize the work on
- *       one entity key across processes (appends wait for them, claims skip a key another claim
- *       holds); {@code pg_notify} in the committing transaction wakes every process's subscribers.
+ *       one entity key across processes (appends and completions wait for them, claims skip a
+ *       key another transaction holds); {@code pg_notify} in the committing transaction wakes
+ *       every process's subscribers.
  *   <li><b>H2</b> (demos and tests, one process): no advisory locks, so claims and appends of one
  *       journal instance are serialized by a lock in the JVM, which is why two processes must not
  *       share an H2 journal; no notifications, so subscribers are polled.
