@@ -361,11 +361,7 @@ public final class JdbcJournal implements Journal {
       ps.setArray(p++, keyArray);
       ps.setArray(p++, d.longs(c, versions.toArray(new Long[0])));
       ps.setArray(p, keyArray);
-      ps.execute();
-      if (lock != null) {
-        ps.getMoreResults();
-      }
-      try (ResultSet rs = ps.getResultSet()) {
+      try (ResultSet rs = resultAfterLocks(ps, lock != null)) {
         while (rs.next()) {
           String key = rs.getString("looked_up");
           if (key == null) {
@@ -559,6 +555,19 @@ public final class JdbcJournal implements Journal {
       }
       return seqs;
     }
+  }
+
+  /**
+   * Runs statements sent together, the first of them the key locks when {@code locked}, and
+   * returns the result of the one after the locks.
+   */
+  private static ResultSet resultAfterLocks(PreparedStatement ps, boolean locked)
+      throws SQLException {
+    ps.execute();
+    if (locked) {
+      ps.getMoreResults();
+    }
+    return ps.getResultSet();
   }
 
   private static JournalEntry withSeq(JournalEntry r, long seq) {
@@ -775,11 +784,7 @@ public final class JdbcJournal implements Journal {
           ps.setString(p++, channel);
           ps.setArray(p, idsArray);
         }
-        ps.execute();
-        if (lock != null) {
-          ps.getMoreResults();
-        }
-        try (ResultSet rs = ps.getResultSet()) {
+        try (ResultSet rs = resultAfterLocks(ps, lock != null)) {
           while (rs.next()) {
             notHeld.remove(rs.getString(1));
           }
