@@ -20,8 +20,8 @@ import javax.sql.DataSource;
 /**
  * What the journal benchmarks ({@link JournalBench}, {@link JournalSubmitBench}) share: a call
  * timed from several threads at once, each calling with distinct one-path, one-tag invalidations
- * one after the other; the latencies' percentiles; the pool the journal reaches PostgreSQL through;
- * and the database's commit count.
+ * one after the other (with or without entity keys); the latencies' percentiles; the pool the
+ * journal reaches PostgreSQL through; and the database's commit count.
  */
 final class ConcurrentCalls {
   private ConcurrentCalls() {}
@@ -56,10 +56,24 @@ final class ConcurrentCalls {
 
   /**
    * Calls {@code call} {@code perThread} times from each of {@code threads} threads, which start
-   * together once their invalidations are built; ids and paths start with {@code prefix}.
+   * together once their invalidations are built; ids and paths start with {@code prefix}. No
+   * invalidation has an entity key.
    */
   static Latencies run(int threads, int perThread, String prefix, Consumer<Invalidation> call)
       throws Exception {
+    return run(threads, perThread, prefix, 0, call);
+  }
+
+  /**
+   * As {@link #run(int, int, String, Consumer)}; with {@code entityKeys > 0}, every invalidation
+   * has an entity key and version, as a CMS's webhooks do: the calls of all threads, counted
+   * together, go to the keys {@code <prefix>:0} to {@code <prefix>:<entityKeys - 1>} in turn, each
+   * call with the next version of its key (call n of thread t is number n * threads + t). So every
+   * key is edited again and again, by different threads, in version order as long as the threads
+   * keep pace (a call that falls behind a newer version of its key is superseded).
+   */
+  static Latencies run(int threads, int perThread, String prefix, int entityKeys,
+      Consumer<Invalidation> call) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     CyclicBarrier start = new CyclicBarrier(threads + 1);
     try {
@@ -69,8 +83,13 @@ final class ConcurrentCalls {
         futures.add(pool.submit(() -> {
           Invalidation[] invs = new Invalidation[perThread];
           for (int i = 0; i < perThread; i++) {
-            invs[i] = Invalidation.builder().id(prefix + "-" + thread + "-" + i)
-                .path("/blog/" + prefix + "-" + thread + "-" + i).tag("post:" + i).build();
+            Invalidation.Builder b = Invalidation.builder().id(prefix + "-" + thread + "-" + i)
+                .path("/blog/" + prefix + "-" + thread + "-" + i).tag("post:" + i);
+            if (entityKeys > 0) {
+              long n = (long) i * threads + thread;
+              b.entity(prefix + ":" + n % entityKeys, n / entityKeys + 1);
+            }
+            invs[i] = b.build();
           }
           long[] lat = new long[perThread];
           start.await();

@@ -12,11 +12,14 @@ import dev.fanout.jdbc.JdbcJournal;
 import dev.fanout.jdbc.TestPostgres;
 import dev.fanout.receiver.InvalidationReceiver;
 import dev.fanout.spi.Discovery;
+import dev.fanout.spi.Lease;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -38,10 +41,16 @@ import javax.sql.DataSource;
  *
  * <p>PostgreSQL runs from the Maven Central binaries with its default, durable settings ({@code
  * fsync=on}, {@code synchronous_commit=on}), reached through a HikariCP pool of 10 connections.
- * The receivers are {@link InvalidationReceiver}s on JDK HTTP servers on 127.0.0.2 and 127.0.0.3.
+ * The receivers are {@link InvalidationReceiver}s on JDK HTTP servers on 127.0.0.2 and 127.0.0.3,
+ * each on a port the system chooses. With {@code --keyed} the invalidations carry entity keys and
+ * versions and take the journal's keyed append path.
  */
 public final class JournalSubmitBench {
   private static final int THREADS = 8;
+  /** With {@code --keyed}: how many entity keys the calls edit in turn. */
+  private static final int ENTITY_KEYS = 1_000;
+  /** The lease of a leased append: longer than any run. */
+  private static final Duration LEASE = Duration.ofMinutes(30);
 
   private JournalSubmitBench() {}
 
@@ -52,15 +61,21 @@ public final class JournalSubmitBench {
    * Runs the benchmark.
    *
    * @param args {@code --quick} for fewer submissions; {@code --statements} to print, after each
-   *     run, the statements that took the database's time (pg_stat_statements)
+   *     run, the statements that took the database's time (pg_stat_statements); {@code --keyed} for
+   *     invalidations with entity keys and versions ({@value #ENTITY_KEYS} keys edited in turn), as
+   *     a CMS's webhooks carry, and leased appends with and without keys for comparison; {@code
+   *     --appends} for the appends alone (no invalidator, no idle delays)
    * @throws Exception if a thread fails
    */
   public static void main(String[] args) throws Exception {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
     System.setProperty("org.slf4j.simpleLogger.log.dev.fanout", "warn");
     System.setProperty("sun.net.httpserver.nodelay", "true");
-    boolean quick = Arrays.asList(args).contains("--quick");
-    boolean statements = Arrays.asList(args).contains("--statements");
+    List<String> options = Arrays.asList(args);
+    boolean quick = options.contains("--quick");
+    boolean statements = options.contains("--statements");
+    int keys = options.contains("--keyed") ? ENTITY_KEYS : 0;
+    boolean appendsOnly = options.contains("--appends");
     int perThread = quick ? 300 : 2_500;
     int idleRounds = quick ? 50 : 300;
     String secret = WebhookSigner.generateSecret();
@@ -90,16 +105,25 @@ public final class JournalSubmitBench {
         execute(pool, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
       }
       System.out.println("== Invalidator.submit() with a PostgreSQL journal (fsync on,"
-          + " synchronous_commit on), HikariCP pool of 10, 2 receivers");
-      System.out.println("call           | threads | calls       | calls/s       | p50 ms | p99 ms | max ms | commits/call | all delivered after s");
-      System.out.println("-------------- | ------: | ----------: | ------------: | -----: | -----: | -----: | -----------: | --------------------:");
-      submitters(null, durable::submit, journal, 300, "warm", pool, false);
-      submitters("submit()", durable::submit, journal, perThread, "run1", pool, statements);
-      submitters("submit()", durable::submit, journal, perThread, "run2", pool, statements);
-      // The same appends with no invalidator and no sender, on another table, for comparison.
-      try (JdbcJournal bare = JdbcJournal.builder().dataSource(pool).table("append_bench")
-          .createSchema(true).build()) {
-        submitters("append() alone", bare::append, null, perThread, "bare", pool, statements);
+          + " synchronous_commit on), HikariCP pool of 10, 2 receivers"
+          + (keys > 0 ? ", entity keys" : ""));
+      System.out.println("call                     | threads | calls       | calls/s       | p50 ms | p99 ms | max ms | commits/call | all delivered after s");
+      System.out.println("------------------------ | ------: | ----------: | ------------: | -----: | -----: | -----: | -----------: | --------------------:");
+      if (!appendsOnly) {
+        submitters(null, durable::submit, journal, 300, "warm", keys, pool, false);
+        submitters("submit()", durable::submit, journal, perThread, "run1", keys, pool, statements);
+        submitters("submit()", durable::submit, journal, perThread, "run2", keys, pool, statements);
+      }
+      // The same appends with no invalidator and no sender, on other tables, for comparison.
+      if (keys == 0) {
+        appendsAlone("append() alone", "bare", 0, false, pool, perThread, statements);
+      } else {
+        // Leased, as submit() appends; without keys, then with them, at the same moment.
+        appendsAlone("append() leased, no key", "leased", 0, true, pool, perThread, statements);
+        appendsAlone("append() leased, keyed", "keyed", keys, true, pool, perThread, statements);
+      }
+      if (appendsOnly) {
+        return;
       }
 
       System.out.println();
@@ -122,19 +146,35 @@ public final class JournalSubmitBench {
   }
 
   /**
+   * Times {@code JdbcJournal.append()} alone (no invalidator, no sender) on a fresh table of its
+   * own, with a lease for the bench's owner when {@code leased}, as {@code submit()} appends.
+   */
+  private static void appendsAlone(String label, String table, int keys, boolean leased,
+      DataSource pool, int perThread, boolean statements) throws Exception {
+    try (JdbcJournal bare = JdbcJournal.builder().dataSource(pool).table(table + "_bench")
+        .createSchema(true).build()) {
+      Consumer<Invalidation> append = leased
+          ? inv -> bare.append(inv, new Lease("bench", Instant.now().plus(LEASE)))
+          : bare::append;
+      submitters(null, append, null, 300, "warm" + table, keys, pool, false);
+      submitters(label, append, null, perThread, table, keys, pool, statements);
+    }
+  }
+
+  /**
    * Times {@code call} from 8 threads; with {@code journal}, waits until it has nothing unfinished.
    * Prints a row with the commits per call and, with {@code statements}, the statements that took
    * the database's time (pg_stat_statements, reset before the run).
    */
   private static void submitters(String label, Consumer<Invalidation> call, JdbcJournal journal,
-      int perThread, String prefix, DataSource db, boolean statements) throws Exception {
+      int perThread, String prefix, int keys, DataSource db, boolean statements) throws Exception {
     boolean print = label != null;
     long commitsBefore = print ? ConcurrentCalls.commits(db) : 0;
     if (statements) {
       execute(db, "SELECT pg_stat_statements_reset()");
     }
     long t0 = System.nanoTime();
-    ConcurrentCalls.Latencies l = ConcurrentCalls.run(THREADS, perThread, prefix, call);
+    ConcurrentCalls.Latencies l = ConcurrentCalls.run(THREADS, perThread, prefix, keys, call);
     while (journal != null && journal.backlog().unfinished() > 0) {
       Thread.sleep(10);
     }
@@ -143,7 +183,7 @@ public final class JournalSubmitBench {
       return;
     }
     long commits = ConcurrentCalls.commits(db) - commitsBefore;
-    System.out.printf(Locale.ROOT, "%-14s | %7d | %11d | %13.0f | %6.2f | %6.2f | %6.2f | %12.2f | %20s%n",
+    System.out.printf(Locale.ROOT, "%-24s | %7d | %11d | %13.0f | %6.2f | %6.2f | %6.2f | %12.2f | %20s%n",
         label, THREADS, l.count(), l.perSecond(), l.p50Ms(), l.p99Ms(), l.maxMs(),
         (double) commits / l.count(), journal == null ? "" : String.format(Locale.ROOT, "%.1f", drained));
     if (statements) {

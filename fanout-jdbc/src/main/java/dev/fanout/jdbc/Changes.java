@@ -96,7 +96,7 @@ final class Changes {
         fire(); // anything appended while nobody listened
         int waitMillis = (int) Math.max(1, Math.min(MAX_READ.toMillis(), pollInterval.toMillis()));
         while (!closed) {
-          if (PgListen.await(c, waitMillis)) {
+          if (PgDriver.await(c, waitMillis)) {
             fire();
           }
         }

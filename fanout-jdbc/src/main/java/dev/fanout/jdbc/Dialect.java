@@ -6,7 +6,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.Collection;
 
 /**
  * Everything that differs between the databases the journal supports; the SQL elsewhere is common
@@ -14,8 +13,9 @@ import java.util.Collection;
  *
  * <ul>
  *   <li><b>PostgreSQL</b> (the reference): transaction-scoped advisory locks serialize the work on
- *       one entity key across processes (appends wait for them, claims skip a key another claim
- *       holds); {@code pg_notify} in the committing transaction wakes every process's subscribers.
+ *       one entity key across processes (appends and completions wait for them, claims skip a
+ *       key another transaction holds); {@code pg_notify} in the committing transaction wakes
+ *       every process's subscribers.
  *   <li><b>H2</b> (demos and tests, one process): no advisory locks, so claims and appends of one
  *       journal instance are serialized by a lock in the JVM, which is why two processes must not
  *       share an H2 journal; no notifications, so subscribers are polled.
@@ -24,14 +24,17 @@ import java.util.Collection;
 enum Dialect {
   POSTGRESQL("schema-postgresql.sql", true) {
     @Override
-    void lockKeys(Connection c, String table, Collection<String> sortedKeys) throws SQLException {
-      try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?, hashtext(?))")) {
-        for (String key : sortedKeys) {
-          ps.setInt(1, table.hashCode());
-          ps.setString(2, key);
-          ps.executeQuery().close();
-        }
-      }
+    String lockKeysStatement(String keys) {
+      // Every transaction takes its locks in the order of the lock ids (PostgreSQL sorts before it
+      // evaluates the volatile select list), so two transactions locking overlapping keys never
+      // wait for each other in a cycle, however their keys' hashes collide.
+      return "SELECT pg_advisory_xact_lock(?, h) FROM (SELECT DISTINCT hashtext(u.k) AS h"
+          + " FROM (" + keys + ") AS u(k)) AS l ORDER BY h";
+    }
+
+    @Override
+    void planEachExecution(PreparedStatement ps) throws SQLException {
+      PgDriver.planEachExecution(ps);
     }
 
     @Override
@@ -72,8 +75,13 @@ enum Dialect {
 
   H2("schema-h2.sql", false) {
     @Override
-    void lockKeys(Connection c, String table, Collection<String> sortedKeys) {
-      // Serialized by the journal's in-process lock instead.
+    String lockKeysStatement(String keys) {
+      return null; // serialized by the journal's in-process lock instead
+    }
+
+    @Override
+    void planEachExecution(PreparedStatement ps) {
+      // Left to H2: the demo database is not tuned.
     }
 
     @Override
@@ -120,8 +128,21 @@ enum Dialect {
     return this == H2;
   }
 
-  /** Locks entity keys until the transaction ends, waiting for other holders, in the given order. */
-  abstract void lockKeys(Connection c, String table, Collection<String> sortedKeys) throws SQLException;
+  /**
+   * Returns a query that locks entity keys until the transaction ends, waiting for other holders,
+   * in one order that every transaction locking keys of the table follows. Its first parameter is
+   * the table's lock class ({@code table.hashCode()}, as {@link #tryLockKey} takes), then those of
+   * {@code keys}, a query of one column that yields the keys. Returns {@code null} when the
+   * database has no such locks.
+   */
+  abstract String lockKeysStatement(String keys);
+
+  /**
+   * Has the database plan the statement with its parameters, and the table as it is, at every
+   * execution, instead of reusing a plan made once: for look-ups whose best plan changes as the
+   * table grows.
+   */
+  abstract void planEachExecution(PreparedStatement ps) throws SQLException;
 
   /** Locks an entity key until the transaction ends if nobody holds it; never waits. */
   abstract boolean tryLockKey(Connection c, String table, String key) throws SQLException;

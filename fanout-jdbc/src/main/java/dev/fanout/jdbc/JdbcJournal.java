@@ -1,4 +1,4 @@
-// Over 500 lines for one job: the Journal contract over JDBC, each operation one transaction with its SQL for both dialects; group commit is in GroupCommitter, LISTEN in PgListen, rows in Codec, catch-up records in CatchUpRecords.
+// Over 500 lines for one job: the Journal contract over JDBC, each operation one transaction with its SQL for both dialects; group commit is in GroupCommitter, the driver's own API in PgDriver, rows in Codec, catch-up records in CatchUpRecords.
 package dev.fanout.jdbc;
 
 import dev.fanout.Invalidation;
@@ -18,6 +18,7 @@ import dev.fanout.spi.Progress;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -39,7 +40,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
@@ -197,7 +197,7 @@ public final class JdbcJournal implements Journal {
       Dialect d = dialect(connection);
       List<GroupCommitter.Request> one =
           List.of(new GroupCommitter.Request(invalidation, null, null));
-      return locked(d, () -> appendAll(connection, d, one)).get(0);
+      return locked(d, () -> appendAll(connection, d, one, false)).get(0);
     } catch (SQLException e) {
       throw SqlErrors.wrap("journal append in the caller's transaction", table, e);
     }
@@ -206,7 +206,7 @@ public final class JdbcJournal implements Journal {
   private List<Appended> writeBatch(List<GroupCommitter.Request> batch) {
     return inTransaction("journal append", (c, d) -> {
       try {
-        return appendAll(c, d, batch);
+        return appendAll(c, d, batch, true);
       } catch (SQLException e) {
         if (SqlErrors.isUniqueViolation(e)) {
           // Another process committed the same id or entity version after this batch looked:
@@ -218,11 +218,15 @@ public final class JdbcJournal implements Journal {
     }, true);
   }
 
-  /** Decides and inserts a batch, in the caller's transaction. Results in request order. */
-  private List<Appended> appendAll(Connection c, Dialect d, List<GroupCommitter.Request> batch)
-      throws SQLException {
+  /**
+   * Decides and inserts a batch, in the caller's transaction. Results in request order. With
+   * {@code ownTransaction}, the transaction is the journal's own: a keyed batch may commit it
+   * together with its insert (see {@link #insert}).
+   */
+  private List<Appended> appendAll(Connection c, Dialect d, List<GroupCommitter.Request> batch,
+      boolean ownTransaction) throws SQLException {
     Instant now = now();
-    TreeSet<String> keys = new TreeSet<>();
+    Set<String> keys = new LinkedHashSet<>();
     Set<String> ids = new LinkedHashSet<>();
     Set<Long> versions = new HashSet<>();
     for (GroupCommitter.Request r : batch) {
@@ -238,41 +242,11 @@ public final class JdbcJournal implements Journal {
     if (keys.isEmpty() && d == Dialect.POSTGRESQL) {
       return appendUnkeyed(c, d, batch, now);
     }
-    d.lockKeys(c, tableName, keys);
-    Map<String, JournalEntry> byId = new HashMap<>();
-    for (JournalEntry e : select(c, "id = ANY(?)", ps -> ps.setArray(1, d.strings(c, ids.toArray(new String[0]))))) {
-      byId.put(e.id(), e);
-    }
-    Map<String, JournalEntry> byVersion = new HashMap<>();
-    Map<String, Long> newest = new HashMap<>();
-    Set<String> unfinishedKeys = new HashSet<>();
-    if (!keys.isEmpty()) {
-      String[] keyArray = keys.toArray(new String[0]);
-      if (!versions.isEmpty()) {
-        for (JournalEntry e : select(c, "entity_key = ANY(?) AND version = ANY(?)", ps -> {
-          ps.setArray(1, d.strings(c, keyArray));
-          ps.setArray(2, d.longs(c, versions.toArray(new Long[0])));
-        })) {
-          byVersion.put(versionKey(e.invalidation()), e);
-        }
-      }
-      try (PreparedStatement ps = c.prepareStatement(
-          "SELECT entity_key, MAX(version), SUM(CASE WHEN state = 'P' THEN 1 ELSE 0 END) FROM "
-              + table + " WHERE entity_key = ANY(?) GROUP BY entity_key")) {
-        ps.setArray(1, d.strings(c, keyArray));
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            long max = rs.getLong(2);
-            if (!rs.wasNull()) {
-              newest.put(rs.getString(1), max);
-            }
-            if (rs.getLong(3) > 0) {
-              unfinishedKeys.add(rs.getString(1));
-            }
-          }
-        }
-      }
-    }
+    Known known = lockAndLookUp(c, d, ids, keys, versions);
+    Map<String, JournalEntry> byId = known.byId();
+    Map<String, JournalEntry> byVersion = known.byVersion();
+    Map<String, Long> newest = known.newest();
+    Set<String> unfinishedKeys = known.unfinishedKeys();
 
     Appended[] out = new Appended[batch.size()];
     int[] duplicateOf = new int[batch.size()];
@@ -329,13 +303,12 @@ public final class JdbcJournal implements Journal {
     }
 
     if (!rows.isEmpty()) {
-      long[] seqs = insert(c, d, rows);
+      // Nothing is left to do in the database after this insert: its commit can go with it.
+      Map<String, Long> seqs = insert(c, d, rows, false, wake, ownTransaction);
       for (int k = 0; k < inserts.size(); k++) {
         int i = inserts.get(k);
-        JournalEntry r = rows.get(k);
-        JournalEntry withSeq = new JournalEntry(seqs[k], r.invalidation(), r.state(), r.acceptedAt(),
-            r.updatedAt(), r.nextAttemptAt(), r.attempts(), r.lease(), r.progress(), r.summary());
-        out[i] = new Appended(out[i].outcome(), withSeq, out[i].newerVersion());
+        out[i] = new Appended(out[i].outcome(), withSeq(rows.get(k), seqs.get(rows.get(k).id())),
+            out[i].newerVersion());
       }
     }
     for (int i = 0; i < batch.size(); i++) {
@@ -343,14 +316,77 @@ public final class JdbcJournal implements Journal {
         out[i] = new Appended(Appended.Outcome.DUPLICATE, out[duplicateOf[i]].entry(), null);
       }
     }
-    if (wake) {
-      d.notifyChange(c, channel);
-    }
     return List.of(out);
   }
 
   /**
-   * Appends a batch without entity keys on PostgreSQL in one statement: inserts what is new and
+   * What the journal holds that decides a batch's appends: the entries with one of its ids, or with
+   * one of its keys and one of its versions, and for each of its keys the newest version and
+   * whether an entry is unfinished.
+   */
+  private record Known(Map<String, JournalEntry> byId, Map<String, JournalEntry> byVersion,
+      Map<String, Long> newest, Set<String> unfinishedKeys) {}
+
+  /**
+   * Locks a batch's keys and reads what decides it, in one round trip whatever the number of keys:
+   * the lock statement and the look-up are sent together, and the look-up, which PostgreSQL runs
+   * once the locks are held, sees every append of these keys that committed before. Each key's
+   * newest version is one step down the (entity key, version) index, and whether it has an
+   * unfinished entry one probe of the pending index (a scalar subquery with {@code LIMIT 1}, which
+   * PostgreSQL cannot turn into a hash of every pending entry as it may an {@code EXISTS}): neither
+   * a key's long history nor the backlog is read. The statements are planned at every execution:
+   * a plan kept from when the table was small would scan the whole table as it grows.
+   */
+  private Known lockAndLookUp(Connection c, Dialect d, Set<String> ids, Set<String> keys,
+      Set<Long> versions) throws SQLException {
+    Known known = new Known(new HashMap<>(), new HashMap<>(), new HashMap<>(), new HashSet<>());
+    String lock = keys.isEmpty() ? null : d.lockKeysStatement("SELECT unnest(?::text[])");
+    String lookUp = "SELECT " + COLUMNS + ","
+        + " CAST(NULL AS VARCHAR(1024)) AS looked_up, CAST(NULL AS BIGINT) AS newest,"
+        + " CAST(NULL AS INTEGER) AS unfinished FROM " + table + " WHERE id = ANY(?)"
+        + " OR (entity_key = ANY(?) AND version = ANY(?))"
+        + " UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, u.k,"
+        + " (SELECT MAX(version) FROM " + table + " WHERE entity_key = u.k),"
+        + " (SELECT 1 FROM " + table + " WHERE entity_key = u.k AND state = 'P' LIMIT 1)"
+        + " FROM unnest(?) AS u(k)";
+    try (PreparedStatement ps = c.prepareStatement(lock == null ? lookUp : lock + "; " + lookUp)) {
+      d.planEachExecution(ps);
+      Array keyArray = d.strings(c, keys.toArray(new String[0]));
+      int p = 1;
+      if (lock != null) {
+        ps.setInt(p++, tableName.hashCode());
+        ps.setArray(p++, keyArray);
+      }
+      ps.setArray(p++, d.strings(c, ids.toArray(new String[0])));
+      ps.setArray(p++, keyArray);
+      ps.setArray(p++, d.longs(c, versions.toArray(new Long[0])));
+      ps.setArray(p, keyArray);
+      try (ResultSet rs = resultAfterLocks(ps, lock != null)) {
+        while (rs.next()) {
+          String key = rs.getString("looked_up");
+          if (key == null) {
+            JournalEntry e = read(rs);
+            known.byId().put(e.id(), e);
+            if (e.invalidation().version() != null) {
+              known.byVersion().put(versionKey(e.invalidation()), e);
+            }
+            continue;
+          }
+          long max = rs.getLong("newest");
+          if (!rs.wasNull()) {
+            known.newest().put(key, max);
+          }
+          if (rs.getInt("unfinished") > 0) {
+            known.unfinishedKeys().add(key);
+          }
+        }
+      }
+    }
+    return known;
+  }
+
+  /**
+   * Appends a batch without entity keys on PostgreSQL in one round trip: inserts what is new and
    * skips ids that are there already ({@code ON CONFLICT DO NOTHING}, which waits for a concurrent
    * transaction inserting the same id), then reads only the skipped ones, as duplicates. Against
    * looking every id up first, this is one statement fewer per batch, and the look-up before the
@@ -369,48 +405,16 @@ public final class JdbcJournal implements Journal {
             stored, Progress.NONE, ""));
       }
     }
-    int n = rows.size();
-    String[] ids = new String[n];
-    String[] payloads = new String[n];
-    Integer[] attempts = new Integer[n];
-    String[] owners = new String[n];
-    String[] untils = new String[n];
-    for (int k = 0; k < n; k++) {
-      JournalEntry r = rows.get(k);
-      ids[k] = r.invalidation().id();
-      payloads[k] = Codec.payload(r.invalidation());
-      attempts[k] = r.attempts();
-      owners[k] = r.lease() == null ? null : r.lease().owner();
-      untils[k] = r.lease() == null ? null : r.lease().until().toString();
-    }
-    Map<String, Long> inserted = new HashMap<>();
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (id, payload,"
-        + " attempts, lease_owner, lease_until, entity_key, version, state, accepted_at,"
-        + " updated_at, next_attempt_at, progress, summary)"
-        + " SELECT u.id, u.payload, u.attempts, u.owner, u.until::timestamptz, NULL, NULL, 'P',"
-        + " ?, ?, ?, NULL, '' FROM unnest(?::text[], ?::text[], ?::int[], ?::text[], ?::text[])"
-        + " AS u(id, payload, attempts, owner, until) ON CONFLICT DO NOTHING RETURNING seq, id")) {
-      OffsetDateTime at = ts(now);
-      ps.setObject(1, at);
-      ps.setObject(2, at);
-      ps.setObject(3, at);
-      ps.setArray(4, d.strings(c, ids));
-      ps.setArray(5, d.strings(c, payloads));
-      ps.setArray(6, c.createArrayOf("int4", attempts));
-      ps.setArray(7, d.strings(c, owners));
-      ps.setArray(8, d.strings(c, untils));
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          inserted.put(rs.getString(2), rs.getLong(1));
-        }
-      }
-    }
+    // Leased entries need no notification; one wakes senders for all the unleased ones (a batch
+    // whose unleased entries all turn out to be duplicates wakes them for nothing).
+    boolean wake = rows.stream().anyMatch(r -> r.lease() == null);
+    Map<String, Long> inserted = insert(c, d, rows, true, wake, false);
     Map<String, JournalEntry> existing = new HashMap<>();
-    if (inserted.size() < n) {
+    if (inserted.size() < rows.size()) {
       List<String> skipped = new ArrayList<>();
-      for (String id : ids) {
-        if (!inserted.containsKey(id)) {
-          skipped.add(id);
+      for (JournalEntry r : rows) {
+        if (!inserted.containsKey(r.id())) {
+          skipped.add(r.id());
         }
       }
       for (JournalEntry e : select(c, "id = ANY(?)",
@@ -419,7 +423,6 @@ public final class JdbcJournal implements Journal {
       }
     }
     Map<String, Appended> byId = new HashMap<>();
-    boolean wake = false;
     for (JournalEntry r : rows) {
       String id = r.invalidation().id();
       Long seq = inserted.get(id);
@@ -432,10 +435,7 @@ public final class JdbcJournal implements Journal {
         byId.put(id, new Appended(Appended.Outcome.DUPLICATE, e, null));
         continue;
       }
-      wake |= r.lease() == null;
-      byId.put(id, new Appended(Appended.Outcome.ACCEPTED, new JournalEntry(seq, r.invalidation(),
-          r.state(), r.acceptedAt(), r.updatedAt(), r.nextAttemptAt(), r.attempts(), r.lease(),
-          r.progress(), r.summary()), null));
+      byId.put(id, new Appended(Appended.Outcome.ACCEPTED, withSeq(r, seq), null));
     }
     List<Appended> out = new ArrayList<>(batch.size());
     for (int i = 0; i < batch.size(); i++) {
@@ -445,17 +445,88 @@ public final class JdbcJournal implements Journal {
       out.add(first.get(id) == i ? a
           : new Appended(Appended.Outcome.DUPLICATE, a.entry(), null));
     }
-    if (wake) {
-      d.notifyChange(c, channel);
-    }
     return out;
   }
 
-  private long[] insert(Connection c, Dialect d, List<JournalEntry> rows) throws SQLException {
+  /**
+   * Inserts rows (ids distinct) and, with {@code wake}, notifies subscribers when the transaction
+   * commits. Returns each inserted row's sequence number by id; with {@code skipConflicts}, a row
+   * whose id or entity version is there already is skipped ({@code ON CONFLICT DO NOTHING}) and
+   * missing from the answer. On PostgreSQL this is one round trip: one {@code INSERT} from arrays,
+   * in the rows' order, with the notification sent along, and with {@code commit} the {@code
+   * COMMIT} too (the journal's own transaction only, when nothing else is to be done in it): it
+   * returns once the commit is durable, as {@code Connection.commit()} would, and the driver
+   * then has no transaction left to commit. On H2 a JDBC batch, and the commit is the caller's.
+   */
+  private Map<String, Long> insert(Connection c, Dialect d, List<JournalEntry> rows,
+      boolean skipConflicts, boolean wake, boolean commit) throws SQLException {
+    Map<String, Long> seqs = new HashMap<>();
+    if (d == Dialect.H2) {
+      long[] generated = insertBatch(c, rows);
+      for (int k = 0; k < rows.size(); k++) {
+        seqs.put(rows.get(k).id(), generated[k]);
+      }
+      return seqs;
+    }
+    int n = rows.size();
+    String[][] text = new String[7][n];
+    Long[] versions = new Long[n];
+    Integer[] attempts = new Integer[n];
+    for (int k = 0; k < n; k++) {
+      JournalEntry r = rows.get(k);
+      Invalidation inv = r.invalidation();
+      text[0][k] = inv.id();
+      text[1][k] = inv.entity();
+      text[2][k] = Codec.payload(inv);
+      text[3][k] = Codec.state(r.state());
+      text[4][k] = r.lease() == null ? null : r.lease().owner();
+      text[5][k] = r.lease() == null ? null : r.lease().until().toString();
+      text[6][k] = r.summary();
+      versions[k] = inv.version();
+      attempts[k] = r.attempts();
+    }
+    // Every row of a batch is accepted at the same moment.
+    OffsetDateTime at = ts(rows.get(0).acceptedAt());
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (id, entity_key,"
+        + " version, payload, state, attempts, lease_owner, lease_until, summary, accepted_at,"
+        + " updated_at, next_attempt_at, progress) SELECT u.id, u.entity_key, u.version, u.payload,"
+        + " u.state, u.attempts, u.owner, u.until::timestamptz, u.summary, ?, ?, ?, NULL FROM"
+        + " unnest(?::text[], ?::text[], ?::int8[], ?::text[], ?::text[], ?::int[], ?::text[],"
+        + " ?::text[], ?::text[]) WITH ORDINALITY AS u(id, entity_key, version, payload, state,"
+        + " attempts, owner, until, summary, n) ORDER BY u.n"
+        + (skipConflicts ? " ON CONFLICT DO NOTHING" : "") + " RETURNING seq, id"
+        + (wake ? "; SELECT pg_notify(?, '')" : "") + (commit ? "; COMMIT" : ""))) {
+      ps.setObject(1, at);
+      ps.setObject(2, at);
+      ps.setObject(3, at);
+      ps.setArray(4, d.strings(c, text[0]));
+      ps.setArray(5, d.strings(c, text[1]));
+      ps.setArray(6, d.longs(c, versions));
+      ps.setArray(7, d.strings(c, text[2]));
+      ps.setArray(8, d.strings(c, text[3]));
+      ps.setArray(9, c.createArrayOf("int4", attempts));
+      ps.setArray(10, d.strings(c, text[4]));
+      ps.setArray(11, d.strings(c, text[5]));
+      ps.setArray(12, d.strings(c, text[6]));
+      if (wake) {
+        ps.setString(13, channel);
+      }
+      ps.execute();
+      try (ResultSet rs = ps.getResultSet()) {
+        while (rs.next()) {
+          seqs.put(rs.getString(2), rs.getLong(1));
+        }
+      }
+    }
+    return seqs;
+  }
+
+  /** H2's insert: a JDBC batch, the generated sequence numbers in the rows' order. */
+  private long[] insertBatch(Connection c, List<JournalEntry> rows) throws SQLException {
     String sql = "INSERT INTO " + table + " (id, entity_key, version, payload, state, accepted_at,"
         + " updated_at, next_attempt_at, attempts, lease_owner, lease_until, progress, summary)"
         + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)";
-    try (PreparedStatement ps = c.prepareStatement(sql, new String[] {d == Dialect.H2 ? "SEQ" : "seq"})) {
+    try (PreparedStatement ps = c.prepareStatement(sql, new String[] {"SEQ"})) {
       for (JournalEntry r : rows) {
         Invalidation inv = r.invalidation();
         ps.setString(1, inv.id());
@@ -484,6 +555,24 @@ public final class JdbcJournal implements Journal {
       }
       return seqs;
     }
+  }
+
+  /**
+   * Runs statements sent together, the first of them the key locks when {@code locked}, and
+   * returns the result of the one after the locks.
+   */
+  private static ResultSet resultAfterLocks(PreparedStatement ps, boolean locked)
+      throws SQLException {
+    ps.execute();
+    if (locked) {
+      ps.getMoreResults();
+    }
+    return ps.getResultSet();
+  }
+
+  private static JournalEntry withSeq(JournalEntry r, long seq) {
+    return new JournalEntry(seq, r.invalidation(), r.state(), r.acceptedAt(), r.updatedAt(),
+        r.nextAttemptAt(), r.attempts(), r.lease(), r.progress(), r.summary());
   }
 
   // ---- claim, renew
@@ -658,23 +747,46 @@ public final class JdbcJournal implements Journal {
       return Set.of();
     }
     String[] idArray = todo.toArray(new String[0]);
-    // One transaction, one statement: a delivery of many entries costs one commit and one
-    // round trip, whatever its size.
+    // One transaction, one round trip: a delivery of many entries costs one commit, whatever its
+    // size. Only a keyed entry's end can make something claimable: the next version of its key,
+    // which claims skip while another sender holds the key. So on PostgreSQL the entries' keys are
+    // locked first (before the UPDATE locks their rows, in the order a claim takes them), and the
+    // subscribers are told only when one of those keys has an unfinished entry: under the locks,
+    // an append of a key's next version either committed before the check, which sees it, or
+    // comes after this commit and sees the key free. A delivery wakes nobody for nothing, its own
+    // sender included, and every notifying transaction holds PostgreSQL's notification lock until
+    // it has committed, which serializes such commits.
+    String keysOfIds = "SELECT entity_key FROM " + table
+        + " WHERE id = ANY(?) AND entity_key IS NOT NULL";
+    String tell = "SELECT pg_notify(?, '') WHERE EXISTS (SELECT 1 FROM " + table
+        + " WHERE state = 'P' AND entity_key IN (" + keysOfIds + "))";
     return inTransaction("journal completion", (c, d) -> {
+      String lock = d.lockKeysStatement(keysOfIds);
+      String update = d.returning("UPDATE " + table + " SET state = ?, summary = ?,"
+          + " updated_at = ? WHERE id = ANY(?) AND lease_owner = ? AND state = 'P'"
+          + " AND lease_until IS NOT NULL", "id");
       Set<String> notHeld = new LinkedHashSet<>(todo);
-      boolean keyed = false;
-      try (PreparedStatement ps = c.prepareStatement(d.returning("UPDATE " + table
-          + " SET state = ?, summary = ?, updated_at = ? WHERE id = ANY(?) AND lease_owner = ?"
-          + " AND state = 'P' AND lease_until IS NOT NULL", "id, entity_key"))) {
-        ps.setString(1, Codec.state(finalState));
-        ps.setString(2, InvalidationStatus.boundSummary(summary));
-        ps.setObject(3, ts(now()));
-        ps.setArray(4, d.strings(c, idArray));
-        ps.setString(5, owner);
-        try (ResultSet rs = ps.executeQuery()) {
+      Array idsArray = d.strings(c, idArray);
+      try (PreparedStatement ps = c.prepareStatement(
+          lock == null ? update : lock + "; " + update + (d.notifies ? "; " + tell : ""))) {
+        d.planEachExecution(ps);
+        int p = 1;
+        if (lock != null) {
+          ps.setInt(p++, tableName.hashCode());
+          ps.setArray(p++, idsArray);
+        }
+        ps.setString(p++, Codec.state(finalState));
+        ps.setString(p++, InvalidationStatus.boundSummary(summary));
+        ps.setObject(p++, ts(now()));
+        ps.setArray(p++, idsArray);
+        ps.setString(p++, owner);
+        if (lock != null && d.notifies) {
+          ps.setString(p++, channel);
+          ps.setArray(p, idsArray);
+        }
+        try (ResultSet rs = resultAfterLocks(ps, lock != null)) {
           while (rs.next()) {
             notHeld.remove(rs.getString(1));
-            keyed |= rs.getString(2) != null;
           }
         }
       }
@@ -691,13 +803,6 @@ public final class JdbcJournal implements Journal {
             }
           }
         }
-      }
-      // Only a keyed entry's end can make something claimable (the next version of its key, which
-      // claims skip while another sender holds the key); an unkeyed one frees nothing. Every
-      // notifying transaction also takes PostgreSQL's notification lock until it has committed,
-      // which would serialize these commits with the appends' commits.
-      if (keyed) {
-        d.notifyChange(c, channel);
       }
       return notHeld;
     }, false);

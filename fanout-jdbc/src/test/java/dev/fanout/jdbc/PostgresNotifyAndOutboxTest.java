@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.fanout.Invalidation;
+import java.time.Instant;
+import dev.fanout.spi.Lease;
 import dev.fanout.InvalidationStatus.State;
 import dev.fanout.JournalException;
 import dev.fanout.spi.Appended;
@@ -117,6 +119,37 @@ class PostgresNotifyAndOutboxTest {
     assertThat(journal.claim("sender", 10, Duration.ofMinutes(1)))
         .extracting(e -> e.id()).containsExactly("after");
     assertThat(calls.get()).as("one notification: the committed append").isEqualTo(before + 1);
+  }
+
+  @Test
+  void aKeyedCompletionWakesSubscribersOnlyWhenAnotherVersionOfItsKeyWaits() {
+    JdbcJournal sender = journal();
+    JdbcJournal backend = journal();
+    AtomicInteger calls = listening(sender);
+    Lease a = new Lease("sender-a", Instant.now().plus(Duration.ofMinutes(5)));
+    Lease b = new Lease("sender-b", Instant.now().plus(Duration.ofMinutes(5)));
+
+    // Version 2 arrives while sender a holds version 1: it is not leased, and waits for the key.
+    assertThat(sender.append(keyed("w1", "post:waits", 1), a).claimed()).isTrue();
+    assertThat(backend.append(keyed("w2", "post:waits", 2), b).claimed()).isFalse();
+    await().atMost(Duration.ofSeconds(5)).until(() -> calls.get() > 1);
+    int beforeFreeing = calls.get();
+    assertThat(sender.complete("w1", "sender-a", State.DELIVERED, "ok")).isTrue();
+    await().atMost(Duration.ofSeconds(5)).until(() -> calls.get() > beforeFreeing);
+    assertThat(backend.claim("sender-b", 10, Duration.ofMinutes(1)))
+        .extracting(e -> e.id()).containsExactly("w2");
+
+    // Nothing waits for this key: its completion tells nobody; a later append does.
+    int before = calls.get();
+    assertThat(sender.append(keyed("alone", "post:alone", 1), a).claimed()).isTrue();
+    assertThat(sender.complete("alone", "sender-a", State.DELIVERED, "ok")).isTrue();
+    backend.append(Invalidation.builder().id("later").path("/later").build());
+    await().atMost(Duration.ofSeconds(5)).until(() -> calls.get() > before);
+    assertThat(calls.get()).as("one notification: the later append").isEqualTo(before + 1);
+  }
+
+  private static Invalidation keyed(String id, String key, long version) {
+    return Invalidation.builder().id(id).path("/" + id).entity(key, version).build();
   }
 
   @Test

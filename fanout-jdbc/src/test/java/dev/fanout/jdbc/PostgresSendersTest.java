@@ -4,6 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.fanout.Invalidation;
+import java.util.Random;
+import java.util.HashMap;
+import java.time.Instant;
+import java.sql.Statement;
+import java.sql.ResultSet;
+import java.sql.Connection;
+import dev.fanout.spi.Lease;
 import dev.fanout.InvalidationStatus.State;
 import dev.fanout.spi.Appended;
 import dev.fanout.spi.JournalEntry;
@@ -224,5 +231,126 @@ class PostgresSendersTest {
       assertThat(ids).as("every duplicate names the one entry of " + key).hasSize(1);
     });
     assertThat(replicaA.backlog().pending()).isEqualTo(keys);
+  }
+
+  private static final int KEYED_THREADS = 8;
+  private static final int KEYED_PER_THREAD = 150;
+  private static final int KEYED_KEYS = 5;
+
+  /** A row as stored, in the order the journal wrote it. */
+  private record Row(long seq, String id, String key, long version, String state, String owner,
+      String summary) {}
+
+  /**
+   * Appends with entity keys from many threads through two journals (two processes' group
+   * commits), few keys, versions out of order, repeated ids and repeated versions: what the journal
+   * decided must be what one append at a time would have decided, in the order the entries of each
+   * key were written.
+   */
+  @Test
+  void concurrentKeyedAppendsKeepEachKeysOrderSupersededRuleLeasesAndDuplicates() throws Exception {
+    List<JdbcJournal> both = List.of(sender(), sender());
+    CyclicBarrier start = new CyclicBarrier(KEYED_THREADS);
+    ExecutorService pool = Executors.newFixedThreadPool(KEYED_THREADS);
+    Map<String, List<Appended>> byId = new ConcurrentHashMap<>();
+    List<Appended> all = java.util.Collections.synchronizedList(new ArrayList<>());
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < KEYED_THREADS; t++) {
+        int thread = t;
+        JdbcJournal j = both.get(t % 2);
+        done.add(pool.submit(() -> {
+          Random random = new Random(thread);
+          Lease lease = new Lease("sender-" + thread, Instant.now().plus(Duration.ofHours(1)));
+          start.await();
+          for (int i = 0; i < KEYED_PER_THREAD; i++) {
+            String key = "post:" + random.nextInt(KEYED_KEYS);
+            long version = 1 + random.nextInt(400);
+            // Every 10th call repeats an id another thread also appends (same content); the rest
+            // are this thread's own ids, some of which repeat another thread's (key, version).
+            String id = i % 10 == 0 ? "shared-" + i : "t" + thread + "-" + i;
+            if (i % 10 == 0) {
+              key = "post:shared";
+              version = i;
+            }
+            Invalidation inv = Invalidation.builder().id(id).path("/p/" + id)
+                .entity(key, version).build();
+            Appended a = j.append(inv, lease);
+            all.add(a);
+            byId.computeIfAbsent(id, k -> java.util.Collections.synchronizedList(new ArrayList<>()))
+                .add(a);
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+
+    List<Row> rows = rows();
+    Map<Long, Row> bySeq = new HashMap<>();
+    rows.forEach(r -> bySeq.put(r.seq(), r));
+    // One row per id and per (key, version).
+    assertThat(rows).extracting(Row::id).doesNotHaveDuplicates();
+    assertThat(rows).extracting(r -> r.key() + "@" + r.version()).doesNotHaveDuplicates();
+
+    // Each key in the order its entries were written: an entry is superseded exactly when a newer
+    // version of its key was written before it, and names that newest version; only the first
+    // unfinished entry of a key gets its appender's lease (nothing is completed here).
+    Map<String, Long> newest = new HashMap<>();
+    Map<String, Boolean> unfinished = new HashMap<>();
+    for (Row r : rows) {
+      Long before = newest.get(r.key());
+      if (before != null && before > r.version()) {
+        assertThat(r.state()).as("%s", r).isEqualTo("S");
+        assertThat(r.summary()).as("%s", r).contains("superseded by version " + before + " ");
+      } else {
+        assertThat(r.state()).as("%s", r).isEqualTo("P");
+        assertThat(r.owner() != null).as("leased: %s", r)
+            .isEqualTo(!unfinished.getOrDefault(r.key(), false));
+        unfinished.put(r.key(), true);
+      }
+      newest.merge(r.key(), r.version(), Math::max);
+    }
+    assertThat(rows).extracting(Row::state).contains("S", "P");
+
+    // Every call's answer is the stored row: the one it wrote, or the one it duplicates.
+    for (Appended a : all) {
+      Row r = bySeq.get(a.entry().seq());
+      assertThat(r).as("%s", a).isNotNull();
+      Invalidation inv = a.entry().invalidation();
+      switch (a.outcome()) {
+        case ACCEPTED -> assertThat(r.state()).isEqualTo("P");
+        case SUPERSEDED -> {
+          assertThat(r.state()).isEqualTo("S");
+          assertThat(r.summary()).contains("superseded by version " + a.newerVersion() + " ");
+        }
+        case DUPLICATE -> assertThat(r.id().equals(inv.id())
+            || (r.key().equals(inv.entity()) && r.version() == inv.version())).as("%s", a).isTrue();
+        default -> throw new AssertionError(a);
+      }
+    }
+    // Repeated ids: each caller got the one entry.
+    for (List<Appended> same : byId.values()) {
+      assertThat(same).extracting(a -> a.entry().seq()).containsOnly(same.get(0).entry().seq());
+      assertThat(same).filteredOn(a -> a.outcome() != Appended.Outcome.DUPLICATE).hasSizeLessThanOrEqualTo(1);
+    }
+  }
+
+  private List<Row> rows() throws Exception {
+    List<Row> rows = new ArrayList<>();
+    try (Connection c = TestPostgres.shared().pool().getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT seq, id, entity_key, version, state, lease_owner,"
+            + " summary FROM " + table + " ORDER BY seq")) {
+      while (rs.next()) {
+        rows.add(new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4),
+            rs.getString(5), rs.getString(6), rs.getString(7)));
+      }
+    }
+    return rows;
   }
 }
