@@ -63,7 +63,8 @@ public final class Run {
   /**
    * With {@code -Dfanout.bench.paced=true} the measured fan-outs wait for a line on standard input
    * each (after {@code READY}), so that {@link Bench} can alternate several methods' processes
-   * fan-out by fan-out and every method meets the same moments of a shared machine.
+   * fan-out by fan-out and every method meets the same moments of a shared machine. A line {@code
+   * warm} asks for one more unmeasured fan-out instead ({@code WARMED} when done).
    */
   static final boolean PACED = Boolean.getBoolean("fanout.bench.paced");
 
@@ -113,8 +114,18 @@ public final class Run {
       long jit = 0;
       long heapPeak = 0;
       for (int i = 0; i < reps; i++) {
-        if (PACED && go.readLine() == null) {
+        String signal = PACED ? go.readLine() : "go";
+        if (signal == null) {
           throw new IllegalStateException("paced run: no signal for measured fan-out " + (i + 1) + " of " + reps);
+        }
+        if (signal.equals("warm")) {
+          // One more warm-up, unmeasured, right before the measured ones: while the other methods
+          // warmed up, this one's pooled connections may have been closed as idle.
+          m.fanOut();
+          System.out.println("WARMED");
+          System.out.flush();
+          i--;
+          continue;
         }
         long jit0 = jitMillis();
         long allocated0 = allocatedBytes(threads);
