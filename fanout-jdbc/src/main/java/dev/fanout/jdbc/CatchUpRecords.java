@@ -65,7 +65,9 @@ final class CatchUpRecords {
       ps.setString(12, r.error());
       ps.executeUpdate();
       try (ResultSet keys = ps.getGeneratedKeys()) {
-        keys.next();
+        if (!keys.next()) {
+          throw new SQLException("the catch-up record's insert returned no sequence number");
+        }
         seq = keys.getLong(1);
       }
     }

@@ -177,8 +177,10 @@ public final class JdbcJournal implements Journal {
    * }</pre>
    *
    * <p>The duplicate and superseded rules of {@link #append(Invalidation, Lease)} apply, judged
-   * against what is committed; with two concurrent transactions appending the same id, the second
-   * fails with a unique violation (a {@link JournalException}) and must roll back.
+   * against what is committed. With two concurrent transactions appending the same id on PostgreSQL,
+   * the second waits until the first ends: it is a {@code DUPLICATE} if the first committed, and
+   * {@code ACCEPTED} if the first rolled back. On H2 (demos and tests) it may fail with a unique
+   * violation instead (a {@link JournalException}), and its transaction must roll back.
    *
    * @param connection the caller's connection, with auto-commit off, on the journal's database
    * @param invalidation the invalidation
