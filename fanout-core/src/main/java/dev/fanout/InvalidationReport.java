@@ -81,9 +81,15 @@ public record InvalidationReport(
 
   /**
    * Returns the report of a submission dropped because {@code newerVersion} of its entity was
-   * submitted before it.
+   * submitted before it: nothing was sent, and {@link #isSuperseded()} says why.
+   *
+   * @param submitted the submission that was dropped
+   * @param newerVersion the version of its entity journaled before it
+   * @param at when it was dropped
+   * @return the report
+   * @since 0.2
    */
-  static InvalidationReport superseded(Invalidation submitted, long newerVersion, Instant at) {
+  public static InvalidationReport superseded(Invalidation submitted, long newerVersion, Instant at) {
     return new InvalidationReport(submitted, at, Duration.ZERO, List.of(), 1, newerVersion);
   }
 

@@ -161,22 +161,10 @@ final class SenderLoop {
           release(inv.id(), mine);
         }
         if (entry.state().isFinished()) {
-          return CompletableFuture.failedFuture(alreadyFinished(inv, entry));
+          return CompletableFuture.failedFuture(SubmissionRejectedException.alreadyFinished(inv, entry));
         }
         return id.equals(inv.id()) ? f : hold(id, entry.invalidation()).future;
     }
-  }
-
-  /**
-   * The refusal of a submission whose id (or entity version) is journaled already and finished.
-   *
-   * @param inv what was submitted
-   * @param entry the journaled entry it duplicates
-   * @return the exception to fail its future with
-   */
-  static SubmissionRejectedException alreadyFinished(Invalidation inv, JournalEntry entry) {
-    return new SubmissionRejectedException("submission " + inv.id() + " is already journaled as invalidation "
-        + entry.invalidation().id() + ", which is " + entry.state() + "; nothing new was accepted");
   }
 
   /** Holds the waiter of {@code id}, made for {@code inv} if there is none. */

@@ -9,9 +9,7 @@ import dev.fanout.jdbc.JdbcJournal;
 import dev.fanout.spi.Appended;
 import dev.fanout.spi.JournalEntry;
 import java.sql.Connection;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -54,11 +52,10 @@ final class JournalOutbox {
   /**
    * What an append in a transaction leaves for the transaction's end.
    *
-   * @param appended what the journal did with the invalidation, in the transaction
    * @param afterCommit the caller's future once the transaction committed
    * @param afterRollback what to undo when it rolled back
    */
-  record Pending(Appended appended, Supplier<CompletableFuture<InvalidationReport>> afterCommit,
+  record Pending(Supplier<CompletableFuture<InvalidationReport>> afterCommit,
       Runnable afterRollback) {}
 
   /**
@@ -87,18 +84,15 @@ final class JournalOutbox {
       DataSourceUtils.releaseConnection(connection, dataSource);
     }
     if (appended.outcome() == Appended.Outcome.SUPERSEDED) {
-      InvalidationReport superseded = new InvalidationReport(invalidation, Instant.now(), Duration.ZERO,
-          List.of(), 1, appended.newerVersion());
-      return Optional.of(new Pending(appended, () -> CompletableFuture.completedFuture(superseded), () -> { }));
+      InvalidationReport superseded = InvalidationReport.superseded(invalidation, appended.newerVersion(), Instant.now());
+      return Optional.of(new Pending(() -> CompletableFuture.completedFuture(superseded), () -> { }));
     }
     JournalEntry entry = appended.entry();
     if (entry.state().isFinished()) {
       // A duplicate of an entry finished already: refused as submit() refuses one, without another
       // journal call after the commit (the committing thread still holds its connection then).
-      SubmissionRejectedException refused = new SubmissionRejectedException("submission " + invalidation.id()
-          + " is already journaled as invalidation " + entry.invalidation().id() + ", which is "
-          + entry.state() + "; nothing new was accepted");
-      return Optional.of(new Pending(appended, () -> CompletableFuture.failedFuture(refused), () -> { }));
+      SubmissionRejectedException refused = SubmissionRejectedException.alreadyFinished(invalidation, entry);
+      return Optional.of(new Pending(() -> CompletableFuture.failedFuture(refused), () -> { }));
     }
     // New, or a duplicate of a pending entry (appended earlier in this transaction, or by another):
     // followed from now on, so that no sender can finish it unseen.
@@ -108,10 +102,10 @@ final class JournalOutbox {
     } catch (InvalidatorClosedException closed) {
       // The entry commits with the caller's change all the same, and another sender or the next
       // start delivers it; only this process will not follow it. The caller's transaction goes on.
-      return Optional.of(new Pending(appended, () -> {
+      return Optional.of(new Pending(() -> {
         throw closed;
       }, () -> { }));
     }
-    return Optional.of(new Pending(appended, () -> followed, () -> followed.cancel(false)));
+    return Optional.of(new Pending(() -> followed, () -> followed.cancel(false)));
   }
 }

@@ -107,8 +107,8 @@ public final class TransactionalInvalidator {
         return invalidator.submit(invalidation);
       }, pending.afterRollback());
     }
-    return afterCommit(invalidation, () -> invalidator.submit(invalidation), () -> invalidator.submit(invalidation),
-        () -> { });
+    Supplier<CompletableFuture<InvalidationReport>> submit = () -> invalidator.submit(invalidation);
+    return afterCommit(invalidation, submit, submit, () -> { });
   }
 
   /**
@@ -120,8 +120,8 @@ public final class TransactionalInvalidator {
    *     rolled back
    */
   public CompletableFuture<InvalidationReport> invalidate(Invalidation invalidation) {
-    return afterCommit(invalidation, () -> invalidator.invalidate(invalidation),
-        () -> invalidator.invalidate(invalidation), () -> { });
+    Supplier<CompletableFuture<InvalidationReport>> run = () -> invalidator.invalidate(invalidation);
+    return afterCommit(invalidation, run, run, () -> { });
   }
 
   /**
