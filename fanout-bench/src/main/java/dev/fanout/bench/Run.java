@@ -63,8 +63,8 @@ public final class Run {
   /**
    * With {@code -Dfanout.bench.paced=true} the measured fan-outs wait for a line on standard input
    * each (after {@code READY}), so that {@link Bench} can alternate several methods' processes
-   * fan-out by fan-out and every method meets the same moments of a shared machine. A line {@code
-   * warm} asks for one more unmeasured fan-out instead ({@code WARMED} when done).
+   * fan-out by fan-out and every method meets the same moments of a shared machine. The first line
+   * is {@code warm}, one more unmeasured fan-out ({@code WARMED} when done), the others {@code go}.
    */
   static final boolean PACED = Boolean.getBoolean("fanout.bench.paced");
 
@@ -102,10 +102,15 @@ public final class Run {
       System.out.println("WARMUPS " + w.fanOuts());
       System.gc();
       threads.resetPeakThreadCount();
-      long cpuBefore = threads.getCurrentThreadCpuTime();
       BufferedReader go = PACED ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)) : null;
       if (PACED) {
         System.out.println("READY");
+        System.out.flush();
+        // One more warm-up, unmeasured, once every method is ready: while the others warmed up,
+        // this one's pooled connections may have been closed as idle.
+        await(go, "warm");
+        m.fanOut();
+        System.out.println("WARMED");
         System.out.flush();
       }
       // Counted over each fan-out only: paced, the process waits between them while others run.
@@ -114,18 +119,8 @@ public final class Run {
       long jit = 0;
       long heapPeak = 0;
       for (int i = 0; i < reps; i++) {
-        String signal = PACED ? go.readLine() : "go";
-        if (signal == null) {
-          throw new IllegalStateException("paced run: no signal for measured fan-out " + (i + 1) + " of " + reps);
-        }
-        if (signal.equals("warm")) {
-          // One more warm-up, unmeasured, right before the measured ones: while the other methods
-          // warmed up, this one's pooled connections may have been closed as idle.
-          m.fanOut();
-          System.out.println("WARMED");
-          System.out.flush();
-          i--;
-          continue;
+        if (PACED) {
+          await(go, "go");
         }
         long jit0 = jitMillis();
         long allocated0 = allocatedBytes(threads);
@@ -145,11 +140,16 @@ public final class Run {
           threads.getPeakThreadCount(), heapPeak / 1048576.0, processCpu / 1000.0 / ((double) reps * n),
           jit * 1000.0 / ((double) reps * n), allocated / 1024.0 / ((double) reps * n), w.fanOuts(),
           w.firstMillis(), w.jitMillis());
-      if (cpuBefore < 0) {
-        System.out.println("STATS thread cpu time unsupported");
-      }
     }
     System.exit(0);
+  }
+
+  /** Waits for the pacing line {@code expected} from {@link Bench}. */
+  private static void await(BufferedReader go, String expected) throws IOException {
+    String line = go.readLine();
+    if (!expected.equals(line)) {
+      throw new IllegalStateException("paced run: expected '" + expected + "', got " + line);
+    }
   }
 
   /**
